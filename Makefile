@@ -1,0 +1,44 @@
+# Local Lambda stack: `make demo` and `make test` do their own set-up from a fresh clone.
+PY := .venv/bin/python
+FUNCTION ?=
+EVENT ?=
+TAG ?=
+
+.PHONY: setup up down logs status invoke demo test lint build push bench
+
+setup:
+	@tools/setup.sh
+
+up: setup
+	@$(PY) -m tools.stack up
+
+down:
+	@if [ -x $(PY) ]; then $(PY) -m tools.stack down; fi
+
+status:
+	@$(PY) -m tools.stack status
+
+logs:
+	@$(PY) -m tools.stack logs
+
+invoke:
+	@test -n "$(FUNCTION)" -a -n "$(EVENT)" || { echo "usage: make invoke FUNCTION=<name> EVENT=<file>"; exit 2; }
+	@$(PY) -m tools.stack invoke "$(FUNCTION)" "$(EVENT)"
+
+demo: up
+	@$(PY) -m tools.demo
+
+test: setup
+	@$(PY) -m pytest
+
+lint: setup
+	@$(PY) -m tools.lint
+
+build: setup
+	@$(PY) -m tools.images build
+
+push: setup
+	@$(PY) -m tools.images push $(if $(TAG),--tag $(TAG))
+
+bench: up
+	@$(PY) -m bench.extractor_bench

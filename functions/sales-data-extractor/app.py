@@ -1,0 +1,23 @@
+"""salesAnalysisReportDataExtractor: sold quantities per product for one day, from the café database."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from sales_query import DAILY_SALES_SQL, query_args, to_rows
+from shared import db
+from shared.config import report_timezone
+from shared.dates import resolve_report_date
+from shared.log import get_logger
+
+logger = get_logger()
+
+
+@logger.inject_lambda_context(log_event=False)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    tz = report_timezone()
+    day = resolve_report_date(event, tz)
+    settings = db.load_settings()
+    rows = to_rows(db.query(settings, DAILY_SALES_SQL, query_args(day, tz)))
+    logger.info("extracted daily sales", extra={"date": day.isoformat(), "timezone": str(tz), "rows": len(rows)})
+    return {"statusCode": 200, "body": rows}

@@ -1,0 +1,1 @@
+"""In-image shared library of the functions (the container-world Lambda layer)."""

@@ -1,0 +1,120 @@
+"""The café database: credentials from SSM Parameter Store, one connection reused across warm invocations.
+
+Parameters (prefix from `DB_PARAMETER_PREFIX`, default `/cafe`): `dbUrl` (`host` or `host:port`),
+`dbName`, `dbUser`, `dbPassword` (SecureString). Values are cached for `DB_PARAMETER_MAX_AGE`
+seconds (default 300). No error raised here carries a credential: driver messages, which can name
+the user, are replaced by the error code.
+"""
+
+import contextlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import pymysql
+import pymysql.cursors
+from aws_lambda_powertools.utilities.parameters import get_parameters_by_name
+from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+
+from shared.config import env
+from shared.errors import ConfigError, DatabaseUnavailable
+
+PARAMETER_NAMES = ("dbUrl", "dbName", "dbUser", "dbPassword")
+
+
+@dataclass(frozen=True)
+class DbSettings:
+    host: str
+    port: int
+    database: str
+    user: str
+    password: str = field(repr=False)
+
+
+def parse_db_url(value: str) -> tuple[str, int]:
+    """`host` or `host:port` (default port 3306)."""
+    host, sep, port = value.strip().rpartition(":") if ":" in value else (value.strip(), "", "3306")
+    if not host or (sep and not port.isdigit()):
+        raise ConfigError(f"dbUrl {value!r} is not host or host:port")
+    return host, int(port)
+
+
+def load_settings() -> DbSettings:
+    """Read the connection settings from Parameter Store (cached by Powertools)."""
+    prefix = env("DB_PARAMETER_PREFIX", "/cafe").rstrip("/")
+    names = {name: f"{prefix}/{name}" for name in PARAMETER_NAMES}
+    try:
+        values = get_parameters_by_name(
+            parameters={path: {} for path in names.values()},
+            decrypt=True,
+            max_age=int(env("DB_PARAMETER_MAX_AGE", "300")),
+        )
+    except GetParameterError as exc:
+        raise ConfigError(f"cannot read database parameters under {prefix}/: {exc}") from None
+    host, port = parse_db_url(values[names["dbUrl"]])
+    return DbSettings(host, port, values[names["dbName"]], values[names["dbUser"]], values[names["dbPassword"]])
+
+
+_connection: pymysql.connections.Connection | None = None
+_connected_with: DbSettings | None = None
+
+
+def connection(settings: DbSettings) -> pymysql.connections.Connection:
+    """An open connection for `settings`, reused while it is alive and the settings are unchanged.
+
+    Sessions run in UTC so TIMESTAMP columns compare against UTC bounds.
+    """
+    global _connection, _connected_with
+    try:
+        if _connection is not None and _connected_with == settings:
+            _connection.ping(reconnect=True)
+            return _connection
+        close()
+        _connection = pymysql.connect(
+            host=settings.host,
+            port=settings.port,
+            user=settings.user,
+            password=settings.password,
+            database=settings.database,
+            charset="utf8mb4",
+            autocommit=True,
+            connect_timeout=5,
+            read_timeout=60,
+            init_command="SET time_zone = '+00:00'",
+            cursorclass=pymysql.cursors.DictCursor,
+        )
+        _connected_with = settings
+        return _connection
+    except pymysql.MySQLError as exc:
+        close()
+        raise DatabaseUnavailable(
+            f"cannot connect to database {settings.database!r} at {settings.host}:{settings.port} "
+            f"(MySQL error {_error_code(exc)})"
+        ) from None
+
+
+def query(settings: DbSettings, sql: str, args: Any = None) -> list[dict[str, Any]]:
+    """Run one parameterised query and return its rows as dicts."""
+    conn = connection(settings)
+    try:
+        with conn.cursor() as cursor:
+            cursor.execute(sql, args)
+            return list(cursor.fetchall())
+    except pymysql.MySQLError as exc:
+        close()
+        raise DatabaseUnavailable(
+            f"query on database {settings.database!r} failed (MySQL error {_error_code(exc)})"
+        ) from None
+
+
+def close() -> None:
+    """Drop the cached connection."""
+    global _connection, _connected_with
+    if _connection is not None:
+        with contextlib.suppress(pymysql.MySQLError):
+            _connection.close()
+    _connection = None
+    _connected_with = None
+
+
+def _error_code(exc: pymysql.MySQLError) -> str:
+    return str(exc.args[0]) if exc.args and isinstance(exc.args[0], int) else type(exc).__name__

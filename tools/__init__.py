@@ -1,0 +1,1 @@
+"""Developer tooling: local stack, AWS bootstrap, images, push, demo."""

@@ -1,0 +1,55 @@
+"""Create what the functions expect in the AWS account: SSM parameters, the SNS topic with its email
+subscription, the daily EventBridge schedule. Idempotent. Runs against moto locally (compose's
+`aws-init` service, host mode's `make up`); needs only boto3.
+
+Env: AWS_ENDPOINT_URL, AWS_REGION, TOPIC_ARN, DB_PARAMETER_PREFIX, DB_URL, MARIADB_DATABASE,
+MARIADB_USER, MARIADB_PASSWORD, ADMIN_EMAIL.
+"""
+
+import os
+import sys
+
+import boto3
+
+SCHEDULE_RULE = "salesAnalysisReportDailySchedule"
+SCHEDULE = "cron(0 20 ? * MON-SAT *)"
+REPORT_FUNCTION = "salesAnalysisReport"
+
+
+def _require(name: str) -> str:
+    value = os.environ.get(name)
+    if not value:
+        sys.exit(f"bootstrap_aws: environment variable {name} is not set")
+    return value
+
+
+def bootstrap() -> None:
+    prefix = os.environ.get("DB_PARAMETER_PREFIX", "/cafe").rstrip("/")
+    topic_arn = _require("TOPIC_ARN")
+    region, account = topic_arn.split(":")[3:5]
+
+    ssm = boto3.client("ssm")
+    parameters = {
+        "dbUrl": ("String", _require("DB_URL")),
+        "dbName": ("String", _require("MARIADB_DATABASE")),
+        "dbUser": ("String", _require("MARIADB_USER")),
+        "dbPassword": ("SecureString", _require("MARIADB_PASSWORD")),
+    }
+    for name, (kind, value) in parameters.items():
+        ssm.put_parameter(Name=f"{prefix}/{name}", Value=value, Type=kind, Overwrite=True)
+
+    sns = boto3.client("sns")
+    created = sns.create_topic(Name=topic_arn.rsplit(":", 1)[1])["TopicArn"]
+    if created != topic_arn:
+        sys.exit(f"bootstrap_aws: created topic {created} but TOPIC_ARN is {topic_arn}")
+    sns.subscribe(TopicArn=topic_arn, Protocol="email", Endpoint=os.environ.get("ADMIN_EMAIL", "admin@example.com"))
+
+    events = boto3.client("events")
+    events.put_rule(Name=SCHEDULE_RULE, ScheduleExpression=SCHEDULE, State="ENABLED")
+    function_arn = f"arn:aws:lambda:{region}:{account}:function:{REPORT_FUNCTION}"
+    events.put_targets(Rule=SCHEDULE_RULE, Targets=[{"Id": REPORT_FUNCTION, "Arn": function_arn}])
+    print(f"bootstrap_aws: parameters under {prefix}/, topic {topic_arn}, schedule {SCHEDULE} -> {REPORT_FUNCTION}")
+
+
+if __name__ == "__main__":
+    bootstrap()

@@ -1,0 +1,31 @@
+"""`make demo`: run the café report for the seeded day and print the message published to SNS."""
+
+import json
+import sys
+
+from tools.functions import by_name
+from tools.moto import sns_notifications
+from tools.stack import ROOT, invoke, read_env_file
+
+DEMO_DATE = "2026-11-20"
+
+
+def main() -> None:
+    report = by_name("sales-report")
+    print(f"==> invoking {report.lambda_name} on 127.0.0.1:{report.port} for {DEMO_DATE}", flush=True)
+    code, body = invoke(report.port, {"date": DEMO_DATE})
+    result = json.loads(body)
+    print(json.dumps(result, indent=2))
+    if code != 200 or "messageId" not in result:
+        sys.exit("the report function failed; see `make logs`")
+    topic_arn = read_env_file(ROOT / "local.env")["TOPIC_ARN"]
+    published = [n for n in sns_notifications(topic_arn) if n["message_id"] == result["messageId"]]
+    if not published:
+        sys.exit(f"message {result['messageId']} not found on {topic_arn}")
+    print(f"==> published to {topic_arn} (read back from the local AWS endpoint)")
+    print(f"Subject: {published[0]['subject']}\n")
+    print(published[0]["message"])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# One-time set-up from a fresh clone: the project virtualenv, the Lambda runtime interface
+# emulator and, when no Docker engine will run the stack, a MariaDB server.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON_BIN="${PYTHON_BIN:-python3}"
+
+if [ ! -f .venv/.installed ] || [ requirements-dev.txt -nt .venv/.installed ] || [ shared/requirements.txt -nt .venv/.installed ]; then
+  echo "==> creating the virtualenv .venv and installing Python dependencies (about a minute the first time)"
+  "$PYTHON_BIN" -m venv .venv
+  .venv/bin/python -m pip install --quiet --upgrade pip
+  .venv/bin/python -m pip install --quiet -r requirements-dev.txt
+  touch .venv/.installed
+else
+  echo "==> virtualenv .venv is up to date"
+fi
+
+tools/install_rie.sh
+
+if [ "${STACK_MODE:-}" != "docker" ] && ! { command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; }; then
+  if command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ]; then
+    echo "==> MariaDB server present"
+  elif [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    echo "==> no Docker engine: installing mariadb-server with apt-get for host mode"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mariadb-server >/dev/null
+  else
+    echo "No Docker engine and no MariaDB server: install one of them." >&2
+    echo "  Debian/Ubuntu: sudo apt-get install mariadb-server   macOS: brew install mariadb" >&2
+    exit 1
+  fi
+fi
+echo "==> set-up complete"

@@ -1,0 +1,473 @@
+"""The local stack: every function behind the real Lambda runtime interface emulator (RIE), MariaDB
+and the moto server as the local AWS endpoint.
+
+Docker mode (an engine answers) drives compose.yaml. Host mode runs the same parts as processes:
+`aws-lambda-rie ... python -m awslambdaric app.handler` per function on the same ports as compose,
+a private `mariadbd` seeded with the same SQL files, and `moto_server`. State, data and logs live in
+`.stack/`. `STACK_MODE=host|docker` forces a mode.
+
+    python -m tools.stack up | down | status | logs [SERVICE] | invoke FUNCTION EVENT_FILE
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from pathlib import Path
+
+from tools.functions import FUNCTIONS, INVOKE_PATH, Function, by_name
+
+ROOT = Path(__file__).resolve().parents[1]
+STATE = ROOT / ".stack"
+VENV_BIN = Path(sys.executable).parent
+MOTO_PORT = 5000
+DB_PORT = 3307
+AWS_ENDPOINT = f"http://127.0.0.1:{MOTO_PORT}"
+SEED_SQL = sorted((ROOT / "images" / "db" / "initdb").glob("*.sql"))
+# The RIE's internal Runtime API defaults to 127.0.0.1:9001, which is a function port here.
+RUNTIME_API_OFFSET = 10000
+
+
+def log(message: str) -> None:
+    print(f"==> {message}", flush=True)
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """KEY=VALUE lines; blank lines and # comments ignored (the subset compose's env_file reads alike)."""
+    values: dict[str, str] = {}
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            key, _, value = line.partition("=")
+            values[key.strip()] = value.strip()
+    return values
+
+
+def local_lambda_endpoints() -> str:
+    """`LOCAL_LAMBDA_ENDPOINTS` in host mode: every Lambda name mapped to its RIE URL."""
+    return ",".join(f"{f.lambda_name}=http://127.0.0.1:{f.port}" for f in FUNCTIONS)
+
+
+def function_env(fn: Function, overrides: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment of a function process in host mode (compose.yaml sets the same keys)."""
+    env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG", "TMPDIR") if k in os.environ}
+    env |= read_env_file(ROOT / "local.env")
+    env |= {
+        "AWS_ENDPOINT_URL": AWS_ENDPOINT,
+        "LOCAL_LAMBDA_ENDPOINTS": local_lambda_endpoints(),
+        "AWS_LAMBDA_FUNCTION_NAME": fn.lambda_name,
+        # In the image, shared/ sits in the task root; here the task root is the function folder.
+        "PYTHONPATH": str(ROOT),
+    }
+    return env | dict(overrides or {})
+
+
+def port_open(port: int, host: str = "127.0.0.1", timeout: float = 0.5) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def invoke(port: int, event: object, timeout: float = 120) -> tuple[int, bytes]:
+    """POST `event` to the RIE on `port`; returns (HTTP status, body)."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{INVOKE_PATH}", data=json.dumps(event).encode(), method="POST"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def docker_engine_available() -> bool:
+    if not shutil.which("docker"):
+        return False
+    try:
+        return subprocess.run(["docker", "info"], capture_output=True, timeout=10).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+def mode() -> str:
+    forced = os.environ.get("STACK_MODE", "")
+    if forced in ("host", "docker"):
+        return forced
+    if forced:
+        raise SystemExit(f"STACK_MODE must be host or docker, got {forced!r}")
+    return "docker" if docker_engine_available() else "host"
+
+
+# --------------------------------------------------------------------------- host mode processes
+
+
+def _pid_file(service: str) -> Path:
+    return STATE / "pids" / f"{service}.pid"
+
+
+def log_file(service: str) -> Path:
+    return STATE / "logs" / f"{service}.log"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            state = stat.read().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, IndexError):
+        return False
+    if state == "Z":
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
+        return False
+    return True
+
+
+def service_pid(service: str) -> int | None:
+    try:
+        pid = int(_pid_file(service).read_text())
+    except (FileNotFoundError, ValueError):
+        return None
+    return pid if _alive(pid) else None
+
+
+def spawn(service: str, cmd: list[str], env: Mapping[str, str] | None = None, cwd: Path = ROOT) -> int:
+    """Start `cmd` in its own process group, output appended to .stack/logs/<service>.log."""
+    for directory in ("pids", "logs"):
+        (STATE / directory).mkdir(parents=True, exist_ok=True)
+    with open(log_file(service), "ab") as out:
+        process = subprocess.Popen(
+            cmd,
+            cwd=cwd,
+            env=dict(env) if env is not None else None,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    _pid_file(service).write_text(str(process.pid))
+    return process.pid
+
+
+def stop(service: str, timeout: float = 15) -> None:
+    """Stop a host-mode service (its whole process group)."""
+    pid = service_pid(service)
+    if pid is not None:
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            try:
+                os.killpg(pid, sig)
+            except ProcessLookupError:
+                break
+            deadline = time.monotonic() + timeout
+            while _alive(pid) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            if not _alive(pid):
+                break
+    _pid_file(service).unlink(missing_ok=True)
+
+
+def wait_for_port(service: str, port: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if port_open(port):
+            return
+        pid = service_pid(service)
+        if pid is None:
+            raise SystemExit(f"{service} exited during start-up; last lines of {log_file(service)}:\n{_tail(service)}")
+        time.sleep(0.2)
+    raise SystemExit(f"{service} did not open port {port} within {timeout:.0f}s; see {log_file(service)}")
+
+
+def _tail(service: str, lines: int = 20) -> str:
+    try:
+        return "\n".join(log_file(service).read_text(errors="replace").splitlines()[-lines:])
+    except FileNotFoundError:
+        return "(no log)"
+
+
+def _require_free(port: int, service: str) -> None:
+    if port_open(port):
+        raise SystemExit(f"port {port} (for {service}) is already in use; run `make down` or free it")
+
+
+def rie_binary() -> str:
+    for candidate in (
+        os.environ.get("AWS_LAMBDA_RIE"),
+        str(ROOT / ".cache" / "bin" / "aws-lambda-rie"),
+        shutil.which("aws-lambda-rie"),
+    ):
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    raise SystemExit("aws-lambda-rie not found: run `make setup` (or tools/install_rie.sh)")
+
+
+# --- MariaDB
+
+
+def _db_dir() -> Path:
+    return STATE / "mariadb"
+
+
+def _mariadb_client(sql_input: bytes) -> None:
+    result = subprocess.run(
+        ["mariadb", "--no-defaults", f"--socket={_db_dir() / 'mysqld.sock'}", "-uroot"],
+        input=sql_input,
+        capture_output=True,
+    )
+    if result.returncode != 0:
+        raise SystemExit(f"mariadb client failed: {result.stderr.decode(errors='replace').strip()}")
+
+
+def start_db() -> None:
+    if service_pid("db"):
+        return
+    _require_free(DB_PORT, "db")
+    datadir = _db_dir() / "data"
+    fresh = not datadir.exists()
+    if fresh:
+        if not shutil.which("mariadb-install-db"):
+            raise SystemExit(
+                "mariadb-install-db not found: install MariaDB server (Debian/Ubuntu: "
+                "`apt-get install mariadb-server`; macOS: `brew install mariadb`) or run `make setup`"
+            )
+        log("initialising a private MariaDB data directory")
+        datadir.mkdir(parents=True)
+        subprocess.run(
+            [
+                "mariadb-install-db",
+                "--no-defaults",
+                f"--datadir={datadir}",
+                "--auth-root-authentication-method=normal",
+                "--user=root",
+                "--skip-test-db",
+            ],
+            check=True,
+            capture_output=True,
+        )
+    log(f"starting mariadbd on 127.0.0.1:{DB_PORT}")
+    spawn(
+        "db",
+        [
+            shutil.which("mariadbd") or "mariadbd",
+            "--no-defaults",
+            f"--datadir={datadir}",
+            f"--socket={_db_dir() / 'mysqld.sock'}",
+            f"--pid-file={_db_dir() / 'mysqld.pid'}",
+            f"--port={DB_PORT}",
+            "--bind-address=127.0.0.1",
+            "--user=root",
+            "--skip-log-bin",
+            "--innodb-buffer-pool-size=512M",
+            "--character-set-server=utf8mb4",
+            "--collation-server=utf8mb4_unicode_ci",
+        ],
+    )
+    wait_for_port("db", DB_PORT)
+    if fresh:
+        creds = read_env_file(ROOT / "db.env")
+        user, password, database = creds["MARIADB_USER"], creds["MARIADB_PASSWORD"], creds["MARIADB_DATABASE"]
+        log("loading schema and seed data")
+        for sql in SEED_SQL:
+            _mariadb_client(sql.read_bytes())
+        # Same grants as the mariadb image gives MARIADB_USER on MARIADB_DATABASE.
+        grants = "".join(
+            f"CREATE USER IF NOT EXISTS '{user}'@'{host}' IDENTIFIED BY '{password}';"
+            f"GRANT ALL ON `{database}`.* TO '{user}'@'{host}';"
+            for host in ("localhost", "127.0.0.1")
+        )
+        _mariadb_client(grants.encode())
+
+
+def start_moto() -> None:
+    if service_pid("aws"):
+        return
+    _require_free(MOTO_PORT, "aws")
+    log(f"starting moto_server on {AWS_ENDPOINT}")
+    spawn("aws", [str(VENV_BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(MOTO_PORT)])
+    wait_for_port("aws", MOTO_PORT)
+
+
+def bootstrap_aws() -> None:
+    env = {k: os.environ[k] for k in ("PATH", "HOME") if k in os.environ}
+    env |= read_env_file(ROOT / "local.env") | read_env_file(ROOT / "db.env")
+    env |= {"AWS_ENDPOINT_URL": AWS_ENDPOINT, "DB_URL": f"127.0.0.1:{DB_PORT}"}
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "bootstrap_aws.py")], env=env, capture_output=True, text=True
+    )
+    if result.returncode != 0:
+        raise SystemExit(f"AWS bootstrap failed:\n{result.stdout}{result.stderr}")
+    log(result.stdout.strip())
+
+
+def start_function(
+    fn: Function, port: int | None = None, service: str | None = None, overrides: Mapping[str, str] | None = None
+) -> str:
+    """Run `fn` under the RIE on `port` (default: its own). Returns the service name."""
+    port = port or fn.port
+    service = service or fn.directory
+    if service_pid(service):
+        return service
+    _require_free(port, service)
+    spawn(
+        service,
+        [
+            rie_binary(),
+            "--runtime-interface-emulator-address",
+            f"127.0.0.1:{port}",
+            "--runtime-api-address",
+            f"127.0.0.1:{port + RUNTIME_API_OFFSET}",
+            sys.executable,
+            "-m",
+            "awslambdaric",
+            fn.handler,
+        ],
+        env=function_env(fn, overrides),
+        cwd=ROOT / "functions" / fn.directory,
+    )
+    wait_for_port(service, port)
+    return service
+
+
+def host_up() -> None:
+    start_db()
+    start_moto()
+    bootstrap_aws()
+    for fn in FUNCTIONS:
+        log(f"starting {fn.directory} ({fn.lambda_name}) under the RIE on 127.0.0.1:{fn.port}")
+        start_function(fn)
+
+
+def host_services() -> list[str]:
+    pids = STATE / "pids"
+    return sorted(p.stem for p in pids.glob("*.pid")) if pids.exists() else []
+
+
+def host_down() -> None:
+    for service in host_services():
+        log(f"stopping {service}")
+        stop(service)
+    shutil.rmtree(_db_dir(), ignore_errors=True)
+
+
+# --------------------------------------------------------------------------- docker mode
+
+
+def compose(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["docker", "compose", *args], cwd=ROOT, check=check, text=True)
+
+
+# --------------------------------------------------------------------------- mode-independent API
+
+
+def stack_is_up() -> bool:
+    return all(port_open(p) for p in (DB_PORT, MOTO_PORT, *(f.port for f in FUNCTIONS)))
+
+
+def up() -> None:
+    current = mode()
+    log(f"mode: {current}")
+    if current == "docker":
+        compose("up", "--detach", "--build", "--wait")
+    else:
+        host_up()
+    log("stack is up: " + ", ".join(f"{f.directory} http://127.0.0.1:{f.port}{INVOKE_PATH}" for f in FUNCTIONS))
+    log(f"local AWS endpoint {AWS_ENDPOINT}, MariaDB 127.0.0.1:{DB_PORT}")
+
+
+def down() -> None:
+    if mode() == "docker":
+        compose("down", "--volumes")
+    else:
+        host_down()
+    log("stack is down")
+
+
+def stop_service(service: str) -> None:
+    """Stop one service (e.g. `db`) without touching its data."""
+    if mode() == "docker":
+        compose("stop", service)
+    else:
+        stop(service)
+
+
+def start_service(service: str) -> None:
+    """Start a service stopped by stop_service and wait until it answers."""
+    if mode() == "docker":
+        compose("start", service)
+        compose("up", "--wait", service)
+    elif service == "db":
+        start_db()
+    elif service == "aws":
+        start_moto()
+    else:
+        start_function(by_name(service))
+
+
+def read_logs(service: str) -> str:
+    if mode() == "docker":
+        result = subprocess.run(
+            ["docker", "compose", "logs", "--no-color", service], cwd=ROOT, capture_output=True, text=True
+        )
+        return result.stdout + result.stderr
+    try:
+        return log_file(service).read_text(errors="replace")
+    except FileNotFoundError:
+        return ""
+
+
+def status() -> None:
+    rows = [("db", DB_PORT), ("aws", MOTO_PORT), *((f.directory, f.port) for f in FUNCTIONS)]
+    for service, port in rows:
+        print(f"{service:<24} 127.0.0.1:{port:<6} {'up' if port_open(port) else 'down'}")
+
+
+def main(argv: list[str]) -> None:
+    command, args = (argv[0], argv[1:]) if argv else ("status", [])
+    if command == "up":
+        up()
+    elif command == "down":
+        down()
+    elif command == "status":
+        status()
+    elif command == "logs":
+        services = args or (["db", "aws", *(f.directory for f in FUNCTIONS)])
+        if mode() == "docker":
+            compose("logs", "--tail", "200", *args)
+            return
+        for service in services:
+            print(f"----- {service} ({log_file(service)})")
+            print(_tail(service, 200))
+    elif command == "invoke":
+        if len(args) != 2:
+            raise SystemExit("usage: python -m tools.stack invoke FUNCTION EVENT_FILE")
+        fn = by_name(args[0])
+        try:
+            event = json.loads(Path(args[1]).read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise SystemExit(f"cannot read event file {args[1]}: {exc}") from None
+        if not port_open(fn.port):
+            raise SystemExit(f"{fn.directory} is not answering on port {fn.port}: run `make up` first")
+        code, body = invoke(fn.port, event)
+        try:
+            print(json.dumps(json.loads(body), indent=2))
+        except json.JSONDecodeError:
+            print(body.decode(errors="replace"))
+        if code != 200:
+            raise SystemExit(f"HTTP {code}")
+    else:
+        raise SystemExit(__doc__)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
