@@ -1,0 +1,115 @@
+"""salesAnalysisReport end to end: RIE -> extractor (RIE) -> MariaDB, report published to SNS on moto."""
+
+import boto3
+import pytest
+
+from tests.integration.conftest import LOCAL_ENV, SECRETS
+from tools import stack
+from tools.functions import FUNCTIONS
+from tools.moto import sns_notifications
+from tools.stack import AWS_ENDPOINT
+
+pytestmark = pytest.mark.integration
+TOPIC = LOCAL_ENV["TOPIC_ARN"]
+
+SEEDED_DAY_REPORT = (
+    "                             Sales Analysis Report\n"
+    "                                Date: 2026-11-20\n"
+    "\n"
+    "Product Group: Pastries\n"
+    "\n"
+    "Item Name                  Quantity\n"
+    "Croissant                         5\n"
+    "Donut                             2\n"
+    "Strawberry Blueberry Tart         9\n"
+    "Strawberry Tart                   5\n"
+    "\n"
+    "Product Group: Drinks\n"
+    "\n"
+    "Item Name                  Quantity\n"
+    "Coffee                            4\n"
+    "Hot Chocolate                     6\n"
+)
+
+
+def published(message_id: str) -> dict:
+    matches = [n for n in sns_notifications(TOPIC) if n["message_id"] == message_id]
+    assert len(matches) == 1, f"message {message_id} published {len(matches)} times"
+    return matches[0]
+
+
+def test_seeded_day_report_is_published_with_the_expected_layout(invoke):
+    result = invoke("sales-report", {"date": "2026-11-20"})
+    assert {k: result[k] for k in ("date", "groups", "items")} == {"date": "2026-11-20", "groups": 2, "items": 6}
+    message = published(result["messageId"])
+    assert message["subject"] == "Daily Sales Analysis Report"
+    assert message["message"] == SEEDED_DAY_REPORT
+
+
+def test_scheduled_event_reports_its_day(invoke, orders):
+    orders.add("2031-01-15 09:30:00", [(8, 2), (4, 1)])
+    event = {"source": "aws.events", "detail-type": "Scheduled Event", "time": "2031-01-15T20:00:00Z", "detail": {}}
+    result = invoke("sales-report", event)
+    assert (result["date"], result["groups"], result["items"]) == ("2031-01-15", 2, 2)
+    text = published(result["messageId"])["message"]
+    assert "Date: 2031-01-15" in text
+    assert text.index("Product Group: Pastries") < text.index("Muffin") < text.index("Product Group: Drinks")
+    assert text.rstrip().endswith("\nHot Chocolate         2")
+
+
+def test_empty_day_says_so(invoke):
+    result = invoke("sales-report", {"date": "2031-06-01"})
+    assert (result["groups"], result["items"]) == (0, 0)
+    assert published(result["messageId"])["message"].endswith("There were no orders on 2031-06-01.\n")
+
+
+def test_bad_date_is_refused_and_nothing_is_published(invoke):
+    before = len(sns_notifications(TOPIC))
+    result = invoke("sales-report", {"date": "2026-02-30"})
+    assert result["errorType"] == "InvalidEventError"
+    assert "event.date '2026-02-30' is not a calendar date" in result["errorMessage"]
+    assert len(sns_notifications(TOPIC)) == before
+
+
+def test_extractor_failure_fails_the_report_and_publishes_nothing(invoke):
+    before = len(sns_notifications(TOPIC))
+    stack.stop_service("db")
+    try:
+        failed = invoke("sales-report", {"date": "2026-11-20"})
+        direct = invoke("sales-data-extractor", {"date": "2026-11-20"})
+    finally:
+        stack.start_service("db")
+    assert failed["errorType"] == "DownstreamFunctionError"
+    assert "salesAnalysisReportDataExtractor failed: DatabaseUnavailable" in failed["errorMessage"]
+    assert direct["errorType"] == "DatabaseUnavailable"
+    assert "cannot connect to database 'cafe_db'" in direct["errorMessage"]
+    assert len(sns_notifications(TOPIC)) == before
+    # The warm extractor reconnects once the database is back.
+    assert invoke("sales-data-extractor", {"date": "2026-11-20"})["statusCode"] == 200
+
+
+def test_password_is_a_secure_string_parameter():
+    ssm = boto3.client(
+        "ssm",
+        endpoint_url=AWS_ENDPOINT,
+        region_name=LOCAL_ENV["AWS_REGION"],
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    prefix = LOCAL_ENV["DB_PARAMETER_PREFIX"]
+    assert ssm.get_parameter(Name=f"{prefix}/dbPassword")["Parameter"]["Type"] == "SecureString"
+
+
+def test_credentials_never_appear_in_responses_or_logs(invoke):
+    # Runs last in this module: the responses and logs of every test above are in scope.
+    invoke("sales-report", {"date": "2026-11-21"})
+    invoke("sales-data-extractor", {"date": "bad"})
+    assert len(invoke.bodies) > 10
+    for body in invoke.bodies:
+        for secret in SECRETS:
+            assert secret.encode() not in body
+    for fn in FUNCTIONS:
+        logs = stack.read_logs(fn.directory)
+        assert "START RequestId" in logs, f"no log captured for {fn.directory}"
+        for secret in SECRETS:
+            assert secret not in logs, f"a database password appears in the {fn.directory} log"

@@ -1,0 +1,116 @@
+"""Build every function's image and push it to Amazon ECR.
+
+    python -m tools.images build                 # docker build of every image, tagged <dir>:local
+    python -m tools.images push [--tag TAG]      # ECR repositories, login, linux/amd64 build, push
+
+`DRY_RUN=1` prints every docker step instead of running it (the AWS calls still run: point
+`AWS_ENDPOINT_URL` at a local endpoint to try it without an account). `PLATFORM` (default
+linux/amd64) picks the Lambda architecture; `ECR_REPOSITORY_PREFIX` namespaces the repositories.
+"""
+
+import argparse
+import base64
+import os
+import shlex
+import subprocess
+import sys
+
+import boto3
+
+from tools.functions import DOCKERFILE, FUNCTIONS, Function
+from tools.stack import ROOT
+
+PASSWORD_PLACEHOLDER = "<password from ecr:GetAuthorizationToken>"  # noqa: S105 - shown instead of the secret
+
+
+def dry_run() -> bool:
+    return os.environ.get("DRY_RUN", "") not in ("", "0", "false")
+
+
+def docker(args: list[str], stdin: str | None = None, shown_stdin: str | None = None) -> None:
+    """Run (or with DRY_RUN print) one docker command; stdin is never printed."""
+    line = "docker " + shlex.join(args)
+    if stdin is not None:
+        line = f"echo {shown_stdin or '<stdin>'} | {line}"
+    print(f"{'[dry-run] ' if dry_run() else '==> '}{line}", flush=True)
+    if dry_run():
+        return
+    result = subprocess.run(["docker", *args], cwd=ROOT, input=stdin, text=True)
+    if result.returncode != 0:
+        sys.exit(f"docker {args[0]} failed with exit code {result.returncode}")
+
+
+def build_args(fn: Function, tag: str, platform: str | None = None) -> list[str]:
+    args = ["build", "--file", DOCKERFILE, "--build-arg", f"FUNCTION={fn.directory}", "--tag", tag]
+    if platform:
+        # Lambda accepts a single-architecture image manifest only: no provenance attestation.
+        args = ["buildx", *args, "--platform", platform, "--provenance=false", "--load"]
+    return [*args, "."]
+
+
+def build() -> None:
+    for fn in FUNCTIONS:
+        docker(build_args(fn, f"{fn.directory}:local"))
+
+
+def git_short_sha() -> str:
+    result = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.exit("cannot read the git commit for the image tag: pass --tag")
+    return result.stdout.strip()
+
+
+def ensure_repository(ecr, name: str) -> str:
+    """The repository URI, creating the repository when it does not exist."""
+    try:
+        return ecr.describe_repositories(repositoryNames=[name])["repositories"][0]["repositoryUri"]
+    except ecr.exceptions.RepositoryNotFoundException:
+        print(f"==> creating ECR repository {name}", flush=True)
+        created = ecr.create_repository(repositoryName=name, imageScanningConfiguration={"scanOnPush": True})
+        return created["repository"]["repositoryUri"]
+
+
+def registry_login(ecr) -> str:
+    """Log docker in to the account's registry; returns the registry host."""
+    data = ecr.get_authorization_token()["authorizationData"][0]
+    user, _, password = base64.b64decode(data["authorizationToken"]).decode().partition(":")
+    registry = data["proxyEndpoint"].removeprefix("https://")
+    docker(
+        ["login", "--username", user, "--password-stdin", registry], stdin=password, shown_stdin=PASSWORD_PLACEHOLDER
+    )
+    return registry
+
+
+def push(tag: str) -> list[str]:
+    """Push every function image; returns the image URIs."""
+    if not (os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")):
+        sys.exit("set AWS_REGION (the region of the ECR registry and the Lambda functions)")
+    platform = os.environ.get("PLATFORM", "linux/amd64")
+    prefix = os.environ.get("ECR_REPOSITORY_PREFIX", "")
+    ecr = boto3.client("ecr")
+    registry_login(ecr)
+    uris = []
+    for fn in FUNCTIONS:
+        uri = f"{ensure_repository(ecr, prefix + fn.directory)}:{tag}"
+        docker(build_args(fn, uri, platform))
+        docker(["push", uri])
+        uris.append(uri)
+    print("==> deploy with, per function:")
+    for fn, uri in zip(FUNCTIONS, uris, strict=True):
+        print(f"    aws lambda update-function-code --function-name {fn.lambda_name} --image-uri {uri}")
+    return uris
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="python -m tools.images", description=__doc__.split("\n")[0])
+    parser.add_argument("command", choices=("build", "push"))
+    parser.add_argument("--tag", help="image tag for push (default: git short sha)")
+    args = parser.parse_args(argv)
+    if args.command == "build":
+        build()
+    else:
+        push(args.tag or git_short_sha())
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
