@@ -1,0 +1,127 @@
+"""`make bench`: extractor latency over 1 M order_item rows through the RIE endpoint, and every
+function's Init Duration and warm Duration from the RIE's own log lines.
+
+Loads the synthetic rows once (tools/gen_orders.py, dates in 2025) when the table holds fewer.
+Env: BENCH_ITEMS (default 1000000), BENCH_INVOCATIONS (default 30), BENCH_COLD_STARTS (default 5).
+"""
+
+import os
+import re
+import statistics
+import time
+
+from tools import gen_orders, stack
+from tools.functions import FUNCTIONS, Function
+
+ITEMS = int(os.environ.get("BENCH_ITEMS", "1000000"))
+INVOCATIONS = int(os.environ.get("BENCH_INVOCATIONS", "30"))
+COLD_STARTS = int(os.environ.get("BENCH_COLD_STARTS", "5"))
+BENCH_DAY = "2025-07-02"  # inside the generated range
+EVENTS = {"sales-data-extractor": {"date": BENCH_DAY}, "sales-report": {"date": BENCH_DAY}}
+
+# The RIE prints its own init timing (the REPORT line's "Init Duration" is not meaningful there).
+INIT_RE = re.compile(r"INIT REPORT\(durationMs: ([0-9.]+)\)")
+DURATION_RE = re.compile(r"REPORT RequestId: \S+\s+(?:Init Duration: [0-9.]+ ms\s+)?Duration: ([0-9.]+) ms")
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def ensure_rows() -> int:
+    conn = gen_orders.connect()
+    with conn.cursor() as cur:
+        cur.execute("SELECT COUNT(*) FROM order_item")
+        have = cur.fetchone()[0]
+    if have < ITEMS:
+        print(f"==> loading {ITEMS - have:,} synthetic order items (once per stack)", flush=True)
+        gen_orders.generate(conn, ITEMS - have, gen_orders.date(2025, 1, 1), 365)
+        with conn.cursor() as cur:
+            cur.execute("ANALYZE TABLE `order`, order_item")
+            cur.fetchall()
+            cur.execute("SELECT COUNT(*) FROM order_item")
+            have = cur.fetchone()[0]
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT COUNT(*) FROM order_item a JOIN `order` o ON o.order_number = a.order_number "
+            "WHERE o.order_date_time >= %s AND o.order_date_time < %s + INTERVAL 1 DAY",
+            (BENCH_DAY, BENCH_DAY),
+        )
+        print(f"==> order_item rows: {have:,}; on {BENCH_DAY}: {cur.fetchone()[0]:,}", flush=True)
+        started = time.perf_counter()
+        cur.execute(
+            "SELECT c.product_group_number, a.product_id, CAST(SUM(a.quantity) AS SIGNED) FROM order_item a, "
+            "product b, product_group c WHERE b.id = a.product_id AND c.product_group_number = b.product_group "
+            "GROUP BY c.product_group_number, a.product_id"
+        )
+        cur.fetchall()
+        print(f"==> for scale: the lab's unfiltered query over all rows takes {time.perf_counter() - started:.3f}s")
+    conn.close()
+    return have
+
+
+def invoke_ok(fn: Function) -> float:
+    started = time.perf_counter()
+    status, body = stack.invoke(fn.port, EVENTS[fn.directory])
+    elapsed = time.perf_counter() - started
+    if status != 200 or b"errorType" in body:
+        raise SystemExit(f"{fn.directory} failed: {body[:300]!r}")
+    return elapsed
+
+
+def new_log(service: str, offset: int) -> str:
+    return stack.read_logs(service)[offset:]
+
+
+def measure(fn: Function) -> dict[str, list[float]]:
+    inits, firsts, warm_durations, latencies = [], [], [], []
+    for _ in range(COLD_STARTS):
+        stack.stop_service(fn.directory)
+        stack.start_service(fn.directory)
+        offset = len(stack.read_logs(fn.directory))
+        firsts.append(invoke_ok(fn))
+        inits += [float(m) for m in INIT_RE.findall(new_log(fn.directory, offset))]
+    invoke_ok(fn)  # warm
+    offset = len(stack.read_logs(fn.directory))
+    for _ in range(INVOCATIONS):
+        latencies.append(invoke_ok(fn))
+    warm_durations = [float(m) for m in DURATION_RE.findall(new_log(fn.directory, offset))]
+    return {"init": inits, "first": firsts, "warm": warm_durations, "latency": latencies}
+
+
+def main() -> None:
+    if not stack.stack_is_up():
+        raise SystemExit("the stack is not running: `make bench` starts it (or `make up`)")
+    rows = ensure_rows()
+    results = {}
+    for fn in FUNCTIONS:
+        print(f"==> {fn.directory}: {COLD_STARTS} cold starts, {INVOCATIONS} warm invocations", flush=True)
+        results[fn.directory] = measure(fn)
+
+    ms = 1000
+    print(f"\nBenchmark: {rows:,} order_item rows, report day {BENCH_DAY}, {os.cpu_count()} cores, host mode RIE")
+    header = (
+        f"{'function':<22} {'init p50 ms':>11} {'init max ms':>11} {'1st invoke p50 ms':>17} "
+        f"{'warm dur p50 ms':>15} {'warm dur p95 ms':>15} {'latency p50 ms':>14} {'latency p95 ms':>14}"
+    )
+    print(header)
+    print("-" * len(header))
+    for name, r in results.items():
+        print(
+            f"{name:<22} {statistics.median(r['init']):>11.1f} {max(r['init']):>11.1f} "
+            f"{statistics.median(r['first']) * ms:>17.1f} {statistics.median(r['warm']):>15.1f} "
+            f"{percentile(r['warm'], 95):>15.1f} {statistics.median(r['latency']) * ms:>14.1f} "
+            f"{percentile(r['latency'], 95) * ms:>14.1f}"
+        )
+    extractor = results["sales-data-extractor"]["latency"]
+    print(
+        f"\nextractor latency over {rows:,} rows: p50 {statistics.median(extractor) * ms:.1f} ms, "
+        f"p95 {percentile(extractor, 95) * ms:.1f} ms (target p50 < 1000 ms)"
+    )
+    worst_init = max(max(r["init"]) for r in results.values())
+    print(f"worst Init Duration: {worst_init:.1f} ms (target < 500 ms)")
+
+
+if __name__ == "__main__":
+    main()
