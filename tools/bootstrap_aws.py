@@ -1,9 +1,10 @@
 """Create what the functions expect in the AWS account: SSM parameters, the SNS topic with its email
-subscription, the daily EventBridge schedule. Idempotent. Runs against moto locally (compose's
+subscription, the daily EventBridge schedule, the image buckets. Idempotent. Runs against moto locally (compose's
 `aws-init` service, host mode's `make up`); needs only boto3.
 
 Env: AWS_ENDPOINT_URL, AWS_REGION, TOPIC_ARN, DB_PARAMETER_PREFIX, DB_URL, MARIADB_DATABASE,
-MARIADB_USER, MARIADB_PASSWORD, ADMIN_EMAIL.
+MARIADB_USER, MARIADB_PASSWORD, ADMIN_EMAIL, IMAGE_UPLOAD_BUCKET, IMAGE_DESTINATION_BUCKET,
+LABELS_RESULTS_BUCKET.
 """
 
 import os
@@ -14,6 +15,11 @@ import boto3
 SCHEDULE_RULE = "salesAnalysisReportDailySchedule"
 SCHEDULE = "cron(0 20 ? * MON-SAT *)"
 REPORT_FUNCTION = "salesAnalysisReport"
+BUCKET_VARIABLES = ("IMAGE_UPLOAD_BUCKET", "IMAGE_DESTINATION_BUCKET", "LABELS_RESULTS_BUCKET")
+
+
+def _location(region: str) -> dict:
+    return {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
 
 
 def _require(name: str) -> str:
@@ -48,6 +54,13 @@ def bootstrap() -> None:
     events.put_rule(Name=SCHEDULE_RULE, ScheduleExpression=SCHEDULE, State="ENABLED")
     function_arn = f"arn:aws:lambda:{region}:{account}:function:{REPORT_FUNCTION}"
     events.put_targets(Rule=SCHEDULE_RULE, Targets=[{"Id": REPORT_FUNCTION, "Arn": function_arn}])
+    s3 = boto3.client("s3")
+    buckets = [os.environ[name] for name in BUCKET_VARIABLES if os.environ.get(name)]
+    existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
+    for bucket in buckets:
+        if bucket not in existing:
+            s3.create_bucket(Bucket=bucket, **_location(region))
+    print(f"bootstrap_aws: buckets {', '.join(buckets)}")
     print(f"bootstrap_aws: parameters under {prefix}/, topic {topic_arn}, schedule {SCHEDULE} -> {REPORT_FUNCTION}")
 
 

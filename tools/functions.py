@@ -14,6 +14,8 @@ class Function:
 FUNCTIONS: tuple[Function, ...] = (
     Function("sales-data-extractor", "salesAnalysisReportDataExtractor", 9001),
     Function("sales-report", "salesAnalysisReport", 9002),
+    Function("image-resize", "imageResize", 9003),
+    Function("image-labels", "imageLabels", 9004),
 )
 
 DOCKERFILE = "images/lambda-python.Dockerfile"
