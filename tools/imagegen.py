@@ -14,7 +14,7 @@ GPS_IFD = 0x8825
 
 def photo(width: int, height: int, seed: int = 1) -> Image.Image:
     """A photo-like RGB picture: smooth gradients, soft shapes, fine noise."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - reproducible pictures, not security
     base = Image.linear_gradient("L").resize((width, height))
     image = Image.merge(
         "RGB", (base, base.transpose(Image.Transpose.ROTATE_180), Image.radial_gradient("L").resize((width, height)))
