@@ -4,7 +4,7 @@ FUNCTION ?=
 EVENT ?=
 TAG ?=
 
-.PHONY: setup up down logs status invoke demo test lint build push bench
+.PHONY: setup up down logs status invoke demo demo-images test lint build push bench bench-images
 
 setup:
 	@tools/setup.sh
@@ -28,6 +28,9 @@ invoke:
 demo: up
 	@$(PY) -m tools.demo
 
+demo-images: up
+	@$(PY) -m tools.demo_images
+
 test: setup
 	@$(PY) -m pytest
 
@@ -42,3 +45,6 @@ push: setup
 
 bench: up
 	@$(PY) -m bench.extractor_bench
+
+bench-images: setup
+	@$(PY) -m bench.images_bench
