@@ -371,14 +371,44 @@ def compose(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
 
 
 def stack_is_up() -> bool:
-    return all(port_open(p) for p in (DB_PORT, MOTO_PORT, *(f.port for f in FUNCTIONS)))
+    return all(port_open(p) for p in backing_ports().values())
+
+
+def compose_wait(ports: dict[str, int], timeout: float = 180) -> None:
+    """Wait until every published port answers (`up --wait` can exit 1 on the one-shot aws-init)."""
+    deadline = time.monotonic() + timeout
+    for service, port in ports.items():
+        while not port_open(port):
+            if time.monotonic() > deadline:
+                raise SystemExit(f"{service} did not answer on port {port}; see `docker compose logs {service}`")
+            time.sleep(0.5)
+
+
+def compose_healthy(service: str, timeout: float = 120) -> None:
+    """Wait for a compose service's health check (a published port answers before the server does)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = subprocess.run(
+            ["docker", "compose", "ps", "--format", "{{.Health}}", service], cwd=ROOT, capture_output=True, text=True
+        )
+        if result.stdout.strip() == "healthy":
+            return
+        time.sleep(1)
+    raise SystemExit(f"{service} did not become healthy within {timeout:.0f}s; see `docker compose logs {service}`")
+
+
+def backing_ports() -> dict[str, int]:
+    return {"db": DB_PORT, "aws": MOTO_PORT} | {f.directory: f.port for f in FUNCTIONS}
 
 
 def up() -> None:
     current = mode()
     log(f"mode: {current}")
     if current == "docker":
-        compose("up", "--detach", "--build", "--wait")
+        # Function containers start only after aws-init completed (depends_on), so `up` fails
+        # when the bootstrap does.
+        compose("up", "--detach", "--build")
+        compose_wait(backing_ports())
     else:
         host_up()
     log("stack is up: " + ", ".join(f"{f.directory} http://127.0.0.1:{f.port}{INVOKE_PATH}" for f in FUNCTIONS))
@@ -405,7 +435,7 @@ def start_service(service: str) -> None:
     """Start a service stopped by stop_service and wait until it answers."""
     if mode() == "docker":
         compose("start", service)
-        compose("up", "--wait", service)
+        compose_healthy(service)
     elif service == "db":
         start_db()
     elif service == "aws":
@@ -427,8 +457,7 @@ def read_logs(service: str) -> str:
 
 
 def status() -> None:
-    rows = [("db", DB_PORT), ("aws", MOTO_PORT), *((f.directory, f.port) for f in FUNCTIONS)]
-    for service, port in rows:
+    for service, port in backing_ports().items():
         print(f"{service:<24} 127.0.0.1:{port:<6} {'up' if port_open(port) else 'down'}")
 
 
