@@ -9,6 +9,7 @@ import os
 import re
 import statistics
 import time
+from datetime import date
 
 from tools import gen_orders, stack
 from tools.functions import FUNCTIONS, Function
@@ -30,13 +31,13 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def ensure_rows() -> int:
-    conn = gen_orders.connect()
+    conn = stack.db_connection()
     with conn.cursor() as cur:
         cur.execute("SELECT COUNT(*) FROM order_item")
         have = cur.fetchone()[0]
     if have < ITEMS:
         print(f"==> loading {ITEMS - have:,} synthetic order items (once per stack)", flush=True)
-        gen_orders.generate(conn, ITEMS - have, gen_orders.date(2025, 1, 1), 365)
+        gen_orders.generate(conn, ITEMS - have, date(2025, 1, 1), 365)
         with conn.cursor() as cur:
             cur.execute("ANALYZE TABLE `order`, order_item")
             cur.fetchall()

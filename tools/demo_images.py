@@ -6,11 +6,10 @@ import sys
 from pathlib import Path
 from urllib.parse import unquote_plus
 
-import boto3
-
+from tools import moto
 from tools.functions import by_name
 from tools.imagegen import jpeg, photo
-from tools.stack import AWS_ENDPOINT, ROOT, invoke, read_env_file
+from tools.stack import ROOT, invoke, read_env_file
 
 EVENT_FILE = ROOT / "events" / "image-resize" / "s3-put.json"
 
@@ -32,13 +31,7 @@ def main() -> None:
     event = json.loads(Path(EVENT_FILE).read_text())
     record = event["Records"][0]["s3"]
     bucket, key = record["bucket"]["name"], unquote_plus(record["object"]["key"])
-    s3 = boto3.client(
-        "s3",
-        endpoint_url=AWS_ENDPOINT,
-        region_name=env["AWS_REGION"],
-        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-    )
+    s3 = moto.client("s3")
     data = jpeg(photo(4000, 3000), orientation=6, gps=True)
     s3.put_object(Bucket=bucket, Key=key, Body=data, ContentType="image/jpeg")
     print(

@@ -14,21 +14,9 @@ from datetime import date, datetime, timedelta
 
 import pymysql
 
-from tools.stack import DB_PORT, ROOT, read_env_file
+from tools.stack import db_connection
 
 BATCH_ORDERS = 5000
-
-
-def connect() -> pymysql.connections.Connection:
-    creds = read_env_file(ROOT / "db.env")
-    return pymysql.connect(
-        host="127.0.0.1",
-        port=DB_PORT,
-        user=creds["MARIADB_USER"],
-        password=creds["MARIADB_PASSWORD"],
-        database=creds["MARIADB_DATABASE"],
-        init_command="SET time_zone = '+00:00'",
-    )
 
 
 def generate(conn: pymysql.connections.Connection, items: int, start: date, days: int, seed: int = 7) -> int:
@@ -83,7 +71,7 @@ def main(argv: list[str]) -> None:
     args = parser.parse_args(argv)
     if args.items <= 0 or args.days <= 0:
         sys.exit("--items and --days must be positive")
-    conn = connect()
+    conn = db_connection()
     orders = generate(conn, args.items, args.start, args.days)
     print(f"==> added {orders:,} orders with {args.items:,} items from {args.start} over {args.days} days")
 

@@ -4,7 +4,21 @@ import json
 import urllib.request
 from typing import Any
 
-from tools.stack import AWS_ENDPOINT
+import boto3
+
+from tools.stack import AWS_ENDPOINT, ROOT, read_env_file
+
+
+def client(service: str) -> Any:
+    """A boto3 client of the local AWS endpoint, with the region and dummy credentials of local.env."""
+    env = read_env_file(ROOT / "local.env")
+    return boto3.client(
+        service,
+        endpoint_url=AWS_ENDPOINT,
+        region_name=env["AWS_REGION"],
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+    )
 
 
 def state() -> dict[str, Any]:

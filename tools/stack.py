@@ -24,6 +24,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from tools.functions import FUNCTIONS, INVOKE_PATH, Function, by_name
 
@@ -70,6 +71,22 @@ def function_env(fn: Function, overrides: Mapping[str, str] | None = None) -> di
         "PYTHONPATH": str(ROOT),
     }
     return env | dict(overrides or {})
+
+
+def db_connection(autocommit: bool = False) -> Any:
+    """A PyMySQL connection to the local café database as its application user, in UTC."""
+    import pymysql  # dev tooling only; the stack itself does not need it
+
+    creds = read_env_file(ROOT / "db.env")
+    return pymysql.connect(
+        host="127.0.0.1",
+        port=DB_PORT,
+        user=creds["MARIADB_USER"],
+        password=creds["MARIADB_PASSWORD"],
+        database=creds["MARIADB_DATABASE"],
+        autocommit=autocommit,
+        init_command="SET time_zone = '+00:00'",
+    )
 
 
 def port_open(port: int, host: str = "127.0.0.1", timeout: float = 0.5) -> bool:

@@ -13,7 +13,7 @@ import pytest
 
 from tools import stack
 from tools.functions import by_name
-from tools.stack import DB_PORT, ROOT, read_env_file
+from tools.stack import ROOT, read_env_file
 
 LOCAL_ENV = read_env_file(ROOT / "local.env")
 DB_ENV = read_env_file(ROOT / "db.env")
@@ -49,15 +49,7 @@ def invoke() -> Invoker:
 
 
 def db_connect() -> pymysql.connections.Connection:
-    return pymysql.connect(
-        host="127.0.0.1",
-        port=DB_PORT,
-        user=DB_ENV["MARIADB_USER"],
-        password=DB_ENV["MARIADB_PASSWORD"],
-        database=DB_ENV["MARIADB_DATABASE"],
-        autocommit=True,
-        init_command="SET time_zone = '+00:00'",
-    )
+    return stack.db_connection(autocommit=True)
 
 
 class Orders:

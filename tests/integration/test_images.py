@@ -3,13 +3,12 @@
 import io
 import json
 
-import boto3
 import pytest
 from PIL import Image
 
 from tests.integration.conftest import LOCAL_ENV
+from tools import moto
 from tools.imagegen import GPS_IFD, encode, jpeg, photo, png_bomb, png_with_alpha, s3_event
-from tools.stack import AWS_ENDPOINT
 
 pytestmark = pytest.mark.integration
 UPLOADS = LOCAL_ENV["IMAGE_UPLOAD_BUCKET"]
@@ -20,13 +19,7 @@ NAMES = ("web", "tablet", "mobile")
 
 @pytest.fixture(scope="module")
 def s3():
-    return boto3.client(
-        "s3",
-        endpoint_url=AWS_ENDPOINT,
-        region_name=LOCAL_ENV["AWS_REGION"],
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    return moto.client("s3")
 
 
 def upload(s3, key: str, data: bytes, content_type: str = "image/jpeg") -> None:

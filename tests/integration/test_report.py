@@ -1,13 +1,11 @@
 """salesAnalysisReport end to end: RIE -> extractor (RIE) -> MariaDB, report published to SNS on moto."""
 
-import boto3
 import pytest
 
 from tests.integration.conftest import LOCAL_ENV, SECRETS
-from tools import stack
+from tools import moto, stack
 from tools.functions import FUNCTIONS
 from tools.moto import sns_notifications
-from tools.stack import AWS_ENDPOINT
 
 pytestmark = pytest.mark.integration
 TOPIC = LOCAL_ENV["TOPIC_ARN"]
@@ -89,13 +87,7 @@ def test_extractor_failure_fails_the_report_and_publishes_nothing(invoke):
 
 
 def test_password_is_a_secure_string_parameter():
-    ssm = boto3.client(
-        "ssm",
-        endpoint_url=AWS_ENDPOINT,
-        region_name=LOCAL_ENV["AWS_REGION"],
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    ssm = moto.client("ssm")
     prefix = LOCAL_ENV["DB_PARAMETER_PREFIX"]
     assert ssm.get_parameter(Name=f"{prefix}/dbPassword")["Parameter"]["Type"] == "SecureString"
 

@@ -5,10 +5,10 @@ import os
 import subprocess
 import sys
 
-import boto3
 import pytest
 
 from tests.integration.conftest import LOCAL_ENV
+from tools import moto
 from tools.functions import FUNCTIONS
 from tools.stack import AWS_ENDPOINT, ROOT
 
@@ -31,13 +31,7 @@ def test_push_dry_run_creates_repositories_and_prints_every_docker_step():
         text=True,
     )
     assert result.returncode == 0, result.stderr
-    ecr = boto3.client(
-        "ecr",
-        endpoint_url=AWS_ENDPOINT,
-        region_name=LOCAL_ENV["AWS_REGION"],
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    ecr = moto.client("ecr")
     registry = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
     lines = result.stdout.splitlines()
     assert any(line.endswith(f"docker login --username AWS --password-stdin {registry}") for line in lines)
