@@ -1,5 +1,6 @@
 """`make bench`: extractor latency over 1 M order_item rows through the RIE endpoint, and every
-function's Init Duration and warm Duration from the RIE's own log lines.
+function's Init Duration and warm Duration from the RIE's own log lines (the image functions on
+a 12 MP JPEG).
 
 Loads the synthetic rows once (tools/gen_orders.py, dates in 2025) when the table holds fewer.
 Env: BENCH_ITEMS (default 1000000), BENCH_INVOCATIONS (default 30), BENCH_COLD_STARTS (default 5).
@@ -11,14 +12,32 @@ import statistics
 import time
 from datetime import date
 
-from tools import gen_orders, stack
+from tools import gen_orders, moto, stack
 from tools.functions import FUNCTIONS, Function
+from tools.imagegen import jpeg, photo, s3_event
+from tools.stack import ROOT, read_env_file
 
 ITEMS = int(os.environ.get("BENCH_ITEMS", "1000000"))
 INVOCATIONS = int(os.environ.get("BENCH_INVOCATIONS", "30"))
 COLD_STARTS = int(os.environ.get("BENCH_COLD_STARTS", "5"))
 BENCH_DAY = "2025-07-02"  # inside the generated range
-EVENTS = {"sales-data-extractor": {"date": BENCH_DAY}, "sales-report": {"date": BENCH_DAY}}
+BENCH_IMAGE_KEY = "bench/photo 12mp.jpg"
+
+
+def events() -> dict[str, dict]:
+    """One event per function; the image functions get an S3 event for a 12 MP JPEG uploaded here."""
+    bucket = read_env_file(ROOT / "local.env")["IMAGE_UPLOAD_BUCKET"]
+    moto.client("s3").put_object(
+        Bucket=bucket, Key=BENCH_IMAGE_KEY, Body=jpeg(photo(4000, 3000, seed=12)), ContentType="image/jpeg"
+    )
+    image_event = s3_event(bucket, [BENCH_IMAGE_KEY])
+    return {
+        "sales-data-extractor": {"date": BENCH_DAY},
+        "sales-report": {"date": BENCH_DAY},
+        "image-resize": image_event,
+        "image-labels": image_event,
+    }
+
 
 # The RIE prints its own init timing (the REPORT line's "Init Duration" is not meaningful there).
 INIT_RE = re.compile(r"INIT REPORT\(durationMs: ([0-9.]+)\)")
@@ -62,11 +81,11 @@ def ensure_rows() -> int:
     return have
 
 
-def invoke_ok(fn: Function) -> float:
+def invoke_ok(fn: Function, event: dict) -> float:
     started = time.perf_counter()
-    status, body = stack.invoke(fn.port, EVENTS[fn.directory])
+    status, body = stack.invoke(fn.port, event)
     elapsed = time.perf_counter() - started
-    if status != 200 or b"errorType" in body:
+    if status != 200 or b"errorType" in body or b'"failed": [{' in body:
         raise SystemExit(f"{fn.directory} failed: {body[:300]!r}")
     return elapsed
 
@@ -75,18 +94,18 @@ def new_log(service: str, offset: int) -> str:
     return stack.read_logs(service)[offset:]
 
 
-def measure(fn: Function) -> dict[str, list[float]]:
+def measure(fn: Function, event: dict) -> dict[str, list[float]]:
     inits, firsts, warm_durations, latencies = [], [], [], []
     for _ in range(COLD_STARTS):
         stack.stop_service(fn.directory)
         stack.start_service(fn.directory)
         offset = len(stack.read_logs(fn.directory))
-        firsts.append(invoke_ok(fn))
+        firsts.append(invoke_ok(fn, event))
         inits += [float(m) for m in INIT_RE.findall(new_log(fn.directory, offset))]
-    invoke_ok(fn)  # warm
+    invoke_ok(fn, event)  # warm
     offset = len(stack.read_logs(fn.directory))
     for _ in range(INVOCATIONS):
-        latencies.append(invoke_ok(fn))
+        latencies.append(invoke_ok(fn, event))
     warm_durations = [float(m) for m in DURATION_RE.findall(new_log(fn.directory, offset))]
     return {"init": inits, "first": firsts, "warm": warm_durations, "latency": latencies}
 
@@ -95,10 +114,11 @@ def main() -> None:
     if not stack.stack_is_up():
         raise SystemExit("the stack is not running: `make bench` starts it (or `make up`)")
     rows = ensure_rows()
+    function_events = events()
     results = {}
     for fn in FUNCTIONS:
         print(f"==> {fn.directory}: {COLD_STARTS} cold starts, {INVOCATIONS} warm invocations", flush=True)
-        results[fn.directory] = measure(fn)
+        results[fn.directory] = measure(fn, function_events[fn.directory])
 
     ms = 1000
     print(f"\nBenchmark: {rows:,} order_item rows, report day {BENCH_DAY}, {os.cpu_count()} cores, host mode RIE")
