@@ -24,7 +24,7 @@ esac
 
 if command -v go >/dev/null 2>&1; then
   echo "==> building aws-lambda-rie $RIE_VERSION with go install"
-  if GOBIN="$BIN_DIR" go install "github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$RIE_VERSION" 2>/dev/null; then
+  if GOBIN="$BIN_DIR" timeout 300 go install "github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$RIE_VERSION" 2>/dev/null; then
     exit 0
   fi
   echo "    go install could not fetch the module; trying the binary shipped in aws-sam-cli"
