@@ -18,7 +18,7 @@ import sys
 import boto3
 
 from tools.functions import DOCKERFILE, FUNCTIONS, Function
-from tools.stack import ROOT
+from tools.stack import ROOT, docker_engine_available
 
 PASSWORD_PLACEHOLDER = "<password from ecr:GetAuthorizationToken>"  # noqa: S105 - shown instead of the secret
 
@@ -101,11 +101,17 @@ def push(tag: str) -> list[str]:
     return uris
 
 
+def require_engine() -> None:
+    if not dry_run() and not docker_engine_available():
+        sys.exit("no Docker engine answers: building and pushing images needs one (DRY_RUN=1 prints the steps)")
+
+
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m tools.images", description=__doc__.split("\n")[0])
     parser.add_argument("command", choices=("build", "push"))
     parser.add_argument("--tag", help="image tag for push (default: git short sha)")
     args = parser.parse_args(argv)
+    require_engine()
     if args.command == "build":
         build()
     else:
