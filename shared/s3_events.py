@@ -6,6 +6,7 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 from aws_lambda_powertools.utilities.data_classes import S3Event
+from botocore.exceptions import ClientError
 
 from shared.errors import InvalidEventError
 
@@ -14,7 +15,14 @@ from shared.errors import InvalidEventError
 class S3ObjectRef:
     bucket: str
     key: str
-    event_name: str
+
+
+MISSING_REASON = "object no longer exists (deleted before processing)"
+
+
+def is_missing(exc: ClientError) -> bool:
+    """Whether an S3 call failed because the object is gone (GetObject says NoSuchKey, HeadObject 404)."""
+    return exc.response.get("Error", {}).get("Code", "") in ("404", "NoSuchKey", "NotFound")
 
 
 def object_refs(event: Any) -> list[S3ObjectRef]:
@@ -29,5 +37,5 @@ def object_refs(event: Any) -> list[S3ObjectRef]:
             raise InvalidEventError(f"Records[{index}] has no s3.bucket.name / s3.object.key") from None
         if not isinstance(bucket, str) or not isinstance(raw_key, str) or not bucket or not raw_key:
             raise InvalidEventError(f"Records[{index}] has an empty bucket name or object key")
-        refs.append(S3ObjectRef(bucket, unquote_plus(raw_key), record.get("eventName") or ""))
+        refs.append(S3ObjectRef(bucket, unquote_plus(raw_key)))
     return refs

@@ -10,7 +10,7 @@ from labels import label_document, unsupported_reason
 from shared.clients import client
 from shared.config import env
 from shared.log import get_logger
-from shared.s3_events import S3ObjectRef, object_refs
+from shared.s3_events import MISSING_REASON, S3ObjectRef, is_missing, object_refs
 
 logger = get_logger()
 
@@ -41,9 +41,9 @@ def detect(ref: S3ObjectRef, results_bucket: str) -> dict[str, Any] | str:
 
 
 def _error_reason(exc: ClientError) -> str:
+    if is_missing(exc):
+        return MISSING_REASON
     error = exc.response.get("Error", {})
-    if error.get("Code") in ("404", "NoSuchKey", "NotFound"):
-        return "object no longer exists (deleted before processing)"
     return f"{error.get('Code', 'Error')}: {error.get('Message', str(exc))}"
 
 

@@ -15,7 +15,7 @@ from shared.clients import client
 from shared.config import env
 from shared.errors import ConfigError
 from shared.log import get_logger
-from shared.s3_events import S3ObjectRef, object_refs
+from shared.s3_events import MISSING_REASON, S3ObjectRef, is_missing, object_refs
 
 logger = get_logger()
 
@@ -52,9 +52,9 @@ def fetch(ref: S3ObjectRef, max_bytes: int) -> tuple[bytes, str]:
         body = s3.get_object(Bucket=ref.bucket, Key=ref.key, IfMatch=head["ETag"])
         return body["Body"].read(), head["ETag"].strip('"')
     except ClientError as exc:
+        if is_missing(exc):
+            raise ObjectFailed(MISSING_REASON) from None
         code = exc.response.get("Error", {}).get("Code", "")
-        if code in ("404", "NoSuchKey", "NotFound"):
-            raise ObjectFailed("object no longer exists (deleted before processing)") from None
         if code in ("412", "PreconditionFailed"):
             raise ObjectFailed("object changed while being read; its newer version has its own event") from None
         raise ObjectFailed(f"cannot read object: {code} {exc.response.get('Error', {}).get('Message', '')}") from None
