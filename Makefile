@@ -4,7 +4,7 @@ FUNCTION ?=
 EVENT ?=
 TAG ?=
 
-.PHONY: setup up down logs status invoke demo demo-images test lint build push bench bench-images
+.PHONY: setup up down logs status invoke demo demo-images test lint build push deploy destroy bench bench-images
 
 setup:
 	@tools/setup.sh
@@ -42,6 +42,12 @@ build: setup
 
 push: setup
 	@$(PY) -m tools.images push $(if $(TAG),--tag $(TAG))
+
+deploy: setup
+	@$(PY) -m tools.deploy deploy
+
+destroy: setup
+	@$(PY) -m tools.deploy destroy
 
 bench: up
 	@$(PY) -m bench.extractor_bench

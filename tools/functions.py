@@ -1,31 +1,19 @@
-"""The project's functions: one Lambda image each. compose.yaml mirrors this table (a test checks it)."""
+"""The project's functions, as template.yaml declares them (one Lambda image each).
 
-from dataclasses import dataclass
+compose.yaml and host mode are checked against this table (tests/unit/test_stack_parity.py).
+"""
 
+from lambda_local.template import FunctionSpec, TemplateError, load
 
-@dataclass(frozen=True)
-class Function:
-    directory: str  # functions/<directory>, also the compose service, image and ECR repository name
-    lambda_name: str
-    port: int  # host port of its RIE endpoint, in compose and in host mode
-    handler: str = "app.handler"
-
-
-FUNCTIONS: tuple[Function, ...] = (
-    Function("sales-data-extractor", "salesAnalysisReportDataExtractor", 9001),
-    Function("sales-report", "salesAnalysisReport", 9002),
-    Function("image-resize", "imageResize", 9003),
-    Function("image-labels", "imageLabels", 9004),
-)
-
+Function = FunctionSpec
+FUNCTIONS: tuple[Function, ...] = load().functions
 DOCKERFILE = "images/lambda-python.Dockerfile"
 INVOKE_PATH = "/2015-03-31/functions/function/invocations"
 
 
 def by_name(name: str) -> Function:
-    """Find a function by directory or Lambda name."""
-    for fn in FUNCTIONS:
-        if name in (fn.directory, fn.lambda_name):
-            return fn
-    known = ", ".join(f"{f.directory} ({f.lambda_name})" for f in FUNCTIONS)
-    raise SystemExit(f"unknown function {name!r}; known: {known}")
+    """Find a function by folder, Lambda name or logical id; exits with the known names otherwise."""
+    try:
+        return load().function(name)
+    except TemplateError as exc:
+        raise SystemExit(str(exc)) from None

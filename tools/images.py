@@ -6,21 +6,36 @@
 `DRY_RUN=1` prints every docker step instead of running it (the AWS calls still run: point
 `AWS_ENDPOINT_URL` at a local endpoint to try it without an account). `PLATFORM` (default
 linux/amd64) picks the Lambda architecture; `ECR_REPOSITORY_PREFIX` namespaces the repositories.
+The pushed URIs are recorded in .cache/pushed-images.json for `make deploy`.
 """
 
 import argparse
 import base64
+import json
 import os
 import shlex
 import subprocess
 import sys
+from pathlib import Path
+from typing import Any
 
 import boto3
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from tools.functions import DOCKERFILE, FUNCTIONS, Function
 from tools.stack import ROOT, docker_engine_available
 
+PUSHED = Path(os.environ.get("PUSHED_IMAGES_FILE", ROOT / ".cache" / "pushed-images.json"))
+
 PASSWORD_PLACEHOLDER = "<password from ecr:GetAuthorizationToken>"  # noqa: S105 - shown instead of the secret
+
+
+def aws_region() -> str:
+    """AWS_REGION or AWS_DEFAULT_REGION (botocore itself reads only the latter)."""
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    if not region:
+        sys.exit("set AWS_REGION (the region of the ECR registry and the Lambda functions)")
+    return region
 
 
 def dry_run() -> bool:
@@ -60,7 +75,7 @@ def git_short_sha() -> str:
     return result.stdout.strip()
 
 
-def ensure_repository(ecr, name: str) -> str:
+def ensure_repository(ecr: Any, name: str) -> str:
     """The repository URI, creating the repository when it does not exist."""
     try:
         return ecr.describe_repositories(repositoryNames=[name])["repositories"][0]["repositoryUri"]
@@ -70,7 +85,7 @@ def ensure_repository(ecr, name: str) -> str:
         return created["repository"]["repositoryUri"]
 
 
-def registry_login(ecr) -> str:
+def registry_login(ecr: Any) -> str:
     """Log docker in to the account's registry; returns the registry host."""
     data = ecr.get_authorization_token()["authorizationData"][0]
     user, _, password = base64.b64decode(data["authorizationToken"]).decode().partition(":")
@@ -83,11 +98,10 @@ def registry_login(ecr) -> str:
 
 def push(tag: str) -> list[str]:
     """Push every function image; returns the image URIs."""
-    if not (os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")):
-        sys.exit("set AWS_REGION (the region of the ECR registry and the Lambda functions)")
+    region = aws_region()
     platform = os.environ.get("PLATFORM", "linux/amd64")
     prefix = os.environ.get("ECR_REPOSITORY_PREFIX", "")
-    ecr = boto3.client("ecr")
+    ecr = boto3.client("ecr", region_name=region)
     registry_login(ecr)
     uris = []
     for fn in FUNCTIONS:
@@ -95,9 +109,10 @@ def push(tag: str) -> list[str]:
         docker(build_args(fn, uri, platform))
         docker(["push", uri])
         uris.append(uri)
-    print("==> deploy with, per function:")
-    for fn, uri in zip(FUNCTIONS, uris, strict=True):
-        print(f"    aws lambda update-function-code --function-name {fn.lambda_name} --image-uri {uri}")
+    PUSHED.parent.mkdir(parents=True, exist_ok=True)
+    images = {fn.logical_id: uri for fn, uri in zip(FUNCTIONS, uris, strict=True)}
+    PUSHED.write_text(json.dumps({"region": region, "tag": tag, "images": images}, indent=2) + "\n")
+    print(f"==> recorded the image URIs in {PUSHED}; deploy them with `make deploy`")
     return uris
 
 
@@ -112,10 +127,15 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--tag", help="image tag for push (default: git short sha)")
     args = parser.parse_args(argv)
     require_engine()
-    if args.command == "build":
-        build()
-    else:
-        push(args.tag or git_short_sha())
+    try:
+        if args.command == "build":
+            build()
+        else:
+            push(args.tag or git_short_sha())
+    except NoCredentialsError:
+        sys.exit("no AWS credentials found: configure a profile (aws configure) or set AWS_ACCESS_KEY_ID")
+    except (BotoCoreError, ClientError) as exc:
+        sys.exit(f"AWS call failed: {exc}")
 
 
 if __name__ == "__main__":

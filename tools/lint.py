@@ -1,4 +1,5 @@
-"""`make lint`: ruff (format and check), hadolint on every Dockerfile, compose.yaml against the compose spec."""
+"""`make lint`: ruff (format and check), hadolint on every Dockerfile, cfn-lint on template.yaml, compose.yaml
+against the compose spec."""
 
 import subprocess
 import sys
@@ -16,6 +17,7 @@ CHECKS: dict[str, list[str]] = {
     "ruff format": [str(BIN / "ruff"), "format", "--check", "."],
     "ruff check": [str(BIN / "ruff"), "check", "."],
     "hadolint": [str(BIN / "hadolint"), *dockerfiles()],
+    "cfn-lint": [str(BIN / "cfn-lint"), "template.yaml"],
     "compose spec": [str(BIN / "check-jsonschema"), "--builtin-schema", "vendor.compose-spec", "compose.yaml"],
 }
 

@@ -63,10 +63,14 @@ def function_env(fn: Function, overrides: Mapping[str, str] | None = None) -> di
     """The environment of a function process in host mode (compose.yaml sets the same keys)."""
     env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG", "TMPDIR") if k in os.environ}
     env |= read_env_file(ROOT / "local.env")
+    # The template's literal settings as they are; resource names (intrinsics) from local.env.
+    env |= {key: value for key, value in fn.environment.items() if isinstance(value, str)}
     env |= {
         "AWS_ENDPOINT_URL": AWS_ENDPOINT,
         "LOCAL_LAMBDA_ENDPOINTS": local_lambda_endpoints(),
         "AWS_LAMBDA_FUNCTION_NAME": fn.lambda_name,
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(fn.memory_mb),
+        "AWS_LAMBDA_FUNCTION_TIMEOUT": str(fn.timeout_s),
         # In the image, shared/ sits in the task root; here the task root is the function folder.
         "PYTHONPATH": str(ROOT),
     }

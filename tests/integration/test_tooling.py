@@ -1,9 +1,12 @@
 """The developer tooling: `make lint` checks, and `make push` against the local ECR API (docker steps dry-run)."""
 
 import base64
+import json
 import os
+import shlex
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -21,8 +24,23 @@ def test_lint_is_clean():
     assert "lint clean" in result.stdout
 
 
-def test_push_dry_run_creates_repositories_and_prints_every_docker_step():
-    env = os.environ | LOCAL_ENV | {"AWS_ENDPOINT_URL": AWS_ENDPOINT, "DRY_RUN": "1", "ECR_REPOSITORY_PREFIX": "test/"}
+def run_tool(module: str, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", module, *args], cwd=ROOT, env=env, capture_output=True, text=True)
+
+
+def push_env(tmp_path: Path) -> dict[str, str]:
+    """The local endpoint's credentials, the region given the way users give it (AWS_REGION only)."""
+    env = {k: v for k, v in (os.environ | LOCAL_ENV).items() if k != "AWS_DEFAULT_REGION"}
+    return env | {
+        "AWS_ENDPOINT_URL": AWS_ENDPOINT,
+        "DRY_RUN": "1",
+        "ECR_REPOSITORY_PREFIX": "test/",
+        "PUSHED_IMAGES_FILE": str(tmp_path / "pushed.json"),
+    }
+
+
+def test_push_dry_run_creates_repositories_prints_every_docker_step_and_records_the_uris(tmp_path):
+    env = push_env(tmp_path)
     result = subprocess.run(
         [sys.executable, "-m", "tools.images", "push", "--tag", "t3st"],
         cwd=ROOT,
@@ -45,7 +63,9 @@ def test_push_dry_run_creates_repositories_and_prints_every_docker_step():
         )
         assert build in lines
         assert lines.index(build) < lines.index(f"[dry-run] docker push {uri}")
-        assert f"--function-name {fn.lambda_name} --image-uri {uri}" in result.stdout
+    record = json.loads((tmp_path / "pushed.json").read_text())
+    assert record["region"] == "us-east-1"
+    assert record["images"] == {fn.logical_id: f"{registry}/test/{fn.directory}:t3st" for fn in FUNCTIONS}
     token = ecr.get_authorization_token()["authorizationData"][0]["authorizationToken"]
     password = base64.b64decode(token).decode().partition(":")[2]
     assert password and password not in result.stdout + result.stderr
@@ -58,3 +78,45 @@ def test_push_without_region_says_what_to_set():
     )
     assert result.returncode != 0
     assert "set AWS_REGION" in result.stderr
+
+
+def test_deploy_dry_run_prints_one_sam_deploy_with_the_pushed_images(tmp_path):
+    env = push_env(tmp_path) | {"ADMIN_EMAIL": "owner@example.com", "DB_SUBNET_IDS": "subnet-1,subnet-2"}
+    assert run_tool("tools.images", "push", "--tag", "v7", env=env).returncode == 0
+    result = run_tool("tools.deploy", "deploy", env=env)
+    assert result.returncode == 0, result.stderr
+    (line,) = [line for line in result.stdout.splitlines() if line.startswith("[dry-run] sam ")]
+    args = shlex.split(line.removeprefix("[dry-run] "))
+    assert args[:2] == ["sam", "deploy"]
+    assert args[args.index("--stack-name") + 1] == "cafe-lambda"
+    assert args[args.index("--region") + 1] == "us-east-1"
+    assert args[args.index("--capabilities") + 1] == "CAPABILITY_IAM"
+    assert "--no-fail-on-empty-changeset" in args and "--no-confirm-changeset" in args
+    registry = "123456789012.dkr.ecr.us-east-1.amazonaws.com/test"
+    overrides = args[args.index("--parameter-overrides") + 1 :]
+    assert "AdminEmail=owner@example.com" in overrides
+    assert "SubnetIds=subnet-1,subnet-2" in overrides
+    repositories = args[args.index("--image-repositories") + 1 : args.index("--parameter-overrides")]
+    for fn in FUNCTIONS:
+        parameter = fn.logical_id.removesuffix("Function") + "ImageUri"
+        assert f"{parameter}={registry}/{fn.directory}:v7" in overrides
+        assert f"{fn.logical_id}={registry}/{fn.directory}" in repositories
+    destroy = run_tool("tools.deploy", "destroy", env=env)
+    assert "[dry-run] sam delete --stack-name cafe-lambda --region us-east-1 --no-prompts" in destroy.stdout
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({}, "run `make push` first"),
+        ({"STACK_NAME": "Cafe_Stack"}, "STACK_NAME 'Cafe_Stack' must be lower-case"),
+    ],
+)
+def test_deploy_mistakes_end_in_one_clear_line(tmp_path, overrides, message):
+    env = push_env(tmp_path) | {"ADMIN_EMAIL": "owner@example.com"} | overrides
+    if "STACK_NAME" in overrides:
+        assert run_tool("tools.images", "push", "--tag", "v7", env=env).returncode == 0
+    result = run_tool("tools.deploy", "deploy", env=env)
+    assert result.returncode == 1
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr

@@ -1,45 +1,91 @@
-"""Docker mode (compose.yaml) and host mode (tools/stack.py) run the same functions the same way."""
+"""compose.yaml (Docker mode), host mode (tools/stack.py) and template.yaml declare the same functions
+the same way. Adding a function = its folder + its template entry + its compose service; forgetting
+one of the three fails here."""
 
 from pathlib import Path
 
 import yaml
 
-from tools.functions import DOCKERFILE, FUNCTIONS
+from lambda_local.template import load
 from tools.stack import DB_PORT, MOTO_PORT, ROOT, function_env, read_env_file
 
 COMPOSE = yaml.safe_load((ROOT / "compose.yaml").read_text())
 SERVICES = COMPOSE["services"]
+FUNCTIONS = load().functions
 HOST_ONLY = {"PATH", "HOME", "LANG", "TMPDIR", "PYTHONPATH"}
+# Set only locally: the local endpoints and dummy credentials (Lambda sets region and name itself).
+LOCAL_ONLY = {
+    "AWS_ENDPOINT_URL",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_LAMBDA_FUNCTION_NAME",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+    "AWS_LAMBDA_FUNCTION_TIMEOUT",
+    "LOCAL_LAMBDA_ENDPOINTS",
+    "IMAGE_UPLOAD_BUCKET",
+}
+
+
+def function_services() -> set[str]:
+    return {name for name, service in SERVICES.items() if "FUNCTION" in service.get("build", {}).get("args", {})}
 
 
 def endpoint_names(value: str) -> set[str]:
     return {item.split("=", 1)[0] for item in value.split(",")}
 
 
-def test_every_function_is_a_compose_service_with_the_same_port_image_and_handler():
-    assert {fn.directory for fn in FUNCTIONS} <= SERVICES.keys()
+def test_every_function_folder_template_entry_and_compose_service_match():
+    folders = {p.name for p in (ROOT / "functions").iterdir() if (p / "app.py").is_file()}
+    in_template = {fn.directory for fn in FUNCTIONS}
+    assert folders == in_template, "a function folder without a template entry, or the reverse"
+    assert function_services() == in_template, "a template function without a compose service, or the reverse"
+
+
+def test_each_compose_service_builds_and_publishes_what_the_template_says():
     for fn in FUNCTIONS:
         service = SERVICES[fn.directory]
         assert service["ports"] == [f"127.0.0.1:{fn.port}:8080"]
-        assert service["build"]["dockerfile"] == DOCKERFILE
-        assert service["build"]["args"] == {"FUNCTION": fn.directory}
+        assert service["build"]["dockerfile"] == fn.dockerfile
+        assert service["build"]["context"] == fn.metadata["DockerContext"]
+        assert service["build"]["args"] == fn.build_args
         assert service["command"] == [fn.handler]
         assert (ROOT / "functions" / fn.directory / f"{fn.handler.split('.')[0]}.py").is_file()
 
 
-def test_function_environment_has_the_same_keys_and_names_in_both_modes():
+def test_every_template_variable_is_set_locally_in_both_modes_and_nothing_else_but_local_ones():
     local_env = read_env_file(ROOT / "local.env")
+    template_keys = set().union(*(fn.environment.keys() for fn in FUNCTIONS))
     for fn in FUNCTIONS:
         service = SERVICES[fn.directory]
         assert service["env_file"] == "local.env"
         compose_env = local_env | service["environment"]
         host_env = function_env(fn)
+        assert fn.environment.keys() <= compose_env.keys(), f"{fn.directory}: compose misses a template variable"
+        assert fn.environment.keys() <= host_env.keys(), f"{fn.directory}: host mode misses a template variable"
         assert compose_env.keys() == host_env.keys() - HOST_ONLY
+        assert compose_env.keys() - template_keys <= LOCAL_ONLY, "a local variable the template does not declare"
         assert compose_env["AWS_LAMBDA_FUNCTION_NAME"] == host_env["AWS_LAMBDA_FUNCTION_NAME"] == fn.lambda_name
         assert endpoint_names(compose_env["LOCAL_LAMBDA_ENDPOINTS"]) == endpoint_names(
             host_env["LOCAL_LAMBDA_ENDPOINTS"]
         )
         assert compose_env["AWS_ENDPOINT_URL"].endswith(f":{MOTO_PORT}")
+
+
+def test_literal_template_settings_memory_and_timeout_are_the_same_locally():
+    local_env = read_env_file(ROOT / "local.env")
+    for fn in FUNCTIONS:
+        compose_env = local_env | SERVICES[fn.directory]["environment"]
+        host_env = function_env(fn)
+        for key, value in fn.environment.items():
+            if isinstance(value, str):
+                assert compose_env[key] == host_env[key] == value, f"{fn.directory}: {key} is {value!r} in the template"
+        assert compose_env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == host_env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"]
+        assert host_env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == str(fn.memory_mb)
+        assert (
+            compose_env["AWS_LAMBDA_FUNCTION_TIMEOUT"] == host_env["AWS_LAMBDA_FUNCTION_TIMEOUT"] == str(fn.timeout_s)
+        )
 
 
 def test_compose_routes_lambda_names_to_the_function_services():
