@@ -97,8 +97,7 @@ def new_log(service: str, offset: int) -> str:
 def measure(fn: Function, event: dict) -> dict[str, list[float]]:
     inits, firsts, warm_durations, latencies = [], [], [], []
     for _ in range(COLD_STARTS):
-        stack.stop_service(fn.directory)
-        stack.start_service(fn.directory)
+        stack.restart_function(fn)
         offset = len(stack.read_logs(fn.directory))
         firsts.append(invoke_ok(fn, event))
         inits += [float(m) for m in INIT_RE.findall(new_log(fn.directory, offset))]

@@ -4,7 +4,7 @@ subscription, the daily EventBridge schedule, the image buckets. Idempotent. Run
 
 Env: AWS_ENDPOINT_URL, AWS_REGION, TOPIC_ARN, DB_PARAMETER_PREFIX, DB_URL, MARIADB_DATABASE,
 MARIADB_USER, MARIADB_PASSWORD, ADMIN_EMAIL, IMAGE_UPLOAD_BUCKET, IMAGE_DESTINATION_BUCKET,
-LABELS_RESULTS_BUCKET.
+LABELS_RESULTS_BUCKET, FAILED_INVOCATIONS_QUEUE.
 """
 
 import os
@@ -54,6 +54,10 @@ def bootstrap() -> None:
     events.put_rule(Name=SCHEDULE_RULE, ScheduleExpression=SCHEDULE, State="ENABLED")
     function_arn = f"arn:aws:lambda:{region}:{account}:function:{REPORT_FUNCTION}"
     events.put_targets(Rule=SCHEDULE_RULE, Targets=[{"Id": REPORT_FUNCTION, "Arn": function_arn}])
+    queue = os.environ.get("FAILED_INVOCATIONS_QUEUE")
+    if queue:
+        boto3.client("sqs").create_queue(QueueName=queue, Attributes={"MessageRetentionPeriod": "1209600"})
+        print(f"bootstrap_aws: on-failure queue {queue}")
     s3 = boto3.client("s3")
     buckets = [os.environ[name] for name in BUCKET_VARIABLES if os.environ.get(name)]
     existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}

@@ -26,6 +26,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from lambda_local import environment
+from lambda_local.environment import read_env_file
 from tools.functions import FUNCTIONS, INVOKE_PATH, Function, by_name
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,7 +35,9 @@ STATE = ROOT / ".stack"
 VENV_BIN = Path(sys.executable).parent
 MOTO_PORT = 5000
 DB_PORT = 3307
+LAMBDA_PORT = 3001
 AWS_ENDPOINT = f"http://127.0.0.1:{MOTO_PORT}"
+LAMBDA_ENDPOINT = f"http://127.0.0.1:{LAMBDA_PORT}"
 SEED_SQL = sorted((ROOT / "images" / "db" / "initdb").glob("*.sql"))
 # The RIE's internal Runtime API defaults to 127.0.0.1:9001, which is a function port here.
 RUNTIME_API_OFFSET = 10000
@@ -43,38 +47,25 @@ def log(message: str) -> None:
     print(f"==> {message}", flush=True)
 
 
-def read_env_file(path: Path) -> dict[str, str]:
-    """KEY=VALUE lines; blank lines and # comments ignored (the subset compose's env_file reads alike)."""
-    values: dict[str, str] = {}
-    for line in path.read_text().splitlines():
-        line = line.strip()
-        if line and not line.startswith("#"):
-            key, _, value = line.partition("=")
-            values[key.strip()] = value.strip()
-    return values
-
-
-def local_lambda_endpoints() -> str:
-    """`LOCAL_LAMBDA_ENDPOINTS` in host mode: every Lambda name mapped to its RIE URL."""
-    return ",".join(f"{f.lambda_name}=http://127.0.0.1:{f.port}" for f in FUNCTIONS)
-
-
 def function_env(fn: Function, overrides: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The environment of a function process in host mode (compose.yaml sets the same keys)."""
+    """The environment of a function's runtime in host mode (compose.yaml sets the same keys)."""
+    return environment.function_env(fn, AWS_ENDPOINT, LAMBDA_ENDPOINT, overrides)
+
+
+def plane_env() -> dict[str, str]:
+    """The local plane's own environment: the local AWS endpoint and its dummy credentials."""
     env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG", "TMPDIR") if k in os.environ}
-    env |= read_env_file(ROOT / "local.env")
-    # The template's literal settings as they are; resource names (intrinsics) from local.env.
-    env |= {key: value for key, value in fn.environment.items() if isinstance(value, str)}
-    env |= {
-        "AWS_ENDPOINT_URL": AWS_ENDPOINT,
-        "LOCAL_LAMBDA_ENDPOINTS": local_lambda_endpoints(),
-        "AWS_LAMBDA_FUNCTION_NAME": fn.lambda_name,
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(fn.memory_mb),
-        "AWS_LAMBDA_FUNCTION_TIMEOUT": str(fn.timeout_s),
-        # In the image, shared/ sits in the task root; here the task root is the function folder.
-        "PYTHONPATH": str(ROOT),
-    }
-    return env | dict(overrides or {})
+    return (
+        env
+        | read_env_file(ROOT / "local.env")
+        | {
+            "AWS_ENDPOINT_URL": AWS_ENDPOINT,
+            "LAMBDA_LOCAL_MODE": "host",
+            "LAMBDA_LOCAL_PORT": str(LAMBDA_PORT),
+            "AWS_LAMBDA_RIE": rie_binary(),
+            "PYTHONPATH": str(ROOT),
+        }
+    )
 
 
 def db_connection(autocommit: bool = False) -> Any:
@@ -362,13 +353,22 @@ def start_function(
     return service
 
 
+def start_plane() -> None:
+    """The local Lambda plane: every function's RIE processes behind its queue, the Invoke API."""
+    if service_pid("lambda"):
+        return
+    for port in (LAMBDA_PORT, *(fn.port for fn in FUNCTIONS)):
+        _require_free(port, "lambda")
+    log(f"starting the local Lambda plane: Invoke API on {LAMBDA_ENDPOINT}, {len(FUNCTIONS)} functions under the RIE")
+    spawn("lambda", [sys.executable, "-m", "lambda_local"], env=plane_env())
+    wait_for_port("lambda", LAMBDA_PORT, timeout=120)
+
+
 def host_up() -> None:
     start_db()
     start_moto()
     bootstrap_aws()
-    for fn in FUNCTIONS:
-        log(f"starting {fn.directory} ({fn.lambda_name}) under the RIE on 127.0.0.1:{fn.port}")
-        start_function(fn)
+    start_plane()
 
 
 def host_services() -> list[str]:
@@ -421,7 +421,7 @@ def compose_healthy(service: str, timeout: float = 120) -> None:
 
 
 def backing_ports() -> dict[str, int]:
-    return {"db": DB_PORT, "aws": MOTO_PORT} | {f.directory: f.port for f in FUNCTIONS}
+    return {"db": DB_PORT, "aws": MOTO_PORT, "lambda": LAMBDA_PORT} | {f.directory: f.port for f in FUNCTIONS}
 
 
 def up() -> None:
@@ -435,7 +435,7 @@ def up() -> None:
     else:
         host_up()
     log("stack is up: " + ", ".join(f"{f.directory} http://127.0.0.1:{f.port}{INVOKE_PATH}" for f in FUNCTIONS))
-    log(f"local AWS endpoint {AWS_ENDPOINT}, MariaDB 127.0.0.1:{DB_PORT}")
+    log(f"Lambda Invoke API {LAMBDA_ENDPOINT}, local AWS endpoint {AWS_ENDPOINT}, MariaDB 127.0.0.1:{DB_PORT}")
 
 
 def down() -> None:
@@ -463,8 +463,21 @@ def start_service(service: str) -> None:
         start_db()
     elif service == "aws":
         start_moto()
+    elif service == "lambda":
+        start_plane()
     else:
-        start_function(by_name(service))
+        raise SystemExit(f"unknown service {service!r}")
+
+
+def restart_function(fn: Function) -> None:
+    """A fresh runtime for `fn` (its next invocation is a cold start)."""
+    if mode() == "docker":
+        compose("restart", fn.directory)
+        compose_wait({fn.directory: fn.port})
+        return
+    request = urllib.request.Request(f"{LAMBDA_ENDPOINT}/_local/functions/{fn.lambda_name}/restart", method="POST")
+    with urllib.request.urlopen(request, timeout=60) as response:
+        response.read()
 
 
 def read_logs(service: str) -> str:
@@ -493,7 +506,7 @@ def main(argv: list[str]) -> None:
     elif command == "status":
         status()
     elif command == "logs":
-        services = args or (["db", "aws", *(f.directory for f in FUNCTIONS)])
+        services = args or (["db", "aws", "lambda", *(f.directory for f in FUNCTIONS)])
         if mode() == "docker":
             compose("logs", "--tail", "200", *args)
             return

@@ -1,23 +1,8 @@
 import pytest
 
 from sales_query import query_args, to_rows
-from shared.clients import local_lambda_endpoints
 from shared.db import DbSettings, parse_db_url
 from shared.errors import ConfigError
-
-
-def test_local_lambda_endpoints_parse(monkeypatch):
-    monkeypatch.setenv("LOCAL_LAMBDA_ENDPOINTS", "fnA=http://127.0.0.1:9001, fnB=http://b:8080/")
-    assert local_lambda_endpoints() == {"fnA": "http://127.0.0.1:9001", "fnB": "http://b:8080"}
-    monkeypatch.delenv("LOCAL_LAMBDA_ENDPOINTS")
-    assert local_lambda_endpoints() == {}
-
-
-@pytest.mark.parametrize("raw", ["fnA", "fnA=127.0.0.1:9001", "=http://x:1"])
-def test_local_lambda_endpoints_reject_bad_entries(monkeypatch, raw):
-    monkeypatch.setenv("LOCAL_LAMBDA_ENDPOINTS", raw)
-    with pytest.raises(ConfigError, match="LOCAL_LAMBDA_ENDPOINTS entry"):
-        local_lambda_endpoints()
 
 
 def test_db_url_forms():

@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 
 from lambda_local.template import load
-from tools.stack import DB_PORT, MOTO_PORT, ROOT, function_env, read_env_file
+from tools.stack import DB_PORT, LAMBDA_PORT, MOTO_PORT, ROOT, function_env, read_env_file
 
 COMPOSE = yaml.safe_load((ROOT / "compose.yaml").read_text())
 SERVICES = COMPOSE["services"]
@@ -23,17 +23,14 @@ LOCAL_ONLY = {
     "AWS_LAMBDA_FUNCTION_NAME",
     "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
     "AWS_LAMBDA_FUNCTION_TIMEOUT",
-    "LOCAL_LAMBDA_ENDPOINTS",
+    "AWS_ENDPOINT_URL_LAMBDA",
     "IMAGE_UPLOAD_BUCKET",
+    "FAILED_INVOCATIONS_QUEUE",
 }
 
 
 def function_services() -> set[str]:
     return {name for name, service in SERVICES.items() if "FUNCTION" in service.get("build", {}).get("args", {})}
-
-
-def endpoint_names(value: str) -> set[str]:
-    return {item.split("=", 1)[0] for item in value.split(",")}
 
 
 def test_every_function_folder_template_entry_and_compose_service_match():
@@ -46,7 +43,9 @@ def test_every_function_folder_template_entry_and_compose_service_match():
 def test_each_compose_service_builds_and_publishes_what_the_template_says():
     for fn in FUNCTIONS:
         service = SERVICES[fn.directory]
-        assert service["ports"] == [f"127.0.0.1:{fn.port}:8080"]
+        assert "ports" not in service, "function containers are reached through the lambda service's queue"
+        assert f"127.0.0.1:{fn.port}:{fn.port}" in SERVICES["lambda"]["ports"]
+        assert service["restart"] == "unless-stopped"
         assert service["build"]["dockerfile"] == fn.dockerfile
         assert service["build"]["context"] == fn.metadata["DockerContext"]
         assert service["build"]["args"] == fn.build_args
@@ -67,9 +66,8 @@ def test_every_template_variable_is_set_locally_in_both_modes_and_nothing_else_b
         assert compose_env.keys() == host_env.keys() - HOST_ONLY
         assert compose_env.keys() - template_keys <= LOCAL_ONLY, "a local variable the template does not declare"
         assert compose_env["AWS_LAMBDA_FUNCTION_NAME"] == host_env["AWS_LAMBDA_FUNCTION_NAME"] == fn.lambda_name
-        assert endpoint_names(compose_env["LOCAL_LAMBDA_ENDPOINTS"]) == endpoint_names(
-            host_env["LOCAL_LAMBDA_ENDPOINTS"]
-        )
+        assert compose_env["AWS_ENDPOINT_URL_LAMBDA"] == f"http://lambda:{LAMBDA_PORT}"
+        assert host_env["AWS_ENDPOINT_URL_LAMBDA"] == f"http://127.0.0.1:{LAMBDA_PORT}"
         assert compose_env["AWS_ENDPOINT_URL"].endswith(f":{MOTO_PORT}")
 
 
@@ -88,13 +86,14 @@ def test_literal_template_settings_memory_and_timeout_are_the_same_locally():
         )
 
 
-def test_compose_routes_lambda_names_to_the_function_services():
-    for fn in FUNCTIONS:
-        mapping = dict(
-            item.split("=", 1) for item in SERVICES[fn.directory]["environment"]["LOCAL_LAMBDA_ENDPOINTS"].split(",")
-        )
-        for target in FUNCTIONS:
-            assert mapping[target.lambda_name] == f"http://{target.directory}:8080"
+def test_local_names_of_the_template_match_local_env():
+    local_env = read_env_file(ROOT / "local.env")
+    names = load().data["Metadata"]["LocalNames"]
+    assert local_env["IMAGE_UPLOAD_BUCKET"] == names["UploadsBucket"]
+    assert local_env["IMAGE_DESTINATION_BUCKET"] == names["RenditionsBucket"]
+    assert local_env["LABELS_RESULTS_BUCKET"] == names["LabelsBucket"]
+    assert local_env["TOPIC_ARN"].rsplit(":", 1)[1] == names["ReportTopic"]
+    assert local_env["FAILED_INVOCATIONS_QUEUE"] == names["FailedInvocationsQueue"]
 
 
 def test_backing_services_publish_the_host_mode_ports_and_seed_sql():
@@ -102,6 +101,8 @@ def test_backing_services_publish_the_host_mode_ports_and_seed_sql():
     assert SERVICES["aws"]["ports"] == [f"127.0.0.1:{MOTO_PORT}:{MOTO_PORT}"]
     assert "./images/db/initdb:/docker-entrypoint-initdb.d:ro" in SERVICES["db"]["volumes"]
     assert SERVICES["aws-init"]["environment"]["DB_URL"] == "db:3306"
+    assert f"127.0.0.1:{LAMBDA_PORT}:{LAMBDA_PORT}" in SERVICES["lambda"]["ports"]
+    assert SERVICES["lambda"]["environment"]["LAMBDA_LOCAL_MODE"] == "docker"
 
 
 def test_sample_events_exist_for_every_function():

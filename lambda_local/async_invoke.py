@@ -1,0 +1,139 @@
+"""Asynchronous invocations (`Event`), as Lambda runs them: queued, retried on error with back-off
+(`MaximumRetryAttempts`, default 2), dropped past `MaximumEventAgeInSeconds`, then sent with the error
+to the function's on-failure destination."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from lambda_local.runtimes import FunctionRuntime, InvokeResult, Throttled
+from lambda_local.template import AsyncInvokeConfig
+
+# Lambda waits about 1 then 2 minutes between attempts; locally seconds (ASYNC_RETRY_DELAYS).
+DEFAULT_DELAYS = (1.0, 2.0)
+
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+Report = Callable[..., None]
+
+
+@dataclass
+class _Event:
+    payload: bytes
+    request_id: str
+    source: str
+    received: float
+
+
+def failure_record(
+    function_arn: str, event: _Event, attempts: int, result: InvokeResult | None, condition: str
+) -> dict[str, Any]:
+    """The record Lambda sends to an on-failure destination (its documented shape)."""
+    try:
+        request_payload: Any = json.loads(event.payload)
+    except ValueError:
+        request_payload = event.payload.decode(errors="replace")
+    record: dict[str, Any] = {
+        "version": "1.0",
+        "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "requestContext": {
+            "requestId": event.request_id,
+            "functionArn": f"{function_arn}:$LATEST",
+            "condition": condition,
+            "approximateInvokeCount": attempts,
+        },
+        "requestPayload": request_payload,
+    }
+    if result is not None:
+        try:
+            response_payload: Any = json.loads(result.payload)
+        except ValueError:
+            response_payload = result.payload.decode(errors="replace")
+        record["responseContext"] = {
+            "statusCode": 200,
+            "executedVersion": "$LATEST",
+            "functionError": result.function_error,
+        }
+        record["responsePayload"] = response_payload
+    return record
+
+
+class AsyncInvoker:
+    """One function's event queue and its retry loop."""
+
+    def __init__(
+        self,
+        runtime: FunctionRuntime,
+        config: AsyncInvokeConfig,
+        function_arn: str,
+        send_failure: Send | None,
+        report: Report,
+        delays: tuple[float, ...] = DEFAULT_DELAYS,
+    ) -> None:
+        self.runtime = runtime
+        self.config = config
+        self.function_arn = function_arn
+        self.send_failure = send_failure
+        self.report = report
+        self.delays = delays
+        self.queue: asyncio.Queue[_Event] = asyncio.Queue()
+        self._workers: list[asyncio.Task[None]] = []
+        self.failed = 0
+
+    def start(self) -> None:
+        self._workers = [asyncio.create_task(self._work()) for _ in self.runtime.instances]
+
+    def stop(self) -> None:
+        for worker in self._workers:
+            worker.cancel()
+
+    def submit(self, payload: bytes, source: str = "invoke", request_id: str | None = None) -> str:
+        """Accept an event (Lambda's 202); returns its request id."""
+        request_id = request_id or str(uuid.uuid4())
+        self.queue.put_nowait(_Event(payload, request_id, source, time.monotonic()))
+        return request_id
+
+    async def _invoke(self, payload: bytes) -> InvokeResult:
+        while True:
+            try:
+                return await self.runtime.invoke(payload)
+            except Throttled:
+                await asyncio.sleep(0.05)  # throttled events wait; they do not use up a retry
+
+    async def _work(self) -> None:
+        while True:
+            event = await self.queue.get()
+            await self._deliver(event)
+
+    async def _deliver(self, event: _Event) -> None:
+        result: InvokeResult | None = None
+        attempts = 0
+        name = self.runtime.fn.lambda_name
+        for attempt in range(self.config.maximum_retry_attempts + 1):
+            if time.monotonic() - event.received > self.config.maximum_event_age_s:
+                await self._fail(event, attempts, result, "EventAgeExceeded")
+                return
+            if attempt:
+                await asyncio.sleep(self.delays[min(attempt - 1, len(self.delays) - 1)])
+            attempts += 1
+            result = await self._invoke(event.payload)
+            outcome = "error" if result.function_error else "ok"
+            self.report(event.source, name, event.request_id, attempts, result.duration_ms, outcome)
+            if not result.function_error:
+                return
+        await self._fail(event, attempts, result, "RetriesExhausted")
+
+    async def _fail(self, event: _Event, attempts: int, result: InvokeResult | None, condition: str) -> None:
+        self.failed += 1
+        name = self.runtime.fn.lambda_name
+        if self.send_failure is None:
+            self.report(event.source, name, event.request_id, attempts, 0.0, f"dropped ({condition})")
+            return
+        await self.send_failure(failure_record(self.function_arn, event, attempts, result, condition))
+        self.report(event.source, name, event.request_id, attempts, 0.0, f"on-failure destination ({condition})")

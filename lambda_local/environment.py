@@ -1,0 +1,39 @@
+"""A function's local environment: the template's literal settings, local values for the resource
+names (local.env), the local endpoints, and the variables Lambda itself sets."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from dotenv import dotenv_values
+
+from lambda_local.template import ROOT, FunctionSpec
+
+PASSED_THROUGH = ("PATH", "HOME", "LANG", "TMPDIR")
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """KEY=VALUE lines of an env file (the format compose's env_file reads)."""
+    return {k: v for k, v in dotenv_values(path).items() if v is not None}
+
+
+def function_env(
+    fn: FunctionSpec, aws_endpoint: str, lambda_endpoint: str, overrides: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The environment of `fn`'s runtime in host mode (compose.yaml sets the same keys)."""
+    env = {k: os.environ[k] for k in PASSED_THROUGH if k in os.environ}
+    env |= read_env_file(ROOT / "local.env")
+    env |= {key: value for key, value in fn.environment.items() if isinstance(value, str)}
+    env |= {
+        "AWS_ENDPOINT_URL": aws_endpoint,
+        # botocore's per-service endpoint: Lambda calls go to the local Invoke API.
+        "AWS_ENDPOINT_URL_LAMBDA": lambda_endpoint,
+        "AWS_LAMBDA_FUNCTION_NAME": fn.lambda_name,
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(fn.memory_mb),
+        "AWS_LAMBDA_FUNCTION_TIMEOUT": str(fn.timeout_s),
+        # In the image, shared/ sits in the task root; here the task root is the function folder.
+        "PYTHONPATH": str(ROOT),
+    }
+    return env | dict(overrides or {})

@@ -1,0 +1,105 @@
+"""The Lambda Invoke API, locally: boto3 / the AWS CLI with `--endpoint-url` work unchanged.
+
+    POST /2015-03-31/functions/{FunctionName}/invocations
+        X-Amz-Invocation-Type: RequestResponse (default) | Event (202) | DryRun (204)
+        X-Amz-Log-Type: Tail -> X-Amz-Log-Result (last 4 KB of the invocation's log, base64)
+
+The per-function ports (9001, ...) serve the RIE's path `/2015-03-31/functions/function/invocations`
+through the same queue, so plain curl is safe too.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from lambda_local.plane import Plane, report
+from lambda_local.runtimes import Throttled
+
+SYNC_PAYLOAD_LIMIT = 6 * 1024 * 1024  # bytes, request and response
+ASYNC_PAYLOAD_LIMIT = 1024 * 1024
+
+
+def aws_error(status: int, error_type: str, message: str, **extra: str) -> JSONResponse:
+    """An error as the Lambda API sends it (boto3 reads the type from x-amzn-ErrorType)."""
+    body = {"Type": "User", "message": message, **extra}
+    return JSONResponse(body, status_code=status, headers={"x-amzn-ErrorType": error_type})
+
+
+def app(plane: Plane) -> Starlette:
+    async def invoke(request: Request) -> Response:
+        name = request.path_params["function"]
+        if name == "function":  # the RIE path on a per-function port
+            port = request.scope["server"][1] if request.scope.get("server") else None
+            name = plane.by_port.get(port, name)
+        runtime = plane.runtime(name)
+        if runtime is None:
+            return aws_error(404, "ResourceNotFoundException", f"Function not found: {plane.function_arn(name[:140])}")
+        invocation_type = request.headers.get("x-amz-invocation-type", "RequestResponse")
+        payload = await request.body()
+        limit = ASYNC_PAYLOAD_LIMIT if invocation_type == "Event" else SYNC_PAYLOAD_LIMIT
+        if len(payload) > limit:
+            return aws_error(
+                413,
+                "RequestEntityTooLargeException",
+                f"Request must be smaller than {limit} bytes for the InvokeFunction operation",
+            )
+        if payload.strip():
+            try:
+                json.loads(payload)
+            except ValueError:
+                return aws_error(400, "InvalidRequestContentException", "Could not parse request body into json")
+        else:
+            payload = b"{}"
+        name = runtime.fn.lambda_name
+        if invocation_type == "DryRun":
+            return Response(status_code=204)
+        if invocation_type == "Event":
+            request_id = plane.invokers[name].submit(payload)
+            return Response(status_code=202, headers={"x-amzn-RequestId": request_id})
+        if invocation_type != "RequestResponse":
+            return aws_error(
+                400, "InvalidParameterValueException", "X-Amz-Invocation-Type must be RequestResponse, Event or DryRun"
+            )
+        try:
+            result = await runtime.invoke(payload, tail=request.headers.get("x-amz-log-type") == "Tail")
+        except Throttled:
+            return aws_error(
+                429,
+                "TooManyRequestsException",
+                "Rate Exceeded.",
+                Reason="ReservedFunctionConcurrentInvocationLimitExceeded",
+            )
+        report("invoke", name, result.request_id, 1, result.duration_ms, "error" if result.function_error else "ok")
+        headers = {"x-amzn-RequestId": result.request_id, "X-Amz-Executed-Version": "$LATEST"}
+        if result.function_error:
+            headers["X-Amz-Function-Error"] = result.function_error
+        if result.log_tail:
+            headers["X-Amz-Log-Result"] = base64.b64encode(result.log_tail.encode()).decode()
+        return Response(result.payload, status_code=200, headers=headers, media_type="application/json")
+
+    async def functions(request: Request) -> Response:
+        states = [
+            runtime.state() | {"failed_events": plane.invokers[n].failed} for n, runtime in plane.runtimes.items()
+        ]
+        return JSONResponse({"service": "lambda_local", "functions": states})
+
+    async def restart(request: Request) -> Response:
+        runtime = plane.runtime(request.path_params["function"])
+        if runtime is None:
+            return aws_error(404, "ResourceNotFoundException", "Function not found")
+        await runtime.restart()
+        return JSONResponse(runtime.state())
+
+    return Starlette(
+        routes=[
+            Route("/2015-03-31/functions/{function}/invocations", invoke, methods=["POST"]),
+            Route("/_local/functions", functions, methods=["GET"]),
+            Route("/_local/functions/{function}/restart", restart, methods=["POST"]),
+        ]
+    )

@@ -1,0 +1,173 @@
+"""The local Lambda plane: every function's runtime and event queue, built from template.yaml.
+
+LAMBDA_LOCAL_MODE=host    start and supervise an RIE process per instance (default)
+LAMBDA_LOCAL_MODE=docker  the instances are the compose services at http://<folder>:8080
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+import boto3
+import httpx
+
+from lambda_local.async_invoke import DEFAULT_DELAYS, AsyncInvoker
+from lambda_local.environment import function_env
+from lambda_local.runtimes import Container, FunctionRuntime, Instance, LogBuffer, RieProcess
+from lambda_local.template import ROOT, FunctionSpec, Template, load
+
+ACCOUNT = "123456789012"  # moto's default account: the local stack's account
+STATE = ROOT / ".stack"
+
+
+@dataclass(frozen=True)
+class Settings:
+    mode: str = "host"
+    aws_endpoint: str = "http://127.0.0.1:5000"
+    region: str = "us-east-1"
+    invoke_port: int = 3001
+    bind_host: str = "127.0.0.1"
+    lambda_endpoint: str = "http://127.0.0.1:3001"
+    rie: str = ""
+    queue_size: int = 100
+    retry_delays: tuple[float, ...] = DEFAULT_DELAYS
+    log_dir: Any = field(default=STATE / "logs")
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        env = os.environ
+        port = int(env.get("LAMBDA_LOCAL_PORT", "3001"))
+        delays = tuple(float(d) for d in env.get("ASYNC_RETRY_DELAYS", "1,2").split(","))
+        return cls(
+            mode=env.get("LAMBDA_LOCAL_MODE", "host"),
+            aws_endpoint=env.get("AWS_ENDPOINT_URL", "http://127.0.0.1:5000"),
+            region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
+            invoke_port=port,
+            bind_host=env.get("LAMBDA_LOCAL_BIND", "127.0.0.1"),
+            lambda_endpoint=env.get("LAMBDA_LOCAL_ENDPOINT", f"http://127.0.0.1:{port}"),
+            rie=env.get("AWS_LAMBDA_RIE", str(ROOT / ".cache" / "bin" / "aws-lambda-rie")),
+            queue_size=int(env.get("LAMBDA_LOCAL_QUEUE_SIZE", "100")),
+            retry_delays=delays,
+        )
+
+
+def report(source: str, function: str, request_id: str, attempt: int, duration_ms: float, outcome: str) -> None:
+    """One line per delivery: what came from where, to which function, how it went."""
+    line = {
+        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "source": source,
+        "function": function,
+        "request_id": request_id,
+        "attempt": attempt,
+        "duration_ms": round(duration_ms, 1),
+        "outcome": outcome,
+    }
+    print(json.dumps(line), flush=True)
+
+
+def instance_ports(fn: FunctionSpec, index: int) -> tuple[int, int]:
+    """Host mode: an instance's RIE port and its Runtime API port (the RIE's default 9001 is taken)."""
+    base = 20000 + (fn.port % 1000) * 10 + index
+    return base, base + 10000
+
+
+class Plane:
+    def __init__(self, template: Template, settings: Settings) -> None:
+        self.template = template
+        self.settings = settings
+        self.client = httpx.AsyncClient(limits=httpx.Limits(max_connections=200, max_keepalive_connections=50))
+        self.runtimes: dict[str, FunctionRuntime] = {}
+        self.invokers: dict[str, AsyncInvoker] = {}
+        self.by_port = {fn.port: fn.lambda_name for fn in template.functions}
+        self._sqs: Any = None
+
+    def function_arn(self, name: str) -> str:
+        return f"arn:aws:lambda:{self.settings.region}:{ACCOUNT}:function:{name}"
+
+    def local_name(self, logical_id: str) -> str:
+        """The physical name of one of the template's resources in the local stack."""
+        names: dict[str, str] = self.template.data.get("Metadata", {}).get("LocalNames", {})
+        if logical_id not in names:
+            raise KeyError(f"template.yaml Metadata.LocalNames has no local name for {logical_id}")
+        return names[logical_id]
+
+    def _instances(self, fn: FunctionSpec) -> list[Instance]:
+        count = int(fn.metadata.get("LocalConcurrency", 1))
+        log = LogBuffer(self.settings.log_dir / f"{fn.directory}.log")
+        if self.settings.mode == "docker":
+            return [Container(fn, f"http://{fn.directory}:8080", log)]
+        env = function_env(fn, self.settings.aws_endpoint, self.settings.lambda_endpoint)
+        instances: list[Instance] = []
+        for index in range(count):
+            port, api_port = instance_ports(fn, index)
+            instances.append(RieProcess(fn, port, api_port, env, self.settings.rie, log))
+        return instances
+
+    async def _send_to_queue(self, logical_id: str, record: dict[str, Any]) -> None:
+        if self._sqs is None:
+            self._sqs = boto3.client("sqs", endpoint_url=self.settings.aws_endpoint, region_name=self.settings.region)
+        name = self.local_name(logical_id)
+        url = (await asyncio.to_thread(self._sqs.get_queue_url, QueueName=name))["QueueUrl"]
+        await asyncio.to_thread(self._sqs.send_message, QueueUrl=url, MessageBody=json.dumps(record))
+
+    def _failure_sender(self, fn: FunctionSpec) -> Any:
+        destination = fn.async_config.on_failure
+        if not destination:
+            return None
+        if destination.get("Type") != "SQS":
+            print(f"lambda_local: {fn.lambda_name}: only SQS on-failure destinations run locally", file=sys.stderr)
+            return None
+        target = destination["Destination"]
+        logical_id = target["Fn::GetAtt"][0] if isinstance(target, dict) and "Fn::GetAtt" in target else None
+        if logical_id is None:
+            print(
+                f"lambda_local: {fn.lambda_name}: on-failure destination must be !GetAtt <Queue>.Arn", file=sys.stderr
+            )
+            return None
+        return partial(self._send_to_queue, logical_id)
+
+    async def start(self) -> None:
+        for fn in self.template.functions:
+            runtime = FunctionRuntime(fn, self._instances(fn), self.settings.queue_size, self.client)
+            self.runtimes[fn.lambda_name] = runtime
+            invoker = AsyncInvoker(
+                runtime,
+                fn.async_config,
+                self.function_arn(fn.lambda_name),
+                self._failure_sender(fn),
+                report,
+                self.settings.retry_delays,
+            )
+            self.invokers[fn.lambda_name] = invoker
+        await asyncio.gather(*(runtime.start() for runtime in self.runtimes.values()))
+        for invoker in self.invokers.values():
+            invoker.start()
+
+    async def stop(self) -> None:
+        for invoker in self.invokers.values():
+            invoker.stop()
+        await asyncio.gather(*(runtime.stop() for runtime in self.runtimes.values()), return_exceptions=True)
+        await self.client.aclose()
+
+    def runtime(self, name: str) -> FunctionRuntime | None:
+        """A runtime by function name, ARN (`arn:aws:lambda:...:function:name[:qualifier]`) or
+        partial ARN (`account:function:name`)."""
+        if ":function:" in name:
+            name = name.split(":function:", 1)[1]
+        name = name.split(":", 1)[0]
+        return self.runtimes.get(name)
+
+
+def settings_from_env() -> Settings:
+    return Settings.from_env()
+
+
+def build(settings: Settings | None = None) -> Plane:
+    return Plane(load(), settings or Settings.from_env())

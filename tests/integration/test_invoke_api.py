@@ -1,0 +1,139 @@
+"""The local Lambda Invoke API and the queue in front of every function's runtime."""
+
+import base64
+import json
+import os
+import signal
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import boto3
+import pytest
+
+from lambda_local.template import load
+from tests.integration.conftest import LOCAL_ENV
+from tools import moto, stack
+
+pytestmark = pytest.mark.integration
+FUNCTIONS = load().functions
+QUICK_EVENTS = {
+    "salesAnalysisReportDataExtractor": {"date": "2031-06-01"},
+    "salesAnalysisReport": {"date": "2031-06-01"},
+    "imageResize": {"Records": [{"EventSource": "aws:sns", "Sns": {"Message": '{"Event": "s3:TestEvent"}'}}]},
+    "imageLabels": {"Records": [{"EventSource": "aws:sns", "Sns": {"Message": '{"Event": "s3:TestEvent"}'}}]},
+}
+
+
+def lambda_client() -> Any:
+    return boto3.client(
+        "lambda",
+        endpoint_url=stack.LAMBDA_ENDPOINT,
+        region_name=LOCAL_ENV["AWS_REGION"],
+        aws_access_key_id=LOCAL_ENV["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=LOCAL_ENV["AWS_SECRET_ACCESS_KEY"],
+    )
+
+
+def plane_state() -> dict[str, dict[str, Any]]:
+    with urllib.request.urlopen(f"{stack.LAMBDA_ENDPOINT}/_local/functions", timeout=10) as response:
+        return {f["function"]: f for f in json.load(response)["functions"]}
+
+
+def restarts(name: str) -> int:
+    return sum(i["restarts"] for i in plane_state()[name]["instances"])
+
+
+@pytest.mark.parametrize("fn", FUNCTIONS, ids=lambda f: f.directory)
+def test_32_concurrent_invokes_through_the_api_and_the_function_port_all_succeed(fn):
+    before = restarts(fn.lambda_name)
+    client = lambda_client()
+    payload = json.dumps(QUICK_EVENTS[fn.lambda_name]).encode()
+
+    def through_api(_: int) -> bool:
+        response = client.invoke(FunctionName=fn.lambda_name, Payload=payload)
+        return response["StatusCode"] == 200 and "FunctionError" not in response
+
+    def through_port(_: int) -> bool:
+        status, body = stack.invoke(fn.port, QUICK_EVENTS[fn.lambda_name])
+        return status == 200 and b"errorType" not in body
+
+    with ThreadPoolExecutor(32) as pool:
+        assert sum(pool.map(through_api, range(32))) == 32
+        assert sum(pool.map(through_port, range(32))) == 32
+    assert restarts(fn.lambda_name) == before, "an RIE crashed under concurrent requests"
+
+
+def test_request_response_returns_the_result_and_the_tail_of_its_log():
+    response = lambda_client().invoke(
+        FunctionName="salesAnalysisReportDataExtractor", Payload=b'{"date": "2031-06-01"}', LogType="Tail"
+    )
+    assert json.loads(response["Payload"].read()) == {"statusCode": 200, "body": []}
+    assert "FunctionError" not in response
+    log = base64.b64decode(response["LogResult"]).decode()
+    request_id = response["ResponseMetadata"]["HTTPHeaders"]["x-amzn-requestid"]
+    assert f"START RequestId: {request_id}" in log and f"END RequestId: {request_id}" in log
+    assert len(log.encode()) <= 4096
+
+
+def test_a_raised_error_is_flagged_as_a_function_error_by_arn_too():
+    arn = "arn:aws:lambda:us-east-1:123456789012:function:salesAnalysisReport"
+    response = lambda_client().invoke(FunctionName=arn, Payload=b'{"date": "2026-02-30"}')
+    assert response["FunctionError"] == "Unhandled"
+    assert json.loads(response["Payload"].read())["errorType"] == "InvalidEventError"
+
+
+def test_dry_run_unknown_function_bad_json_and_oversized_payloads_answer_as_lambda_does():
+    client = lambda_client()
+    assert client.invoke(FunctionName="salesAnalysisReport", InvocationType="DryRun")["StatusCode"] == 204
+    with pytest.raises(client.exceptions.ResourceNotFoundException):
+        client.invoke(FunctionName="noSuchFunction", Payload=b"{}")
+    with pytest.raises(client.exceptions.InvalidRequestContentException):
+        client.invoke(FunctionName="salesAnalysisReport", Payload=b"{not json")
+    with pytest.raises(client.exceptions.ClientError, match="RequestEntityTooLargeException"):
+        client.invoke(FunctionName="salesAnalysisReport", Payload=b'"' + b"x" * (6 * 1024 * 1024) + b'"')
+
+
+def test_a_failing_event_invoke_is_retried_twice_then_lands_on_the_failure_queue_with_the_event():
+    sqs = moto.client("sqs")
+    queue = sqs.get_queue_url(QueueName=LOCAL_ENV["FAILED_INVOCATIONS_QUEUE"])["QueueUrl"]
+    event = {"date": "not-a-date", "marker": f"async-{time.time_ns()}"}
+    response = lambda_client().invoke(
+        FunctionName="salesAnalysisReport", InvocationType="Event", Payload=json.dumps(event).encode()
+    )
+    assert response["StatusCode"] == 202
+    request_id = response["ResponseMetadata"]["HTTPHeaders"]["x-amzn-requestid"]
+    deadline = time.monotonic() + 30
+    record = None
+    while record is None and time.monotonic() < deadline:
+        for message in sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=2, MaxNumberOfMessages=10).get(
+            "Messages", []
+        ):
+            body = json.loads(message["Body"])
+            if body["requestContext"]["requestId"] == request_id:
+                record = body
+                sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
+    assert record is not None, "the failed event never reached the on-failure queue"
+    assert record["requestPayload"] == event
+    assert record["requestContext"]["condition"] == "RetriesExhausted"
+    assert record["requestContext"]["approximateInvokeCount"] == 3
+    assert record["responseContext"]["functionError"] == "Unhandled"
+    assert record["responsePayload"]["errorType"] == "InvalidEventError"
+    deliveries = [json.loads(line) for line in stack.read_logs("lambda").splitlines() if request_id in line]
+    assert [d["attempt"] for d in deliveries if d["outcome"] == "error"] == [1, 2, 3]
+
+
+def test_a_killed_runtime_comes_back_by_itself():
+    name = "salesAnalysisReportDataExtractor"
+    before = restarts(name)
+    (instance,) = plane_state()[name]["instances"]
+    os.kill(instance["pid"], signal.SIGKILL)
+    response = lambda_client().invoke(FunctionName=name, Payload=b'{"date": "2031-06-01"}')
+    payload = json.loads(response["Payload"].read())
+    if "FunctionError" in response:  # the invocation raced the crash: a Lambda-shaped error, then a retry works
+        assert payload["errorType"] == "Runtime.ExitError"
+        response = lambda_client().invoke(FunctionName=name, Payload=b'{"date": "2031-06-01"}')
+        payload = json.loads(response["Payload"].read())
+    assert payload == {"statusCode": 200, "body": []}
+    assert restarts(name) == before + 1
