@@ -521,15 +521,24 @@ def main(argv: list[str]) -> None:
             event = json.loads(Path(args[1]).read_text())
         except (OSError, json.JSONDecodeError) as exc:
             raise SystemExit(f"cannot read event file {args[1]}: {exc}") from None
-        if not port_open(fn.port):
-            raise SystemExit(f"{fn.directory} is not answering on port {fn.port}: run `make up` first")
-        code, body = invoke(fn.port, event)
+        if not port_open(LAMBDA_PORT):
+            raise SystemExit(f"the local Invoke API is not answering on port {LAMBDA_PORT}: run `make up` first")
+        request = urllib.request.Request(
+            f"{LAMBDA_ENDPOINT}/2015-03-31/functions/{fn.lambda_name}/invocations",
+            data=json.dumps(event).encode(),
+            method="POST",
+        )
         try:
-            print(json.dumps(json.loads(body), indent=2))
+            with urllib.request.urlopen(request, timeout=960) as response:
+                body, error = response.read(), response.headers.get("X-Amz-Function-Error")
+        except urllib.error.HTTPError as exc:
+            raise SystemExit(f"HTTP {exc.code}: {exc.read().decode(errors='replace')[:500]}") from None
+        try:
+            print(json.dumps(json.loads(body), indent=2, ensure_ascii=False))
         except json.JSONDecodeError:
             print(body.decode(errors="replace"))
-        if code != 200:
-            raise SystemExit(f"HTTP {code}")
+        if error:
+            raise SystemExit(f"{fn.lambda_name} failed ({error})")
     else:
         raise SystemExit(__doc__)
 

@@ -120,3 +120,14 @@ def test_deploy_mistakes_end_in_one_clear_line(tmp_path, overrides, message):
     assert result.returncode == 1
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_make_invoke_exits_non_zero_when_the_function_fails():
+    env = dict(os.environ)
+    ok = run_tool("tools.stack", "invoke", "sales-report", "events/sales-report/seeded-day.json", env=env)
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads(ok.stdout)["groups"] >= 1
+    bad = run_tool("tools.stack", "invoke", "sales-report", "events/sales-report/bad-date.json", env=env)
+    assert bad.returncode == 1
+    assert "InvalidEventError" in bad.stdout
+    assert "salesAnalysisReport failed (Unhandled)" in bad.stderr
