@@ -4,7 +4,7 @@ FUNCTION ?=
 EVENT ?=
 TAG ?=
 
-.PHONY: setup up down logs status invoke demo demo-images test lint build push deploy destroy bench bench-images
+.PHONY: setup up down logs status invoke demo demo-images test lint build push deploy destroy bench bench-images bench-invoke
 
 setup:
 	@tools/setup.sh
@@ -54,3 +54,6 @@ bench: up
 
 bench-images: setup
 	@$(PY) -m bench.images_bench
+
+bench-invoke: up
+	@$(PY) -m bench.invoke_bench
