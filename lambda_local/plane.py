@@ -165,9 +165,5 @@ class Plane:
         return self.runtimes.get(name)
 
 
-def settings_from_env() -> Settings:
-    return Settings.from_env()
-
-
 def build(settings: Settings | None = None) -> Plane:
     return Plane(load(), settings or Settings.from_env())

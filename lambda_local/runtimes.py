@@ -325,8 +325,7 @@ class FunctionRuntime:
                 invocation.future.set_result(result)
 
     async def _call(self, instance: Instance, tail: bool, payload: bytes) -> InvokeResult:
-        mark = instance.log.count
-        started = time.perf_counter()
+        status, body, mark, started = 0, b"", instance.log.count, time.perf_counter()
         for attempt in range(3):
             if isinstance(instance, RieProcess):
                 await instance.wait_alive()
