@@ -3,12 +3,12 @@
 compose.yaml and host mode are checked against this table (tests/unit/test_stack_parity.py).
 """
 
+from lambda_local.runtimes import RIE_INVOKE_PATH as INVOKE_PATH
 from lambda_local.template import FunctionSpec, TemplateError, load
 
 Function = FunctionSpec
 FUNCTIONS: tuple[Function, ...] = load().functions
-DOCKERFILE = "images/lambda-python.Dockerfile"
-INVOKE_PATH = "/2015-03-31/functions/function/invocations"
+__all__ = ["FUNCTIONS", "INVOKE_PATH", "Function", "by_name"]
 
 
 def by_name(name: str) -> Function:

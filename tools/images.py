@@ -22,7 +22,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
-from tools.functions import DOCKERFILE, FUNCTIONS, Function
+from tools.functions import FUNCTIONS, Function
 from tools.stack import ROOT, docker_engine_available
 
 PUSHED = Path(os.environ.get("PUSHED_IMAGES_FILE", ROOT / ".cache" / "pushed-images.json"))
@@ -56,7 +56,8 @@ def docker(args: list[str], stdin: str | None = None, shown_stdin: str | None = 
 
 
 def build_args(fn: Function, tag: str, platform: str | None = None) -> list[str]:
-    args = ["build", "--file", DOCKERFILE, "--build-arg", f"FUNCTION={fn.directory}", "--tag", tag]
+    build_args = [word for k, v in fn.build_args.items() for word in ("--build-arg", f"{k}={v}")]
+    args = ["build", "--file", fn.dockerfile, *build_args, "--tag", tag]
     if platform:
         # Lambda accepts a single-architecture image manifest only: no provenance attestation.
         args = ["buildx", *args, "--platform", platform, "--provenance=false", "--load"]

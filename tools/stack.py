@@ -54,7 +54,7 @@ def function_env(fn: Function, overrides: Mapping[str, str] | None = None) -> di
 
 def plane_env() -> dict[str, str]:
     """The local plane's own environment: the local AWS endpoint and its dummy credentials."""
-    env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG", "TMPDIR") if k in os.environ}
+    env = {k: os.environ[k] for k in environment.PASSED_THROUGH if k in os.environ}
     return (
         env
         | read_env_file(ROOT / "local.env")
@@ -473,7 +473,7 @@ def restart_function(fn: Function) -> None:
     """A fresh runtime for `fn` (its next invocation is a cold start)."""
     if mode() == "docker":
         compose("restart", fn.directory)
-        compose_wait({fn.directory: fn.port})
+        compose_healthy(fn.directory)  # its port is the plane's, so wait on the container itself
         return
     request = urllib.request.Request(f"{LAMBDA_ENDPOINT}/_local/functions/{fn.lambda_name}/restart", method="POST")
     with urllib.request.urlopen(request, timeout=60) as response:
