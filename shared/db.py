@@ -2,8 +2,10 @@
 
 Parameters (prefix from `DB_PARAMETER_PREFIX`, default `/cafe`): `dbUrl` (`host` or `host:port`),
 `dbName`, `dbUser`, `dbPassword` (SecureString). Values are cached for `DB_PARAMETER_MAX_AGE`
-seconds (default 300). No error raised here carries a credential: driver messages, which can name
-the user, are replaced by the error code.
+seconds (default 300); an authentication failure re-reads them once, bypassing the cache, so a
+rotated password is picked up at once. Errors raised here carry neither credentials nor connection
+details (driver messages, which can name the user, are replaced by the error code); the host and
+database go to the log.
 """
 
 import contextlib
@@ -16,9 +18,13 @@ from aws_lambda_powertools.utilities.parameters import get_parameters_by_name
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 
 from shared.config import env
-from shared.errors import ConfigError, DatabaseUnavailable
+from shared.errors import ConfigError, DatabaseUnavailable, preview
+from shared.log import get_logger
 
 PARAMETER_NAMES = ("dbUrl", "dbName", "dbUser", "dbPassword")
+ER_ACCESS_DENIED = 1045
+
+logger = get_logger(child=True)
 
 
 @dataclass(frozen=True)
@@ -34,19 +40,19 @@ def parse_db_url(value: str) -> tuple[str, int]:
     """`host` or `host:port` (default port 3306)."""
     host, sep, port = value.strip().rpartition(":") if ":" in value else (value.strip(), "", "3306")
     if not host or (sep and not port.isdigit()):
-        raise ConfigError(f"dbUrl {value!r} is not host or host:port")
+        raise ConfigError(f"dbUrl {preview(value)} is not host or host:port")
     return host, int(port)
 
 
-def load_settings() -> DbSettings:
-    """Read the connection settings from Parameter Store (cached by Powertools)."""
+def load_settings(fresh: bool = False) -> DbSettings:
+    """Read the connection settings from Parameter Store (cached by Powertools unless `fresh`)."""
     prefix = env("DB_PARAMETER_PREFIX", "/cafe").rstrip("/")
     names = {name: f"{prefix}/{name}" for name in PARAMETER_NAMES}
     try:
         values = get_parameters_by_name(
             parameters={path: {} for path in names.values()},
             decrypt=True,
-            max_age=int(env("DB_PARAMETER_MAX_AGE", "300")),
+            max_age=0 if fresh else int(env("DB_PARAMETER_MAX_AGE", "300")),
         )
     except GetParameterError as exc:
         raise ConfigError(f"cannot read database parameters under {prefix}/: {exc}") from None
@@ -86,10 +92,17 @@ def connection(settings: DbSettings) -> pymysql.connections.Connection:
         return _connection
     except pymysql.MySQLError as exc:
         close()
-        raise DatabaseUnavailable(
-            f"cannot connect to database {settings.database!r} at {settings.host}:{settings.port} "
-            f"(MySQL error {_error_code(exc)})"
-        ) from None
+        code = _error_code(exc)
+        logger.error(
+            "database connection failed",
+            extra={
+                "db_host": settings.host,
+                "db_port": settings.port,
+                "database": settings.database,
+                "mysql_error": code,
+            },
+        )
+        raise DatabaseUnavailable(f"cannot connect to the database (MySQL error {code})", code) from None
 
 
 def query(settings: DbSettings, sql: str, args: Any = None) -> list[dict[str, Any]]:
@@ -101,9 +114,21 @@ def query(settings: DbSettings, sql: str, args: Any = None) -> list[dict[str, An
             return list(cursor.fetchall())
     except pymysql.MySQLError as exc:
         close()
-        raise DatabaseUnavailable(
-            f"query on database {settings.database!r} failed (MySQL error {_error_code(exc)})"
-        ) from None
+        code = _error_code(exc)
+        logger.error("database query failed", extra={"database": settings.database, "mysql_error": code})
+        raise DatabaseUnavailable(f"the database query failed (MySQL error {code})", code) from None
+
+
+def query_with_settings(sql: str, args: Any = None) -> list[dict[str, Any]]:
+    """`query` with the settings from Parameter Store; after an authentication failure the settings are
+    read again past the cache (the password may have been rotated) and the query is tried once more."""
+    try:
+        return query(load_settings(), sql, args)
+    except DatabaseUnavailable as exc:
+        if exc.mysql_error != str(ER_ACCESS_DENIED):
+            raise
+    logger.info("database refused the cached credentials; re-reading them from Parameter Store")
+    return query(load_settings(fresh=True), sql, args)
 
 
 def close() -> None:

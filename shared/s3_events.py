@@ -11,9 +11,11 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 from aws_lambda_powertools.utilities.data_classes import S3Event, SNSEvent
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ParamValidationError
 
-from shared.errors import InvalidEventError
+from shared.clients import client
+from shared.errors import InvalidEventError, preview
+from shared.failures import error_code, is_transient
 
 
 @dataclass(frozen=True)
@@ -23,11 +25,48 @@ class S3ObjectRef:
 
 
 MISSING_REASON = "object no longer exists (deleted before processing)"
+S3_KEY_LIMIT = 1024  # bytes of UTF-8
 
 
-def is_missing(exc: ClientError) -> bool:
-    """Whether an S3 call failed because the object is gone (GetObject says NoSuchKey, HeadObject 404)."""
-    return exc.response.get("Error", {}).get("Code", "") in ("404", "NoSuchKey", "NotFound")
+class ObjectFailed(Exception):
+    """A permanent failure of one object (retrying cannot help); the message is the reason."""
+
+
+def bucket_exists(bucket: str) -> bool:
+    """Whether `bucket` exists (HeadObject answers a bare 404 for a missing key and a missing bucket alike)."""
+    try:
+        client("s3").head_bucket(Bucket=bucket)
+    except ClientError as exc:
+        if error_code(exc) in ("404", "NoSuchBucket", "NotFound"):
+            return False
+        if is_transient(exc):
+            raise
+    return True
+
+
+def read_failure(exc: Exception, ref: S3ObjectRef) -> ObjectFailed | None:
+    """The permanent failure that `exc`, raised reading `ref`, stands for; None when a retry may help."""
+    if isinstance(exc, ParamValidationError):
+        return ObjectFailed(f"invalid bucket name or key: {preview(str(exc).splitlines()[-1], 160)}")
+    if not isinstance(exc, ClientError) or is_transient(exc):
+        return None
+    code = error_code(exc)
+    if code == "NoSuchBucket" or (code in ("404", "NotFound") and not bucket_exists(ref.bucket)):
+        return ObjectFailed(f"bucket {ref.bucket} does not exist")
+    if code in ("404", "NoSuchKey", "NotFound"):
+        return ObjectFailed(MISSING_REASON)
+    return ObjectFailed(f"cannot read object: {code} {exc.response.get('Error', {}).get('Message', '')}".rstrip())
+
+
+def derived_key_problem(key: str, derived: str) -> str | None:
+    """Why `derived` (an output key made from source `key`) cannot be an S3 key, or None."""
+    size = len(derived.encode())
+    if size <= S3_KEY_LIMIT:
+        return None
+    return (
+        f"key is {len(key.encode()):,} bytes: its output key would be {size:,} bytes, "
+        f"over S3's {S3_KEY_LIMIT}-byte key limit"
+    )
 
 
 def _s3_records(event: Mapping[str, Any]) -> list[dict[str, Any]]:

@@ -212,7 +212,36 @@ def _tail(service: str, lines: int = 20) -> str:
 
 def _require_free(port: int, service: str) -> None:
     if port_open(port):
-        raise SystemExit(f"port {port} (for {service}) is already in use; run `make down` or free it")
+        raise SystemExit(f"port {port} (for {service}) is held by {port_holder(port)}; run `make down` or free it")
+
+
+def port_holder(port: int) -> str:
+    """Who listens on `port`: `pid N (name: command line)`, or why that cannot be told."""
+    import psutil
+
+    try:
+        listeners = [
+            c for c in psutil.net_connections(kind="tcp") if c.status == psutil.CONN_LISTEN and c.laddr.port == port
+        ]
+        for conn in listeners:
+            if conn.pid:
+                process = psutil.Process(conn.pid)
+                return f"pid {conn.pid} ({process.name()}: {' '.join(process.cmdline())[:100]})"
+    except (psutil.AccessDenied, psutil.NoSuchProcess):
+        pass
+    return "a process this user cannot see (another user's, or a container's port)"
+
+
+def preflight(ports: Mapping[str, int]) -> None:
+    """Refuse to start anything while any of `ports` is taken, naming every port and its holder."""
+    busy = [(service, port) for service, port in ports.items() if port_open(port)]
+    if busy:
+        lines = [f"  {port} ({service}): held by {port_holder(port)}" for service, port in busy]
+        raise SystemExit(
+            "cannot start the stack, ports in use:\n"
+            + "\n".join(lines)
+            + "\nstop those processes (or `make down` if they are an earlier run of this stack)"
+        )
 
 
 def rie_binary() -> str:
@@ -386,8 +415,8 @@ def host_down() -> None:
 # --------------------------------------------------------------------------- docker mode
 
 
-def compose(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["docker", "compose", *args], cwd=ROOT, check=check, text=True)
+def compose(*args: str, check: bool = True, capture: bool = False) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["docker", "compose", *args], cwd=ROOT, check=check, text=True, capture_output=capture)
 
 
 # --------------------------------------------------------------------------- mode-independent API
@@ -424,9 +453,23 @@ def backing_ports() -> dict[str, int]:
     return {"db": DB_PORT, "aws": MOTO_PORT, "lambda": LAMBDA_PORT} | {f.directory: f.port for f in FUNCTIONS}
 
 
+def ports_to_claim(current: str) -> dict[str, int]:
+    """The ports `up` is about to open: all of them, less those of this stack's parts already running."""
+    ports = backing_ports()
+    if current == "docker":
+        running = compose("ps", "--quiet", "--status", "running", check=False, capture=True).stdout.strip()
+        return {} if running else ports
+    plane = {"lambda": LAMBDA_PORT} | {f.directory: f.port for f in FUNCTIONS}
+    claimed = {"db": {"db": DB_PORT}, "aws": {"aws": MOTO_PORT}, "lambda": plane}
+    return {
+        name: port for service, group in claimed.items() if not service_pid(service) for name, port in group.items()
+    }
+
+
 def up() -> None:
     current = mode()
     log(f"mode: {current}")
+    preflight(ports_to_claim(current))
     if current == "docker":
         # Function containers start only after aws-init completed (depends_on), so `up` fails
         # when the bootstrap does.
@@ -492,9 +535,76 @@ def read_logs(service: str) -> str:
         return ""
 
 
-def status() -> None:
+def _probe_db() -> str:
+    import pymysql
+
+    try:
+        db_connection().close()
+    except pymysql.err.OperationalError as exc:
+        code = exc.args[0] if exc.args else 0
+        return "down" if code == 2003 else f"foreign: does not accept this stack's user (MySQL error {code})"
+    except pymysql.MySQLError as exc:
+        return f"foreign: not the café database ({type(exc).__name__})"
+    return "up"
+
+
+def _probe_aws() -> str:
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    local = read_env_file(ROOT / "local.env")
+    ssm = boto3.client(
+        "ssm",
+        endpoint_url=AWS_ENDPOINT,
+        region_name=local["AWS_DEFAULT_REGION"],
+        aws_access_key_id=local["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=local["AWS_SECRET_ACCESS_KEY"],
+        config=Config(connect_timeout=2, read_timeout=5, retries={"max_attempts": 1}),
+    )
+    try:
+        ssm.get_parameter(Name=f"{local['DB_PARAMETER_PREFIX']}/dbUrl")
+    except ClientError:
+        return "foreign: answers, but holds none of this stack's parameters"
+    except BotoCoreError:
+        return "down"
+    return "up"
+
+
+def _probe_plane(port: int, function: str | None) -> str:
+    """The plane answers its own listing on the API port and on every function port."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/_local/functions", timeout=5) as response:
+            listing = json.loads(response.read())
+        names = {entry["function"] for entry in listing["functions"]}
+    except (urllib.error.URLError, OSError) as exc:
+        refused = isinstance(getattr(exc, "reason", exc), ConnectionRefusedError)
+        return "down" if refused else "foreign: not the local Lambda plane"
+    except (ValueError, KeyError, TypeError):
+        return "foreign: not the local Lambda plane"
+    if listing.get("service") != "lambda_local" or names != {f.lambda_name for f in FUNCTIONS}:
+        return "foreign: a Lambda plane serving other functions"
+    return "up" if function is None or function in names else "foreign"
+
+
+def probe(service: str, port: int) -> str:
+    """ "up" when this stack's `service` answers on `port`, "down" when nothing does, else "foreign: why"."""
+    if not port_open(port):
+        return "down"
+    if service == "db":
+        return _probe_db()
+    if service == "aws":
+        return _probe_aws()
+    function = None if service == "lambda" else by_name(service).lambda_name
+    return _probe_plane(port, function)
+
+
+def status() -> int:
+    """Print each service's state; 0 when every one is this stack's and up, else 1."""
+    states = {service: probe(service, port) for service, port in backing_ports().items()}
     for service, port in backing_ports().items():
-        print(f"{service:<24} 127.0.0.1:{port:<6} {'up' if port_open(port) else 'down'}")
+        print(f"{service:<24} 127.0.0.1:{port:<6} {states[service]}")
+    return 0 if all(state == "up" for state in states.values()) else 1
 
 
 def main(argv: list[str]) -> None:
@@ -504,7 +614,7 @@ def main(argv: list[str]) -> None:
     elif command == "down":
         down()
     elif command == "status":
-        status()
+        sys.exit(status())
     elif command == "logs":
         services = args or (["db", "aws", "lambda", *(f.directory for f in FUNCTIONS)])
         if mode() == "docker":

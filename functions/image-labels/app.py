@@ -1,16 +1,23 @@
-"""imageLabels: S3 ObjectCreated -> Rekognition DetectLabels -> `labels/<key>.json` in the results bucket."""
+"""imageLabels: S3 ObjectCreated -> Rekognition DetectLabels -> `labels/<key>.json` in the results bucket.
+
+A permanent failure of one object (missing, not JPEG/PNG, rejected by Rekognition, key too long) is
+reported with its key and reason and the other records go on; a transient one (throttling, 5xx,
+timeout, unreachable endpoint) fails the invocation so Lambda retries the event.
+"""
 
 import json
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ParamValidationError
 
 from labels import label_document, unsupported_reason
 from shared.clients import client
 from shared.config import env
+from shared.errors import ConfigError
+from shared.failures import error_code, is_transient
 from shared.log import get_logger
-from shared.s3_events import MISSING_REASON, S3ObjectRef, is_missing, object_refs
+from shared.s3_events import ObjectFailed, S3ObjectRef, derived_key_problem, object_refs, read_failure
 
 logger = get_logger()
 
@@ -21,49 +28,72 @@ def labels_key(key: str) -> str:
 
 def detect(ref: S3ObjectRef, results_bucket: str) -> dict[str, Any] | str:
     """The labels document written for `ref`, or the reason it was skipped."""
-    head = client("s3").head_object(Bucket=ref.bucket, Key=ref.key)
+    try:
+        head = client("s3").head_object(Bucket=ref.bucket, Key=ref.key)
+    except (ClientError, ParamValidationError) as exc:
+        failure = read_failure(exc, ref)
+        if failure is None:
+            raise
+        raise failure from None
     reason = unsupported_reason(ref.key, head.get("ContentType", ""))
     if reason:
         return reason
-    response = client("rekognition").detect_labels(
-        Image={"S3Object": {"Bucket": ref.bucket, "Name": ref.key}},
-        MaxLabels=int(env("LABELS_MAX_LABELS", "10")),
-        MinConfidence=float(env("LABELS_MIN_CONFIDENCE", "70")),
-    )
+    try:
+        response = client("rekognition").detect_labels(
+            Image={"S3Object": {"Bucket": ref.bucket, "Name": ref.key}},
+            MaxLabels=int(env("LABELS_MAX_LABELS", "10")),
+            MinConfidence=float(env("LABELS_MIN_CONFIDENCE", "70")),
+        )
+    except ClientError as exc:  # InvalidImageFormat, ImageTooLarge, InvalidS3Object...: this image, not the call
+        if is_transient(exc):
+            raise
+        raise ObjectFailed(
+            f"Rekognition: {error_code(exc)}: {exc.response.get('Error', {}).get('Message', '')}"
+        ) from None
     document = label_document(ref.bucket, ref.key, response)
-    client("s3").put_object(
-        Bucket=results_bucket,
-        Key=labels_key(ref.key),
-        Body=json.dumps(document, indent=2, ensure_ascii=False).encode(),
-        ContentType="application/json",
-    )
+    try:
+        client("s3").put_object(
+            Bucket=results_bucket,
+            Key=labels_key(ref.key),
+            Body=json.dumps(document, indent=2, ensure_ascii=False).encode(),
+            ContentType="application/json",
+        )
+    except ClientError as exc:
+        if error_code(exc) == "NoSuchBucket":
+            raise ConfigError(f"LABELS_RESULTS_BUCKET {results_bucket} does not exist") from None
+        raise
     return document
 
 
-def _error_reason(exc: ClientError) -> str:
-    if is_missing(exc):
-        return MISSING_REASON
-    error = exc.response.get("Error", {})
-    return f"{error.get('Code', 'Error')}: {error.get('Message', str(exc))}"
+def refusal(ref: S3ObjectRef, results_bucket: str) -> tuple[str, str] | None:
+    """("skipped" | "failed", reason) for a record that must not be processed, else None."""
+    if ref.key.startswith("labels/") and ref.bucket == results_bucket:
+        return "skipped", "key is a labels document"
+    problem = derived_key_problem(ref.key, labels_key(ref.key))
+    return ("failed", problem) if problem else None
 
 
-@logger.inject_lambda_context(log_event=True)
+@logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     refs = object_refs(event)
     results_bucket = env("LABELS_RESULTS_BUCKET")
     images, skipped, failed = [], [], []
     for ref in refs:
         source = {"bucket": ref.bucket, "key": ref.key}
-        if ref.key.startswith("labels/") and ref.bucket == results_bucket:
-            skipped.append(source | {"reason": "key is a labels document"})
+        refused = refusal(ref, results_bucket)
+        if refused:
+            (skipped if refused[0] == "skipped" else failed).append(source | {"reason": refused[1]})
             continue
         try:
             outcome = detect(ref, results_bucket)
-        except ClientError as exc:
-            reason = _error_reason(exc)
-            logger.error("labels failed", extra=source | {"reason": reason})
-            failed.append(source | {"reason": reason})
+        except ObjectFailed as exc:
+            logger.warning("labels failed", extra=source | {"reason": str(exc)})
+            failed.append(source | {"reason": str(exc)})
             continue
+        except Exception:
+            # Transient (or unforeseen): fail, so Lambda retries the event (labels are rewritten whole).
+            logger.exception("labels attempt failed; failing the invocation for a retry", extra=source)
+            raise
         if isinstance(outcome, str):
             skipped.append(source | {"reason": outcome})
         else:

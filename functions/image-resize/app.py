@@ -1,27 +1,26 @@
 """imageResize: S3 ObjectCreated -> web/tablet/mobile renditions in the destination bucket.
 
-Each record is handled on its own: a failure names the key and the reason, leaves no rendition
-of that object behind, and does not stop the other records.
+A permanent failure of one object (missing, not an image, too large, key too long) is reported
+with its key and reason, leaves no rendition of it behind, and the other records go on. A transient
+one (throttling, 5xx, timeout, unreachable endpoint) removes that object's renditions and fails the
+invocation, so Lambda retries the event and then hands it to the on-failure destination.
 """
 
 from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ParamValidationError
 
 from renditions import ImageRejected, Rendition, Settings, make_renditions, parse_renditions
 from shared.clients import client
 from shared.config import env
 from shared.errors import ConfigError
+from shared.failures import error_code
 from shared.log import get_logger
-from shared.s3_events import MISSING_REASON, S3ObjectRef, is_missing, object_refs
+from shared.s3_events import ObjectFailed, S3ObjectRef, derived_key_problem, object_refs, read_failure
 
 logger = get_logger()
-
-
-class ObjectFailed(Exception):
-    """One object could not be processed: `reason` says why."""
 
 
 @cache
@@ -51,13 +50,13 @@ def fetch(ref: S3ObjectRef, max_bytes: int) -> tuple[bytes, str]:
             raise ObjectFailed(f"object is {head['ContentLength']:,} bytes, over the limit of {max_bytes:,}")
         body = s3.get_object(Bucket=ref.bucket, Key=ref.key, IfMatch=head["ETag"])
         return body["Body"].read(), head["ETag"].strip('"')
-    except ClientError as exc:
-        if is_missing(exc):
-            raise ObjectFailed(MISSING_REASON) from None
-        code = exc.response.get("Error", {}).get("Code", "")
-        if code in ("412", "PreconditionFailed"):
+    except (ClientError, ParamValidationError) as exc:
+        if isinstance(exc, ClientError) and error_code(exc) in ("412", "PreconditionFailed"):
             raise ObjectFailed("object changed while being read; its newer version has its own event") from None
-        raise ObjectFailed(f"cannot read object: {code} {exc.response.get('Error', {}).get('Message', '')}") from None
+        failure = read_failure(exc, ref)
+        if failure is None:
+            raise
+        raise failure from None
 
 
 def store(destination: str, key: str, renditions: list[Rendition], etag: str) -> list[dict[str, Any]]:
@@ -65,14 +64,19 @@ def store(destination: str, key: str, renditions: list[Rendition], etag: str) ->
     stored = []
     for rendition in renditions:
         target = rendition_key(rendition.name, key)
-        s3.put_object(
-            Bucket=destination,
-            Key=target,
-            Body=rendition.data,
-            ContentType=rendition.content_type,
-            CacheControl=env("RENDITION_CACHE_CONTROL", "public, max-age=86400"),
-            Metadata={"rendition": rendition.name, "source-etag": etag},
-        )
+        try:
+            s3.put_object(
+                Bucket=destination,
+                Key=target,
+                Body=rendition.data,
+                ContentType=rendition.content_type,
+                CacheControl=env("RENDITION_CACHE_CONTROL", "public, max-age=86400"),
+                Metadata={"rendition": rendition.name, "source-etag": etag},
+            )
+        except ClientError as exc:
+            if error_code(exc) == "NoSuchBucket":
+                raise ConfigError(f"IMAGE_DESTINATION_BUCKET {destination} does not exist") from None
+            raise
         stored.append(
             {
                 "name": rendition.name,
@@ -87,9 +91,24 @@ def store(destination: str, key: str, renditions: list[Rendition], etag: str) ->
 
 
 def remove_renditions(destination: str, key: str) -> None:
-    """Delete every rendition of `key` (what a failed attempt may have written)."""
+    """Delete every rendition of `key` (what a failed attempt may have written); a failure is logged, not raised,
+    so it never hides the error that caused the clean-up."""
     objects = [{"Key": rendition_key(spec.name, key)} for spec in settings().renditions]
-    client("s3").delete_objects(Bucket=destination, Delete={"Objects": objects, "Quiet": True})
+    try:
+        client("s3").delete_objects(Bucket=destination, Delete={"Objects": objects, "Quiet": True})
+    except Exception:
+        logger.exception("could not remove the renditions of a failed object", extra={"key": key})
+
+
+def refusal(ref: S3ObjectRef, destination: str, prefixes: tuple[str, ...]) -> tuple[str, str] | None:
+    """("skipped" | "failed", reason) for a record that must not be processed, else None."""
+    if ref.bucket == destination:
+        return "failed", f"refusing to write renditions into the source bucket {destination}"
+    if ref.key.startswith(prefixes):
+        return "skipped", "key is under a rendition prefix (already a rendition)"
+    longest = max(prefixes, key=lambda prefix: len(prefix.encode()))
+    problem = derived_key_problem(ref.key, longest + ref.key)
+    return ("failed", problem) if problem else None
 
 
 def process(ref: S3ObjectRef, destination: str) -> list[dict[str, Any]]:
@@ -101,29 +120,28 @@ def process(ref: S3ObjectRef, destination: str) -> list[dict[str, Any]]:
     return store(destination, ref.key, renditions, etag)
 
 
-@logger.inject_lambda_context(log_event=True)
+@logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     refs = object_refs(event)
     destination = env("IMAGE_DESTINATION_BUCKET")
     prefixes = tuple(f"{spec.name}/" for spec in settings().renditions)
-    processed, skipped, failed = [], [], []
+    outcome: dict[str, list[dict[str, Any]]] = {"processed": [], "skipped": [], "failed": []}
     for ref in refs:
         source = {"bucket": ref.bucket, "key": ref.key}
-        if ref.bucket == destination:
-            failed.append(source | {"reason": f"refusing to write renditions into the source bucket {destination}"})
-            continue
-        if ref.key.startswith(prefixes):
-            skipped.append(source | {"reason": "key is under a rendition prefix (already a rendition)"})
+        refused = refusal(ref, destination, prefixes)
+        if refused:
+            outcome[refused[0]].append(source | {"reason": refused[1]})
             continue
         try:
-            processed.append(source | {"renditions": process(ref, destination)})
-        except Exception as exc:  # any failure: leave nothing partial, report it, go on with the next record
-            reason = str(exc) if isinstance(exc, ObjectFailed) else f"{type(exc).__name__}: {exc}"
-            logger.error("rendition failed", extra=source | {"reason": reason})
-            try:
-                remove_renditions(destination, ref.key)
-            except ClientError as cleanup_error:
-                reason += f"; removing its renditions also failed: {cleanup_error}"
-            failed.append(source | {"reason": reason})
-    logger.info("renditions done", extra={"processed": len(processed), "skipped": len(skipped), "failed": len(failed)})
-    return {"processed": processed, "skipped": skipped, "failed": failed}
+            outcome["processed"].append(source | {"renditions": process(ref, destination)})
+        except ObjectFailed as exc:
+            logger.warning("rendition failed", extra=source | {"reason": str(exc)})
+            remove_renditions(destination, ref.key)
+            outcome["failed"].append(source | {"reason": str(exc)})
+        except Exception:
+            # Transient (or unforeseen): leave nothing partial and fail, so Lambda retries the event.
+            logger.exception("rendition attempt failed; failing the invocation for a retry", extra=source)
+            remove_renditions(destination, ref.key)
+            raise
+    logger.info("renditions done", extra={name: len(items) for name, items in outcome.items()})
+    return outcome

@@ -13,11 +13,10 @@ from shared.log import get_logger
 logger = get_logger()
 
 
-@logger.inject_lambda_context(log_event=False)
+@logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     tz = report_timezone()
     day = resolve_report_date(event, tz)
-    settings = db.load_settings()
-    rows = to_rows(db.query(settings, DAILY_SALES_SQL, query_args(day, tz)))
+    rows = to_rows(db.query_with_settings(DAILY_SALES_SQL, query_args(day, tz)))
     logger.info("extracted daily sales", extra={"date": day.isoformat(), "timezone": str(tz), "rows": len(rows)})
     return {"statusCode": 200, "body": rows}

@@ -13,7 +13,7 @@ from shared.log import get_logger
 logger = get_logger()
 
 
-@logger.inject_lambda_context(log_event=True)
+@logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     tz = report_timezone()
     day = resolve_report_date(event, tz)

@@ -80,7 +80,12 @@ def test_extractor_failure_fails_the_report_and_publishes_nothing(invoke):
     assert failed["errorType"] == "DownstreamFunctionError"
     assert "salesAnalysisReportDataExtractor failed: DatabaseUnavailable" in failed["errorMessage"]
     assert direct["errorType"] == "DatabaseUnavailable"
-    assert "cannot connect to database 'cafe_db'" in direct["errorMessage"]
+    # Callers learn the MySQL error code; the host, port and database name go to the log only.
+    assert direct["errorMessage"] == "cannot connect to the database (MySQL error 2003)"
+    for answer in (failed, direct):
+        assert "cafe_db" not in str(answer) and str(stack.DB_PORT) not in str(answer)
+    log = stack.read_logs("sales-data-extractor")
+    assert '"message":"database connection failed"' in log and '"database":"cafe_db"' in log
     assert len(sns_notifications(TOPIC)) == before
     # The warm extractor reconnects once the database is back.
     assert invoke("sales-data-extractor", {"date": "2026-11-20"})["statusCode"] == 200
