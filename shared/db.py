@@ -14,7 +14,7 @@ from typing import Any
 
 import pymysql
 import pymysql.cursors
-from aws_lambda_powertools.utilities.parameters import get_parameters_by_name
+from aws_lambda_powertools.utilities.parameters import clear_caches, get_parameters_by_name
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 
 from shared.config import env
@@ -48,11 +48,13 @@ def load_settings(fresh: bool = False) -> DbSettings:
     """Read the connection settings from Parameter Store (cached by Powertools unless `fresh`)."""
     prefix = env("DB_PARAMETER_PREFIX", "/cafe").rstrip("/")
     names = {name: f"{prefix}/{name}" for name in PARAMETER_NAMES}
+    if fresh:
+        clear_caches()  # a cached value is served until its own max age, whatever max_age is asked now
     try:
         values = get_parameters_by_name(
             parameters={path: {} for path in names.values()},
             decrypt=True,
-            max_age=0 if fresh else int(env("DB_PARAMETER_MAX_AGE", "300")),
+            max_age=int(env("DB_PARAMETER_MAX_AGE", "300")),
         )
     except GetParameterError as exc:
         raise ConfigError(f"cannot read database parameters under {prefix}/: {exc}") from None

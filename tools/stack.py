@@ -68,19 +68,23 @@ def plane_env() -> dict[str, str]:
     )
 
 
-def db_connection(autocommit: bool = False) -> Any:
+def db_connection(
+    autocommit: bool = False, password: str | None = None, port: int = DB_PORT, timeout: float | None = None
+) -> Any:
     """A PyMySQL connection to the local café database as its application user, in UTC."""
     import pymysql  # dev tooling only; the stack itself does not need it
 
     creds = read_env_file(ROOT / "db.env")
     return pymysql.connect(
         host="127.0.0.1",
-        port=DB_PORT,
+        port=port,
         user=creds["MARIADB_USER"],
-        password=creds["MARIADB_PASSWORD"],
+        password=password or creds["MARIADB_PASSWORD"],
         database=creds["MARIADB_DATABASE"],
         autocommit=autocommit,
         init_command="SET time_zone = '+00:00'",
+        connect_timeout=timeout or 10,
+        read_timeout=timeout,
     )
 
 
@@ -535,11 +539,11 @@ def read_logs(service: str) -> str:
         return ""
 
 
-def _probe_db() -> str:
+def _probe_db(port: int) -> str:
     import pymysql
 
     try:
-        db_connection().close()
+        db_connection(port=port, timeout=3).close()
     except pymysql.err.OperationalError as exc:
         code = exc.args[0] if exc.args else 0
         return "down" if code == 2003 else f"foreign: does not accept this stack's user (MySQL error {code})"
@@ -548,7 +552,7 @@ def _probe_db() -> str:
     return "up"
 
 
-def _probe_aws() -> str:
+def _probe_aws(port: int) -> str:
     import boto3
     from botocore.config import Config
     from botocore.exceptions import BotoCoreError, ClientError
@@ -556,7 +560,7 @@ def _probe_aws() -> str:
     local = read_env_file(ROOT / "local.env")
     ssm = boto3.client(
         "ssm",
-        endpoint_url=AWS_ENDPOINT,
+        endpoint_url=f"http://127.0.0.1:{port}",
         region_name=local["AWS_DEFAULT_REGION"],
         aws_access_key_id=local["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=local["AWS_SECRET_ACCESS_KEY"],
@@ -592,9 +596,9 @@ def probe(service: str, port: int) -> str:
     if not port_open(port):
         return "down"
     if service == "db":
-        return _probe_db()
+        return _probe_db(port)
     if service == "aws":
-        return _probe_aws()
+        return _probe_aws(port)
     function = None if service == "lambda" else by_name(service).lambda_name
     return _probe_plane(port, function)
 

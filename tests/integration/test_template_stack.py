@@ -1,13 +1,18 @@
 """template.yaml, translated by the SAM transform's library, created as a stack in moto's CloudFormation
-on the local endpoint, and read back resource by resource.
+and read back resource by resource.
 
-The stack lives in its own moto account, apart from the local stack's. What moto's CloudFormation does
-not keep (bucket notifications, SNS subscriptions to Lambda, EventInvokeConfig, topic policies; moto
-also reports PackageType Zip) is checked on the translated template in tests/unit/test_template.py.
+The stack lives in a moto server of its own, in its own account: moto's `/moto-api/data.json`, which
+the suite reads, fails for good once a Lambda function exists there without a Docker engine. What
+moto's CloudFormation does not keep (bucket notifications, SNS subscriptions to Lambda,
+EventInvokeConfig, topic policies; moto also reports PackageType Zip) is checked on the translated
+template in tests/unit/test_template.py.
 """
 
 import ast
 import json
+import socket
+import subprocess
+import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -19,7 +24,7 @@ import pytest
 from lambda_local.template import load
 from tests.integration.conftest import LOCAL_ENV
 from tests.support.sam import REGION, translated
-from tools.stack import AWS_ENDPOINT
+from tools.stack import VENV_BIN, port_open
 
 pytestmark = pytest.mark.integration
 ACCOUNT = "000000000042"
@@ -29,10 +34,34 @@ IMAGE_URIS = {
 }
 
 
+_endpoint: list[str] = []
+
+
+@pytest.fixture(scope="module", autouse=True)
+def private_moto() -> Iterator[None]:
+    """A moto server for this module alone, on a free port."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [str(VENV_BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while not port_open(port):
+        assert process.poll() is None and time.monotonic() < deadline, "the private moto server did not start"
+        time.sleep(0.1)
+    _endpoint[:] = [f"http://127.0.0.1:{port}"]
+    yield
+    process.terminate()
+    process.wait(timeout=10)
+
+
 def client(service: str) -> Any:
     c = boto3.client(
         service,
-        endpoint_url=AWS_ENDPOINT,
+        endpoint_url=_endpoint[0],
         region_name=REGION,
         aws_access_key_id=LOCAL_ENV["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=LOCAL_ENV["AWS_SECRET_ACCESS_KEY"],

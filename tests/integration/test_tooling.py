@@ -1,17 +1,21 @@
 """The developer tooling: `make lint` checks, and `make push` against the local ECR API (docker steps dry-run)."""
 
 import base64
+import http.server
 import json
 import os
 import shlex
+import socket
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.integration.conftest import LOCAL_ENV
-from tools import moto
+from tools import moto, stack
 from tools.functions import FUNCTIONS
 from tools.stack import AWS_ENDPOINT, ROOT
 
@@ -131,3 +135,54 @@ def test_make_invoke_exits_non_zero_when_the_function_fails():
     assert bad.returncode == 1
     assert "InvalidEventError" in bad.stdout
     assert "salesAnalysisReport failed (Unhandled)" in bad.stderr
+
+
+@pytest.fixture
+def foreign_server() -> Iterator[int]:
+    """An HTTP server that is not this stack's, on a free port."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_address[1]
+    server.shutdown()
+    server.server_close()
+
+
+def test_make_status_exits_zero_only_when_every_service_is_this_stacks(foreign_server):
+    up = run_tool("tools.stack", "status", env=dict(os.environ))
+    assert up.returncode == 0, up.stdout
+    assert up.stdout.count(" up\n") == len(stack.backing_ports())
+    # A server that is not ours on a service's port is not "up"; nothing at all is "down".
+    assert stack.probe("image-resize", foreign_server).startswith("foreign")
+    assert stack.probe("aws", foreign_server).startswith("foreign")
+    assert stack.probe("db", foreign_server).startswith("foreign")
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    assert stack.probe("lambda", closed.getsockname()[1]) == "down"
+    closed.close()
+    stack.stop_service("lambda")
+    try:
+        down = run_tool("tools.stack", "status", env=dict(os.environ))
+    finally:
+        stack.start_service("lambda")
+    assert down.returncode == 1
+    assert "lambda                   127.0.0.1:3001   down" in down.stdout
+
+
+def test_make_up_checks_every_port_first_and_names_each_holder(foreign_server):
+    other = socket.socket()
+    other.bind(("127.0.0.1", 0))
+    other.listen()
+    other_port = other.getsockname()[1]
+    try:
+        with pytest.raises(SystemExit) as refused:
+            stack.preflight({"image-resize": foreign_server, "db": other_port, "aws": 1})
+    finally:
+        other.close()
+    message = str(refused.value)
+    assert f"{foreign_server} (image-resize): held by pid {os.getpid()}" in message
+    assert f"{other_port} (db): held by pid {os.getpid()}" in message
+    assert "(aws)" not in message
+    # With this stack up, `up` has no port left to claim in host mode.
+    if stack.mode() == "host":
+        assert stack.ports_to_claim("host") == {}

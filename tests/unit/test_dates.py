@@ -58,3 +58,16 @@ def test_window_follows_the_timezone_and_dst():
     assert (start, end) == (datetime(2031, 3, 9, 5), datetime(2031, 3, 10, 4))
     start, end = day_window_utc(date(2031, 11, 2), NEW_YORK)
     assert (end - start).total_seconds() == 25 * 3600
+
+
+@pytest.mark.parametrize(
+    ("event", "tz"),
+    [
+        ({"date": "9999-12-31"}, "UTC"),
+        ({"time": "9999-12-31T23:00:00-14:00"}, "UTC"),
+        ({"date": "0001-01-01"}, "Asia/Tokyo"),
+    ],
+)
+def test_days_without_a_representable_window_are_invalid_events(event, tz):
+    with pytest.raises(InvalidEventError, match="out of range"):
+        resolve_report_date(event, ZoneInfo(tz))

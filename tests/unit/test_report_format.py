@@ -1,4 +1,5 @@
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -79,3 +80,11 @@ def test_unusable_extractor_answers_are_errors(result):
 
 def test_valid_extractor_answer_passes_rows_through():
     assert rows_from_extractor("x", {"statusCode": 200, "body": ROWS}) == ROWS
+
+
+def test_the_readme_quotes_the_empty_day_lines_the_report_writes():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    today = date(2026, 3, 17)
+    for day in (today, date(2026, 3, 16)):
+        last_line = format_report([], day, today).text.splitlines()[-1]
+        assert f"`{last_line}`" in readme

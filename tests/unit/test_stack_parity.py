@@ -87,6 +87,13 @@ def test_literal_template_settings_memory_and_timeout_are_the_same_locally():
         )
 
 
+def test_events_are_logged_locally_and_never_in_the_account():
+    assert read_env_file(ROOT / "local.env")["POWERTOOLS_LOGGER_LOG_EVENT"] == "true"
+    for fn in FUNCTIONS:
+        assert "POWERTOOLS_LOGGER_LOG_EVENT" not in fn.environment, f"{fn.directory} would log whole events in AWS"
+        assert "POWERTOOLS_LOGGER_LOG_EVENT" in function_env(fn)
+
+
 def test_local_names_of_the_template_match_local_env():
     local_env = read_env_file(ROOT / "local.env")
     names = load().data["Metadata"]["LocalNames"]
