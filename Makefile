@@ -3,8 +3,10 @@ PY := .venv/bin/python
 FUNCTION ?=
 EVENT ?=
 TAG ?=
+RULE ?=
+AT ?=
 
-.PHONY: setup up down logs status invoke demo demo-images test lint build push deploy destroy bench bench-images bench-invoke
+.PHONY: setup up down logs status events fire invoke demo demo-images test lint build push deploy destroy bench bench-images bench-invoke
 
 setup:
 	@tools/setup.sh
@@ -20,6 +22,13 @@ status:
 
 logs:
 	@$(PY) -m tools.stack logs
+
+events:
+	@$(PY) -m tools.stack events
+
+fire:
+	@test -n "$(RULE)" || { echo "usage: make fire RULE=<schedule rule name> [AT=2026-11-20T20:00:00Z]"; exit 2; }
+	@$(PY) -m tools.stack fire "$(RULE)" $(AT)
 
 invoke:
 	@test -n "$(FUNCTION)" -a -n "$(EVENT)" || { echo "usage: make invoke FUNCTION=<name> EVENT=<file>"; exit 2; }

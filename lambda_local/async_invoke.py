@@ -21,6 +21,8 @@ DEFAULT_DELAYS = (1.0, 2.0)
 
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 Report = Callable[..., None]
+# Called once an event is settled: "ok", or the condition that sent it to the on-failure destination.
+Done = Callable[[str], Awaitable[None]]
 
 
 @dataclass
@@ -29,6 +31,7 @@ class _Event:
     request_id: str
     source: str
     received: float
+    done: Done | None = None
 
 
 def failure_record(
@@ -93,10 +96,12 @@ class AsyncInvoker:
         for worker in self._workers:
             worker.cancel()
 
-    def submit(self, payload: bytes, source: str = "invoke", request_id: str | None = None) -> str:
-        """Accept an event (Lambda's 202); returns its request id."""
+    def submit(
+        self, payload: bytes, source: str = "invoke", request_id: str | None = None, done: Done | None = None
+    ) -> str:
+        """Accept an event (Lambda's 202); returns its request id. `done` hears how it was settled."""
         request_id = request_id or str(uuid.uuid4())
-        self.queue.put_nowait(_Event(payload, request_id, source, time.monotonic()))
+        self.queue.put_nowait(_Event(payload, request_id, source, time.monotonic(), done))
         return request_id
 
     async def _invoke(self, payload: bytes) -> InvokeResult:
@@ -109,16 +114,23 @@ class AsyncInvoker:
     async def _work(self) -> None:
         while True:
             event = await self.queue.get()
-            await self._deliver(event)
+            outcome = await self._deliver(event)
+            if event.done is not None:
+                try:
+                    await event.done(outcome)
+                except Exception as exc:  # a source's acknowledgement failed: it will deliver the event again
+                    self.report(
+                        event.source, self.runtime.fn.lambda_name, event.request_id, 0, 0.0, f"ack failed: {exc}"
+                    )
 
-    async def _deliver(self, event: _Event) -> None:
+    async def _deliver(self, event: _Event) -> str:
         result: InvokeResult | None = None
         attempts = 0
         name = self.runtime.fn.lambda_name
         for attempt in range(self.config.maximum_retry_attempts + 1):
             if time.monotonic() - event.received > self.config.maximum_event_age_s:
                 await self._fail(event, attempts, result, "EventAgeExceeded")
-                return
+                return "EventAgeExceeded"
             if attempt:
                 await asyncio.sleep(self.delays[min(attempt - 1, len(self.delays) - 1)])
             attempts += 1
@@ -126,8 +138,9 @@ class AsyncInvoker:
             outcome = "error" if result.function_error else "ok"
             self.report(event.source, name, event.request_id, attempts, result.duration_ms, outcome)
             if not result.function_error:
-                return
+                return "ok"
         await self._fail(event, attempts, result, "RetriesExhausted")
+        return "RetriesExhausted"
 
     async def _fail(self, event: _Event, attempts: int, result: InvokeResult | None, condition: str) -> None:
         self.failed += 1

@@ -6,12 +6,18 @@
 
 The per-function ports (9001, ...) serve the RIE's path `/2015-03-31/functions/function/invocations`
 through the same queue, so plain curl is safe too.
+
+    POST /_local/schedules/{rule}/fire   {"at": "2026-11-20T20:00:00Z"} (optional; default now)
+        delivers the rule's Scheduled Event as if fired at `at`, waits until it is settled
+    GET  /_local/functions               each function's instances, queue and failed events
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
+from datetime import UTC, datetime
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -89,6 +95,37 @@ def app(plane: Plane) -> Starlette:
         ]
         return JSONResponse({"service": "lambda_local", "functions": states})
 
+    async def fire(request: Request) -> Response:
+        rule = request.path_params["rule"]
+        schedule = plane.scheduler.schedules.get(rule)
+        if schedule is None:
+            known = ", ".join(sorted(plane.scheduler.schedules)) or "none"
+            return aws_error(404, "ResourceNotFoundException", f"Rule {rule} does not exist (rules: {known})")
+        body = await request.body()
+        try:
+            at_text = (json.loads(body) if body.strip() else {}).get("at")
+            at = datetime.fromisoformat(at_text.replace("Z", "+00:00")) if at_text else datetime.now(UTC)
+            if at.tzinfo is None:
+                raise ValueError("no UTC offset")
+        except (ValueError, AttributeError, TypeError) as exc:
+            return aws_error(400, "ValidationException", f"at must be an ISO 8601 time with an offset ({exc})")
+        settled: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+
+        async def done(outcome: str) -> None:
+            settled.set_result(outcome)
+
+        request_id = plane.scheduler.fire(schedule, at, done)
+        outcome = await settled
+        return JSONResponse(
+            {
+                "rule": rule,
+                "function": schedule.function,
+                "time": at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "requestId": request_id,
+                "outcome": outcome,
+            }
+        )
+
     async def restart(request: Request) -> Response:
         runtime = plane.runtime(request.path_params["function"])
         if runtime is None:
@@ -101,5 +138,6 @@ def app(plane: Plane) -> Starlette:
             Route("/2015-03-31/functions/{function}/invocations", invoke, methods=["POST"]),
             Route("/_local/functions", functions, methods=["GET"]),
             Route("/_local/functions/{function}/restart", restart, methods=["POST"]),
+            Route("/_local/schedules/{rule}/fire", fire, methods=["POST"]),
         ]
     )

@@ -18,9 +18,11 @@ from typing import Any
 import boto3
 import httpx
 
-from lambda_local.async_invoke import DEFAULT_DELAYS, AsyncInvoker
+from lambda_local.async_invoke import DEFAULT_DELAYS, AsyncInvoker, Done
 from lambda_local.environment import function_env
+from lambda_local.queue_sources import QueuePoller, QueueTrigger, logical_ref, queue_triggers
 from lambda_local.runtimes import Container, FunctionRuntime, Instance, LogBuffer, RieProcess
+from lambda_local.schedules import Scheduler, schedules_of
 from lambda_local.template import ROOT, FunctionSpec, Template, load
 
 ACCOUNT = "123456789012"  # moto's default account: the local stack's account
@@ -87,6 +89,17 @@ class Plane:
         self.invokers: dict[str, AsyncInvoker] = {}
         self.by_port = {fn.port: fn.lambda_name for fn in template.functions}
         self._sqs: Any = None
+        self.pollers: list[QueuePoller] = []
+        self.scheduler = Scheduler(
+            [s for fn in template.functions for s in schedules_of(fn)], ACCOUNT, settings.region, self.submit
+        )
+
+    def aws(self, service: str) -> Any:
+        return boto3.client(service, endpoint_url=self.settings.aws_endpoint, region_name=self.settings.region)
+
+    def submit(self, function: str, payload: bytes, source: str, done: Done | None = None) -> str:
+        """Hand an event to `function`'s asynchronous queue (what an AWS event source does)."""
+        return self.invokers[function].submit(payload, source, done=done)
 
     def function_arn(self, name: str) -> str:
         return f"arn:aws:lambda:{self.settings.region}:{ACCOUNT}:function:{name}"
@@ -149,8 +162,59 @@ class Plane:
         await asyncio.gather(*(runtime.start() for runtime in self.runtimes.values()))
         for invoker in self.invokers.values():
             invoker.start()
+        triggers = [trigger for fn in self.template.functions for trigger in queue_triggers(fn)]
+        self.pollers = [await asyncio.to_thread(self._connect, trigger) for trigger in triggers]
+        for poller in self.pollers:
+            poller.start()
+        self.scheduler.start()
+
+    def _connect(self, trigger: QueueTrigger) -> QueuePoller:
+        """Create the trigger's queue and point its topic or bucket at it (idempotent)."""
+        sqs = self.aws("sqs")
+        visibility = trigger.visibility_timeout(
+            trigger.function.async_config.maximum_retry_attempts, self.settings.retry_delays
+        )
+        url = sqs.create_queue(QueueName=trigger.queue_name, Attributes={"VisibilityTimeout": str(visibility)})[
+            "QueueUrl"
+        ]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        props = trigger.event.properties
+        where = f"{trigger.function.logical_id}.{trigger.event.name}"
+        subscription = ""
+        if trigger.event.type == "SNS":
+            sns = self.aws("sns")
+            topic = sns.create_topic(Name=self.local_name(logical_ref(props.get("Topic"), f"{where}.Topic")))[
+                "TopicArn"
+            ]
+            attributes = {}
+            if props.get("FilterPolicy"):
+                attributes["FilterPolicy"] = json.dumps(props["FilterPolicy"])
+                attributes["FilterPolicyScope"] = props.get("FilterPolicyScope", "MessageAttributes")
+            subscription = sns.subscribe(
+                TopicArn=topic, Protocol="sqs", Endpoint=arn, Attributes=attributes, ReturnSubscriptionArn=True
+            )["SubscriptionArn"]
+        else:
+            s3 = self.aws("s3")
+            bucket = self.local_name(logical_ref(props.get("Bucket"), f"{where}.Bucket"))
+            config = s3.get_bucket_notification_configuration(Bucket=bucket)
+            config.pop("ResponseMetadata", None)
+            entries = [q for q in config.get("QueueConfigurations", []) if q.get("Id") != trigger.queue_name]
+            events = props.get("Events", [])
+            entry: dict[str, Any] = {
+                "Id": trigger.queue_name,
+                "QueueArn": arn,
+                "Events": events if isinstance(events, list) else [events],
+            }
+            if props.get("Filter"):
+                entry["Filter"] = props["Filter"]
+            config["QueueConfigurations"] = [*entries, entry]
+            s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=config)
+        return QueuePoller(trigger, sqs, url, subscription, self.submit)
 
     async def stop(self) -> None:
+        self.scheduler.stop()
+        for poller in self.pollers:
+            poller.stop()
         for invoker in self.invokers.values():
             invoker.stop()
         await asyncio.gather(*(runtime.stop() for runtime in self.runtimes.values()), return_exceptions=True)

@@ -9,8 +9,12 @@ LABELS_RESULTS_BUCKET, FAILED_INVOCATIONS_QUEUE.
 
 import os
 import sys
+from pathlib import Path
 
 import boto3
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from lambda_local.template import load  # noqa: E402 - runs as a script from the project root or its image
 
 SCHEDULE_RULE = "salesAnalysisReportDailySchedule"
 SCHEDULE = "cron(0 20 ? * MON-SAT *)"
@@ -65,7 +69,37 @@ def bootstrap() -> None:
         if bucket not in existing:
             s3.create_bucket(Bucket=bucket, **_location(region))
     print(f"bootstrap_aws: buckets {', '.join(buckets)}")
+    notify_topics(s3, sns)
     print(f"bootstrap_aws: parameters under {prefix}/, topic {topic_arn}, schedule {SCHEDULE} -> {REPORT_FUNCTION}")
+
+
+def notify_topics(s3: object, sns: object) -> None:
+    """The template's bucket → topic notifications (UploadsBucket → UploadsTopic), on the local names.
+
+    Queue notifications the local plane adds for S3 triggers are kept."""
+    template = load()
+    names = template.data.get("Metadata", {}).get("LocalNames", {})
+    for logical_id, resource in template.data["Resources"].items():
+        if resource.get("Type") != "AWS::S3::Bucket":
+            continue
+        topics = resource.get("Properties", {}).get("NotificationConfiguration", {}).get("TopicConfigurations", [])
+        if not topics:
+            continue
+        configurations = []
+        for entry in topics:
+            topic_id = entry["Topic"]["Ref"]
+            arn = sns.create_topic(Name=names[topic_id])["TopicArn"]  # type: ignore[attr-defined]
+            configurations.append({"TopicArn": arn, "Events": [entry["Event"]]} | _filter(entry))
+        bucket = names[logical_id]
+        config = s3.get_bucket_notification_configuration(Bucket=bucket)  # type: ignore[attr-defined]
+        config.pop("ResponseMetadata", None)
+        config["TopicConfigurations"] = configurations
+        s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=config)  # type: ignore[attr-defined]
+        print(f"bootstrap_aws: s3://{bucket} notifies {', '.join(c['TopicArn'] for c in configurations)}")
+
+
+def _filter(entry: dict) -> dict:
+    return {"Filter": entry["Filter"]} if entry.get("Filter") else {}
 
 
 if __name__ == "__main__":

@@ -6,7 +6,8 @@ Docker mode (an engine answers) drives compose.yaml. Host mode runs the same par
 a private `mariadbd` seeded with the same SQL files, and `moto_server`. State, data and logs live in
 `.stack/`. `STACK_MODE=host|docker` forces a mode.
 
-    python -m tools.stack up | down | status | logs [SERVICE] | invoke FUNCTION EVENT_FILE
+    python -m tools.stack up | down | status | logs [SERVICE] | events | invoke FUNCTION EVENT_FILE
+                          | fire RULE [AT]
 """
 
 from __future__ import annotations
@@ -608,7 +609,58 @@ def status() -> int:
     states = {service: probe(service, port) for service, port in backing_ports().items()}
     for service, port in backing_ports().items():
         print(f"{service:<24} 127.0.0.1:{port:<6} {states[service]}")
+    if states["aws"] == "up":
+        print(failed_events_line())
     return 0 if all(state == "up" for state in states.values()) else 1
+
+
+def failed_events_line() -> str:
+    """How many failed events wait in the on-failure queue (and how many the plane gave up on)."""
+    from tools import moto
+
+    queue = read_env_file(ROOT / "local.env")["FAILED_INVOCATIONS_QUEUE"]
+    sqs = moto.client("sqs")
+    try:
+        url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]
+        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
+        waiting = attributes["Attributes"]["ApproximateNumberOfMessages"]
+    except Exception as exc:  # noqa: BLE001 - status reports, it does not fail on a missing queue
+        return f"failed events: on-failure queue {queue} unreadable ({type(exc).__name__})"
+    return f"failed events: {waiting} in the on-failure queue {queue} (`make events` shows deliveries)"
+
+
+def follow_events() -> None:
+    """Follow the plane's delivery lines (one JSON line per delivery attempt)."""
+    if mode() == "docker":
+        compose("logs", "--follow", "--no-log-prefix", "lambda", check=False)
+        return
+    path = log_file("lambda")
+    print(f"following deliveries in {path} (Ctrl-C to stop)", flush=True)
+    with open(path, errors="replace") as lines:
+        lines.seek(0, os.SEEK_END)
+        while True:
+            line = lines.readline()
+            if not line:
+                time.sleep(0.3)
+            elif '"source"' in line:
+                print(line, end="", flush=True)
+
+
+def fire(rule: str, at: str | None) -> int:
+    """Fire a schedule rule now, as if at `at`; prints how the delivery was settled."""
+    if not port_open(LAMBDA_PORT):
+        raise SystemExit(f"the local Lambda plane is not answering on port {LAMBDA_PORT}: run `make up` first")
+    body = json.dumps({"at": at} if at else {}).encode()
+    request = urllib.request.Request(f"{LAMBDA_ENDPOINT}/_local/schedules/{rule}/fire", data=body, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=960) as response:
+            result = json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        detail = json.loads(exc.read() or b"{}").get("message", exc.reason)
+        raise SystemExit(f"make fire: {detail}") from None
+    when, target = result["time"], result["function"]
+    print(f"{result['rule']} fired at {when} -> {target}: {result['outcome']} (request {result['requestId']})")
+    return 0 if result["outcome"] == "ok" else 1
 
 
 def main(argv: list[str]) -> None:
@@ -627,6 +679,13 @@ def main(argv: list[str]) -> None:
         for service in services:
             print(f"----- {service} ({log_file(service)})")
             print(_tail(service, 200))
+    elif command == "events":
+        with contextlib.suppress(KeyboardInterrupt):
+            follow_events()
+    elif command == "fire":
+        if len(args) not in (1, 2):
+            raise SystemExit("usage: python -m tools.stack fire RULE [AT]")
+        sys.exit(fire(args[0], args[1] if len(args) == 2 else None))
     elif command == "invoke":
         if len(args) != 2:
             raise SystemExit("usage: python -m tools.stack invoke FUNCTION EVENT_FILE")

@@ -1,0 +1,115 @@
+"""The events AWS services hand to Lambda, built from what the local stack (moto) produces.
+
+Pure functions: given moto's message, the event a function in the account would receive.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote_plus, unquote_plus
+
+LOCAL_PRINCIPAL = "AWS:AIDALOCALSTACKUSER"
+
+
+def _sequencer() -> str:
+    """S3's `sequencer`: a hex string that orders events for the same key (later sorts higher)."""
+    return f"{time.time_ns():016X}"
+
+
+def complete_s3_event(event: dict[str, Any]) -> dict[str, Any] | None:
+    """moto's S3 notification with the fields AWS documents and moto leaves out, keys encoded as S3
+    encodes them (form-encoded, `/` kept); None for `s3:TestEvent`, which Lambda never sees."""
+    if event.get("Event") == "s3:TestEvent":
+        return None
+    for record in event.get("Records", []):
+        record.setdefault("userIdentity", {"principalId": LOCAL_PRINCIPAL})
+        record.setdefault("requestParameters", {"sourceIPAddress": "127.0.0.1"})
+        record.setdefault(
+            "responseElements",
+            {
+                "x-amz-request-id": secrets.token_hex(8).upper(),
+                "x-amz-id-2": base64.b64encode(secrets.token_bytes(48)).decode(),
+            },
+        )
+        s3 = record.setdefault("s3", {})
+        s3.setdefault("s3SchemaVersion", "1.0")
+        bucket = s3.setdefault("bucket", {})
+        bucket.setdefault("ownerIdentity", {"principalId": LOCAL_PRINCIPAL.removeprefix("AWS:")})
+        obj = s3.setdefault("object", {})
+        if "key" in obj:
+            obj["key"] = quote_plus(unquote_plus(obj["key"]), safe="/")
+        obj.setdefault("sequencer", _sequencer())
+    return event
+
+
+def sns_record(notification: dict[str, Any], subscription_arn: str) -> dict[str, Any]:
+    """One `Records[]` entry of the event SNS invokes Lambda with, from the JSON SNS delivers to SQS."""
+    attributes = {
+        name: {"Type": value.get("Type", "String"), "Value": value.get("Value", "")}
+        for name, value in (notification.get("MessageAttributes") or {}).items()
+    }
+    return {
+        "EventSource": "aws:sns",
+        "EventVersion": "1.0",
+        "EventSubscriptionArn": subscription_arn,
+        "Sns": {
+            "Type": notification.get("Type", "Notification"),
+            "MessageId": notification.get("MessageId", str(uuid.uuid4())),
+            "TopicArn": notification.get("TopicArn", ""),
+            "Subject": notification.get("Subject"),
+            "Message": notification.get("Message", ""),
+            "Timestamp": notification.get("Timestamp", _now()),
+            "SignatureVersion": notification.get("SignatureVersion", "1"),
+            "Signature": notification.get("Signature", "EXAMPLE"),
+            "SigningCertUrl": notification.get("SigningCertURL", ""),
+            "UnsubscribeUrl": notification.get("UnsubscribeURL", ""),
+            "MessageAttributes": attributes,
+        },
+    }
+
+
+def sns_event(notification: dict[str, Any], subscription_arn: str) -> dict[str, Any] | None:
+    """The Lambda event for one SNS notification; S3 notifications inside are completed, and an S3
+    test event (sent when a bucket's notifications are set) is dropped, as it never reaches a function
+    in the account through S3's own Lambda path either."""
+    message = notification.get("Message", "")
+    try:
+        inner = json.loads(message)
+    except (TypeError, ValueError):
+        inner = None
+    if isinstance(inner, dict) and (inner.get("Event") == "s3:TestEvent" or _is_s3_event(inner)):
+        completed = complete_s3_event(inner)
+        if completed is None:
+            return None
+        notification = notification | {"Message": json.dumps(completed)}
+    return {"Records": [sns_record(notification, subscription_arn)]}
+
+
+def _is_s3_event(event: dict[str, Any]) -> bool:
+    records = event.get("Records")
+    return isinstance(records, list) and any(isinstance(r, dict) and r.get("eventSource") == "aws:s3" for r in records)
+
+
+def scheduled_event(rule_arn: str, account: str, region: str, at: datetime) -> dict[str, Any]:
+    """EventBridge's "Scheduled Event" for a rule firing at `at`."""
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": account,
+        "time": at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": region,
+        "resources": [rule_arn],
+        "detail": {},
+    }
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -1,0 +1,113 @@
+"""SNS and S3 triggers of the template, delivered through SQS queues on the local AWS endpoint.
+
+In the account, SNS and S3 invoke the function asynchronously. Locally each such trigger gets a
+queue (`lambda-local-<function>-<event>`): an SNS trigger subscribes it to the topic (with the
+event's filter policy), an S3 trigger adds it to the bucket's notifications (with the event's
+filter). The plane long-polls the queue, turns each message into the event AWS would send, and
+submits it to the function's asynchronous queue (retries, on-failure destination). The message is
+deleted only once that invocation is settled, so a restart of the plane loses nothing: an
+unsettled message comes back after its visibility timeout (at-least-once, as in AWS).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from lambda_local.event_shapes import complete_s3_event, sns_event
+from lambda_local.template import EventSpec, FunctionSpec
+
+QUEUE_PREFIX = "lambda-local-"
+POLL_WAIT_S = 1
+
+
+@dataclass(frozen=True)
+class QueueTrigger:
+    function: FunctionSpec
+    event: EventSpec
+
+    @property
+    def queue_name(self) -> str:
+        return f"{QUEUE_PREFIX}{self.function.lambda_name}-{self.event.name}"[:80]
+
+    def visibility_timeout(self, retries: int, delays: tuple[float, ...]) -> int:
+        """Long enough for every attempt of one delivery, so a message is not taken twice meanwhile."""
+        return int(self.function.timeout_s * (retries + 1) + sum(delays) + 30)
+
+
+def queue_triggers(fn: FunctionSpec) -> list[QueueTrigger]:
+    return [QueueTrigger(fn, event) for event in fn.events if event.type in ("SNS", "S3")]
+
+
+def logical_ref(value: Any, what: str) -> str:
+    """The logical id of `!Ref X` (or `!GetAtt X.Arn`)."""
+    if isinstance(value, dict) and isinstance(value.get("Ref"), str):
+        return value["Ref"]
+    if isinstance(value, dict) and isinstance(value.get("Fn::GetAtt"), list):
+        return value["Fn::GetAtt"][0]
+    raise ValueError(f"{what} must be !Ref to a resource of the template, got {value!r}")
+
+
+Submit = Callable[..., str]
+
+
+class QueuePoller:
+    """Long-polls one trigger's queue and submits each message's event to the function."""
+
+    def __init__(self, trigger: QueueTrigger, sqs: Any, queue_url: str, subscription_arn: str, submit: Submit) -> None:
+        self.trigger = trigger
+        self.sqs = sqs
+        self.queue_url = queue_url
+        self.subscription_arn = subscription_arn
+        self.submit = submit
+        self._task: asyncio.Task[None] | None = None
+
+    def event_for(self, body: str) -> dict[str, Any] | None:
+        """The event for one queue message, or None when AWS would not invoke the function for it."""
+        message = json.loads(body)
+        if self.trigger.event.type == "SNS":
+            return sns_event(message, self.subscription_arn)
+        return complete_s3_event(message)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run())
+
+    def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                answer = await asyncio.to_thread(
+                    self.sqs.receive_message,
+                    QueueUrl=self.queue_url,
+                    MaxNumberOfMessages=10,
+                    WaitTimeSeconds=POLL_WAIT_S,
+                )
+            except Exception as exc:  # the endpoint restarts or is briefly away: poll again
+                print(f"lambda_local: polling {self.trigger.queue_name} failed: {exc}", flush=True)
+                await asyncio.sleep(2)
+                continue
+            for message in answer.get("Messages", []):
+                await self._handle(message)
+
+    async def _handle(self, message: dict[str, Any]) -> None:
+        receipt = message["ReceiptHandle"]
+
+        async def settled(_outcome: str) -> None:
+            await asyncio.to_thread(self.sqs.delete_message, QueueUrl=self.queue_url, ReceiptHandle=receipt)
+
+        try:
+            event = self.event_for(message["Body"])
+        except (ValueError, TypeError) as exc:
+            print(f"lambda_local: {self.trigger.queue_name}: unreadable message dropped: {exc}", flush=True)
+            event = None
+        if event is None:
+            await settled("dropped")
+            return
+        source = self.trigger.event.type.lower()
+        self.submit(self.trigger.function.lambda_name, json.dumps(event).encode(), source, settled)
