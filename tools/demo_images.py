@@ -1,54 +1,72 @@
-"""`make demo-images`: upload a generated photo, run image-resize and image-labels on its S3 event,
-print the renditions and the labels."""
+"""`make demo-images`: upload a generated photo to the local uploads bucket and nothing else; the
+stack delivers the upload (S3 -> SNS -> both image functions) as the account would. Prints the
+renditions and the labels once they appear."""
 
+import io
 import json
 import sys
-from pathlib import Path
-from urllib.parse import unquote_plus
+import time
+
+from PIL import Image
 
 from tools import moto
-from tools.functions import by_name
 from tools.imagegen import jpeg, photo
-from tools.stack import ROOT, invoke, read_env_file
+from tools.stack import ROOT, read_env_file
 
-EVENT_FILE = ROOT / "events" / "image-resize" / "s3-put.json"
+KEY = "demo/holiday photo 1.jpg"
+NAMES = ("web", "tablet", "mobile")
+TIMEOUT_S = 30
 
 
-def run(function: str, event: dict) -> dict:
-    fn = by_name(function)
-    print(f"==> invoking {fn.lambda_name} on 127.0.0.1:{fn.port}", flush=True)
-    code, body = invoke(fn.port, event)
-    result = json.loads(body)
-    if code != 200 or "errorType" in result:
-        sys.exit(f"{function} failed: {json.dumps(result)[:500]}; see `make logs`")
-    if result.get("failed"):
-        sys.exit(f"{function} reported failures: {json.dumps(result['failed'], ensure_ascii=False)}")
-    return result
+def wait_for(s3, bucket: str, keys: list[str]) -> None:
+    deadline = time.monotonic() + TIMEOUT_S
+    pending = list(keys)
+    while pending:
+        listing = s3.list_objects_v2(Bucket=bucket, Prefix=pending[0])
+        if any(o["Key"] == pending[0] for o in listing.get("Contents", [])):
+            pending.pop(0)
+            continue
+        if time.monotonic() > deadline:
+            sys.exit(
+                f"s3://{bucket}/{pending[0]} did not appear within {TIMEOUT_S}s; see `make events` and `make logs`"
+            )
+        time.sleep(0.2)
 
 
 def main() -> None:
     env = read_env_file(ROOT / "local.env")
-    event = json.loads(Path(EVENT_FILE).read_text())
-    record = event["Records"][0]["s3"]
-    bucket, key = record["bucket"]["name"], unquote_plus(record["object"]["key"])
+    uploads, renditions, labels = (
+        env["IMAGE_UPLOAD_BUCKET"],
+        env["IMAGE_DESTINATION_BUCKET"],
+        env["LABELS_RESULTS_BUCKET"],
+    )
     s3 = moto.client("s3")
+    outputs = [f"{name}/{KEY}" for name in NAMES]
+    labels_key = f"labels/{KEY}.json"
+    s3.delete_objects(Bucket=renditions, Delete={"Objects": [{"Key": k} for k in outputs]})
+    s3.delete_objects(Bucket=labels, Delete={"Objects": [{"Key": labels_key}]})
+
     data = jpeg(photo(4000, 3000), orientation=6, gps=True)
-    s3.put_object(Bucket=bucket, Key=key, Body=data, ContentType="image/jpeg")
+    started = time.monotonic()
+    s3.put_object(Bucket=uploads, Key=KEY, Body=data, ContentType="image/jpeg")
     print(
-        f"==> uploaded s3://{bucket}/{key}: 4000x3000 JPEG, EXIF orientation 6 (shown 3000x4000), GPS tags, "
-        f"{len(data):,} bytes",
+        f"==> uploaded s3://{uploads}/{KEY}: 4000x3000 JPEG, EXIF orientation 6 (shown 3000x4000), GPS tags, "
+        f"{len(data):,} bytes; no invoke: the upload notification does the rest",
         flush=True,
     )
+    wait_for(s3, renditions, outputs)
+    wait_for(s3, labels, [labels_key])
+    print(f"==> renditions and labels present after {time.monotonic() - started:.1f}s\n")
 
-    resized = run("image-resize", event)
-    print(f"\n{'rendition':<10} {'size':>11} {'bytes':>9}  key (in s3://{env['IMAGE_DESTINATION_BUCKET']})")
-    for item in resized["processed"][0]["renditions"]:
-        print(f"{item['name']:<10} {item['width']:>5}x{item['height']:<5} {item['bytes']:>9,}  {item['key']}")
+    print(f"{'rendition':<10} {'size':>11} {'bytes':>9}  key (in s3://{renditions})")
+    for key in outputs:
+        body = s3.get_object(Bucket=renditions, Key=key)["Body"].read()
+        width, height = Image.open(io.BytesIO(body)).size
+        print(f"{key.split('/')[0]:<10} {width:>5}x{height:<5} {len(body):>9,}  {key}")
 
-    labelled = run("image-labels", event)
-    image = labelled["images"][0]
-    print(f"\nlabels of {image['key']} (s3://{env['LABELS_RESULTS_BUCKET']}/{image['labels_key']}):")
-    for label in image["labels"]:
+    document = json.loads(s3.get_object(Bucket=labels, Key=labels_key)["Body"].read())
+    print(f"\nlabels of {KEY} (s3://{labels}/{labels_key}):")
+    for label in document["labels"]:
         print(f"  {label['name']:<24} {label['confidence']:6.2f}%  parents: {', '.join(label['parents']) or '-'}")
     print("(the local Rekognition is moto's: its labels are canned, the plumbing is real)")
 
