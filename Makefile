@@ -6,7 +6,7 @@ TAG ?=
 RULE ?=
 AT ?=
 
-.PHONY: setup up down logs status events fire invoke demo demo-images test lint build push deploy destroy bench bench-images bench-invoke
+.PHONY: setup up down logs status events fire invoke demo demo-images test lint build push deploy destroy bench bench-images bench-invoke bench-events
 
 setup:
 	@tools/setup.sh
@@ -66,3 +66,6 @@ bench-images: setup
 
 bench-invoke: up
 	@$(PY) -m bench.invoke_bench
+
+bench-events: up
+	@$(PY) -m bench.events_bench

@@ -134,9 +134,12 @@ class AsyncInvoker:
             if attempt:
                 await asyncio.sleep(self.delays[min(attempt - 1, len(self.delays) - 1)])
             attempts += 1
+            queued_ms = (time.monotonic() - event.received) * 1000 if attempts == 1 else None
             result = await self._invoke(event.payload)
             outcome = "error" if result.function_error else "ok"
-            self.report(event.source, name, event.request_id, attempts, result.duration_ms, outcome)
+            self.report(
+                event.source, name, event.request_id, attempts, result.duration_ms, outcome, queued_ms=queued_ms
+            )
             if not result.function_error:
                 return "ok"
         await self._fail(event, attempts, result, "RetriesExhausted")

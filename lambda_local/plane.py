@@ -60,9 +60,18 @@ class Settings:
         )
 
 
-def report(source: str, function: str, request_id: str, attempt: int, duration_ms: float, outcome: str) -> None:
-    """One line per delivery: what came from where, to which function, how it went."""
-    line = {
+def report(
+    source: str,
+    function: str,
+    request_id: str,
+    attempt: int,
+    duration_ms: float,
+    outcome: str,
+    queued_ms: float | None = None,
+) -> None:
+    """One line per delivery: what came from where, to which function, how it went (and, for an
+    event's first attempt, how long it waited in the plane before its invocation began)."""
+    line: dict[str, Any] = {
         "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "source": source,
         "function": function,
@@ -71,6 +80,8 @@ def report(source: str, function: str, request_id: str, attempt: int, duration_m
         "duration_ms": round(duration_ms, 1),
         "outcome": outcome,
     }
+    if queued_ms is not None:
+        line["queued_ms"] = round(queued_ms, 2)
     print(json.dumps(line), flush=True)
 
 

@@ -396,6 +396,16 @@ def start_plane() -> None:
     log(f"starting the local Lambda plane: Invoke API on {LAMBDA_ENDPOINT}, {len(FUNCTIONS)} functions under the RIE")
     spawn("lambda", [sys.executable, "-m", "lambda_local"], env=plane_env())
     wait_for_port("lambda", LAMBDA_PORT, timeout=120)
+    wait_for_plane()
+
+
+def wait_for_plane(timeout: float = 120) -> None:
+    """Until the plane serves: its sockets listen before its runtimes and event sources are ready."""
+    deadline = time.monotonic() + timeout
+    while _probe_plane(LAMBDA_PORT, None) != "up":
+        if time.monotonic() > deadline:
+            raise SystemExit(f"the local Lambda plane did not become ready within {timeout:.0f}s; see `make logs`")
+        time.sleep(0.2)
 
 
 def host_up() -> None:
@@ -480,6 +490,7 @@ def up() -> None:
         # when the bootstrap does.
         compose("up", "--detach", "--build")
         compose_wait(backing_ports())
+        wait_for_plane()
     else:
         host_up()
     log("stack is up: " + ", ".join(f"{f.directory} http://127.0.0.1:{f.port}{INVOKE_PATH}" for f in FUNCTIONS))
