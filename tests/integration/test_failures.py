@@ -12,6 +12,7 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 from shared.errors import DownstreamFunctionError
 from shared.s3_events import MISSING_REASON
 from tests.integration.conftest import DB_ENV, LOCAL_ENV, db_connect
+from tests.integration.test_images import rendition_keys
 from tests.support.handlers import REKOGNITION_THROTTLED, S3_SLOW_DOWN, fail_requests, load
 from tools import moto, stack
 from tools.imagegen import jpeg, photo, s3_event
@@ -34,14 +35,6 @@ def upload_photo(s3, key: str) -> None:
     s3.put_object(Bucket=UPLOADS, Key=key, Body=jpeg(photo(1600, 1200, seed=7)), ContentType="image/jpeg")
 
 
-def renditions_of(s3, key: str) -> list[str]:
-    keys = []
-    for name in NAMES:
-        listing = s3.list_objects_v2(Bucket=RENDITIONS, Prefix=f"{name}/{key}")
-        keys += [o["Key"] for o in listing.get("Contents", []) if o["Key"] == f"{name}/{key}"]
-    return keys
-
-
 def test_a_throttled_rendition_write_removes_what_was_written_and_fails_the_invocation(s3, monkeypatch):
     key = "failures/throttled.jpg"
     upload_photo(s3, key)
@@ -55,14 +48,14 @@ def test_a_throttled_rendition_write_removes_what_was_written_and_fails_the_invo
     assert raised.value.response["Error"]["Code"] == "SlowDown"
     assert len(failed) == 2, "botocore's own retry saw the fault too"
     # web was written before tablet failed: the clean-up removed it, so no object is half-done.
-    assert renditions_of(s3, key) == []
+    assert rendition_keys(s3, key) == []
     records = resize.log_records()
     failure = next(r for r in records if str(r["message"]).startswith("rendition attempt failed"))
     assert failure["level"] == "ERROR" and "SlowDown" in failure["exception"] and failure["key"] == key
     # Lambda's retry of the same event succeeds once the fault is gone.
     result = resize(s3_event(UPLOADS, [key]))
     assert [r["key"] for r in result["processed"]] == [key]
-    assert sorted(renditions_of(s3, key)) == sorted(f"{name}/{key}" for name in NAMES)
+    assert sorted(rendition_keys(s3, key)) == sorted(f"{name}/{key}" for name in NAMES)
 
 
 def test_with_s3_unreachable_the_resize_fails_with_the_real_cause(s3, monkeypatch):
@@ -121,7 +114,7 @@ def test_keys_too_long_for_their_output_prefix_are_refused_and_nothing_is_writte
         bucket = RENDITIONS if function == "image-resize" else LABELS
         listing = s3.list_objects_v2(Bucket=bucket, Prefix=output + "failures/kkk")
         assert listing.get("KeyCount", 0) == 0
-    assert renditions_of(s3, key) == []
+    assert rendition_keys(s3, key) == []
 
 
 @pytest.mark.parametrize("function", ["sales-data-extractor", "sales-report"])
