@@ -70,9 +70,6 @@ def schedules_of(fn: FunctionSpec) -> list[Schedule]:
     return found
 
 
-Fire = Callable[[Schedule, datetime], str]
-
-
 class Scheduler:
     """Sleeps until each enabled rule's next firing and submits its Scheduled Event."""
 

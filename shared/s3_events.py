@@ -5,7 +5,8 @@ message is the S3 event; both give the same objects.
 """
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_plus
@@ -14,7 +15,7 @@ from aws_lambda_powertools.utilities.data_classes import S3Event, SNSEvent
 from botocore.exceptions import ClientError, ParamValidationError
 
 from shared.clients import client
-from shared.errors import InvalidEventError, preview
+from shared.errors import ConfigError, InvalidEventError, preview
 from shared.failures import error_code, is_transient
 
 
@@ -56,6 +57,29 @@ def read_failure(exc: Exception, ref: S3ObjectRef) -> ObjectFailed | None:
     if code in ("404", "NoSuchKey", "NotFound"):
         return ObjectFailed(MISSING_REASON)
     return ObjectFailed(f"cannot read object: {code} {exc.response.get('Error', {}).get('Message', '')}".rstrip())
+
+
+@contextmanager
+def reading(ref: S3ObjectRef) -> Iterator[None]:
+    """Around S3 reads of `ref`: a permanent failure becomes ObjectFailed; a transient one propagates."""
+    try:
+        yield
+    except (ClientError, ParamValidationError) as exc:
+        failure = read_failure(exc, ref)
+        if failure is None:
+            raise
+        raise failure from None
+
+
+@contextmanager
+def writing_to(bucket: str, setting: str) -> Iterator[None]:
+    """Around writes of outputs: a missing output bucket is a ConfigError naming its setting."""
+    try:
+        yield
+    except ClientError as exc:
+        if error_code(exc) == "NoSuchBucket":
+            raise ConfigError(f"{setting} {bucket} does not exist") from None
+        raise
 
 
 def derived_key_problem(key: str, derived: str) -> str | None:

@@ -9,15 +9,14 @@ import json
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from botocore.exceptions import ClientError, ParamValidationError
+from botocore.exceptions import ClientError
 
 from labels import label_document, unsupported_reason
 from shared.clients import client
 from shared.config import env
-from shared.errors import ConfigError
 from shared.failures import error_code, is_transient
 from shared.log import get_logger
-from shared.s3_events import ObjectFailed, S3ObjectRef, derived_key_problem, object_refs, read_failure
+from shared.s3_events import ObjectFailed, S3ObjectRef, derived_key_problem, object_refs, reading, writing_to
 
 logger = get_logger()
 
@@ -28,13 +27,8 @@ def labels_key(key: str) -> str:
 
 def detect(ref: S3ObjectRef, results_bucket: str) -> dict[str, Any] | str:
     """The labels document written for `ref`, or the reason it was skipped."""
-    try:
+    with reading(ref):
         head = client("s3").head_object(Bucket=ref.bucket, Key=ref.key)
-    except (ClientError, ParamValidationError) as exc:
-        failure = read_failure(exc, ref)
-        if failure is None:
-            raise
-        raise failure from None
     reason = unsupported_reason(ref.key, head.get("ContentType", ""))
     if reason:
         return reason
@@ -51,17 +45,13 @@ def detect(ref: S3ObjectRef, results_bucket: str) -> dict[str, Any] | str:
             f"Rekognition: {error_code(exc)}: {exc.response.get('Error', {}).get('Message', '')}"
         ) from None
     document = label_document(ref.bucket, ref.key, response)
-    try:
+    with writing_to(results_bucket, "LABELS_RESULTS_BUCKET"):
         client("s3").put_object(
             Bucket=results_bucket,
             Key=labels_key(ref.key),
             Body=json.dumps(document, indent=2, ensure_ascii=False).encode(),
             ContentType="application/json",
         )
-    except ClientError as exc:
-        if error_code(exc) == "NoSuchBucket":
-            raise ConfigError(f"LABELS_RESULTS_BUCKET {results_bucket} does not exist") from None
-        raise
     return document
 
 

@@ -10,7 +10,7 @@ from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from botocore.exceptions import ClientError, ParamValidationError
+from botocore.exceptions import ClientError
 
 from renditions import ImageRejected, Rendition, Settings, make_renditions, parse_renditions
 from shared.clients import client
@@ -18,7 +18,7 @@ from shared.config import env
 from shared.errors import ConfigError
 from shared.failures import error_code
 from shared.log import get_logger
-from shared.s3_events import ObjectFailed, S3ObjectRef, derived_key_problem, object_refs, read_failure
+from shared.s3_events import ObjectFailed, S3ObjectRef, derived_key_problem, object_refs, reading, writing_to
 
 logger = get_logger()
 
@@ -44,19 +44,17 @@ def rendition_key(name: str, key: str) -> str:
 def fetch(ref: S3ObjectRef, max_bytes: int) -> tuple[bytes, str]:
     """The object's bytes and ETag, refusing objects over `max_bytes` before downloading them."""
     s3 = client("s3")
-    try:
+    with reading(ref):
         head = s3.head_object(Bucket=ref.bucket, Key=ref.key)
         if head["ContentLength"] > max_bytes:
             raise ObjectFailed(f"object is {head['ContentLength']:,} bytes, over the limit of {max_bytes:,}")
-        body = s3.get_object(Bucket=ref.bucket, Key=ref.key, IfMatch=head["ETag"])
-        return body["Body"].read(), head["ETag"].strip('"')
-    except (ClientError, ParamValidationError) as exc:
-        if isinstance(exc, ClientError) and error_code(exc) in ("412", "PreconditionFailed"):
-            raise ObjectFailed("object changed while being read; its newer version has its own event") from None
-        failure = read_failure(exc, ref)
-        if failure is None:
+        try:
+            body = s3.get_object(Bucket=ref.bucket, Key=ref.key, IfMatch=head["ETag"])
+        except ClientError as exc:
+            if error_code(exc) in ("412", "PreconditionFailed"):
+                raise ObjectFailed("object changed while being read; its newer version has its own event") from None
             raise
-        raise failure from None
+        return body["Body"].read(), head["ETag"].strip('"')
 
 
 def store(destination: str, key: str, renditions: list[Rendition], etag: str) -> list[dict[str, Any]]:
@@ -64,7 +62,7 @@ def store(destination: str, key: str, renditions: list[Rendition], etag: str) ->
     stored = []
     for rendition in renditions:
         target = rendition_key(rendition.name, key)
-        try:
+        with writing_to(destination, "IMAGE_DESTINATION_BUCKET"):
             s3.put_object(
                 Bucket=destination,
                 Key=target,
@@ -73,10 +71,6 @@ def store(destination: str, key: str, renditions: list[Rendition], etag: str) ->
                 CacheControl=env("RENDITION_CACHE_CONTROL", "public, max-age=86400"),
                 Metadata={"rendition": rendition.name, "source-etag": etag},
             )
-        except ClientError as exc:
-            if error_code(exc) == "NoSuchBucket":
-                raise ConfigError(f"IMAGE_DESTINATION_BUCKET {destination} does not exist") from None
-            raise
         stored.append(
             {
                 "name": rendition.name,
