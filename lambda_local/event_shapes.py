@@ -113,3 +113,93 @@ def scheduled_event(rule_arn: str, account: str, region: str, at: datetime) -> d
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _json_safe(value: Any) -> Any:
+    """A DynamoDB attribute value as JSON: binary (`B`, `BS`) base64-encoded, as the stream event has it."""
+    if isinstance(value, bytes | bytearray):
+        return base64.b64encode(value).decode()
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+def _epoch(value: Any) -> float:
+    return value.timestamp() if isinstance(value, datetime) else float(value)
+
+
+def dynamodb_record(raw: dict[str, Any], stream_arn: str, region: str) -> dict[str, Any]:
+    """One `Records[]` entry of a DynamoDB stream event, from a `GetRecords` record (boto3's form)."""
+    change = dict(raw["dynamodb"])
+    change["ApproximateCreationDateTime"] = int(_epoch(change["ApproximateCreationDateTime"]))
+    return {
+        "eventID": raw["eventID"],
+        "eventName": raw["eventName"],
+        "eventVersion": "1.1",
+        "eventSource": "aws:dynamodb",
+        "awsRegion": raw.get("awsRegion", region),
+        "dynamodb": _json_safe(change),
+        "eventSourceARN": stream_arn,
+    }
+
+
+def kinesis_record(raw: dict[str, Any], shard_id: str, stream_arn: str, region: str, role_arn: str) -> dict[str, Any]:
+    """One `Records[]` entry of a Kinesis event, from a `GetRecords` record (boto3's form: `Data` as bytes)."""
+    return {
+        "kinesis": {
+            "kinesisSchemaVersion": "1.0",
+            "partitionKey": raw["PartitionKey"],
+            "sequenceNumber": raw["SequenceNumber"],
+            "data": base64.b64encode(raw["Data"]).decode(),
+            "approximateArrivalTimestamp": round(_epoch(raw["ApproximateArrivalTimestamp"]), 3),
+        },
+        "eventSource": "aws:kinesis",
+        "eventVersion": "1.0",
+        "eventID": f"{shard_id}:{raw['SequenceNumber']}",
+        "eventName": "aws:kinesis:record",
+        "invokeIdentityArn": role_arn,
+        "awsRegion": region,
+        "eventSourceARN": stream_arn,
+    }
+
+
+def stream_failure_record(
+    kind: str,
+    function_arn: str,
+    condition: str,
+    attempts: int,
+    shard_id: str,
+    stream_arn: str,
+    batch: list[tuple[str, float]],
+    function_error: str | None,
+) -> dict[str, Any]:
+    """What a stream event source mapping sends to its on-failure destination: where the failed
+    records are (shard and sequence range), not the records. `batch`: (sequence number, arrival)."""
+
+    def iso(epoch: float) -> str:
+        return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+    record: dict[str, Any] = {
+        "requestContext": {
+            "requestId": str(uuid.uuid4()),
+            "functionArn": function_arn,
+            "condition": condition,
+            "approximateInvokeCount": attempts,
+        },
+        "version": "1.0",
+        "timestamp": iso(time.time()),
+        "DDBStreamBatchInfo" if kind == "dynamodb" else "KinesisBatchInfo": {
+            "shardId": shard_id,
+            "startSequenceNumber": batch[0][0],
+            "endSequenceNumber": batch[-1][0],
+            "approximateArrivalOfFirstRecord": iso(batch[0][1]),
+            "approximateArrivalOfLastRecord": iso(batch[-1][1]),
+            "batchSize": len(batch),
+            "streamArn": stream_arn,
+        },
+    }
+    if function_error is not None:
+        record["responseContext"] = {"statusCode": 200, "executedVersion": "$LATEST", "functionError": function_error}
+    return record

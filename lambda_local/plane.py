@@ -13,6 +13,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -23,6 +24,7 @@ from lambda_local.environment import function_env
 from lambda_local.queue_sources import QueuePoller, QueueTrigger, logical_ref, queue_triggers
 from lambda_local.runtimes import Container, FunctionRuntime, Instance, LogBuffer, RieProcess
 from lambda_local.schedules import Scheduler, schedules_of
+from lambda_local.streams import DynamoDBStream, KinesisStream, StreamMapping, StreamSource, stream_events
 from lambda_local.template import ROOT, FunctionSpec, Template, load
 
 ACCOUNT = "123456789012"  # moto's default account: the local stack's account
@@ -35,12 +37,14 @@ class Settings:
     aws_endpoint: str = "http://127.0.0.1:5000"
     region: str = "us-east-1"
     invoke_port: int = 3001
+    api_port: int = 3000
     bind_host: str = "127.0.0.1"
     lambda_endpoint: str = "http://127.0.0.1:3001"
     rie: str = ""
     queue_size: int = 100
     retry_delays: tuple[float, ...] = DEFAULT_DELAYS
     log_dir: Any = field(default=STATE / "logs")
+    state_dir: Any = field(default=STATE)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -52,11 +56,14 @@ class Settings:
             aws_endpoint=env.get("AWS_ENDPOINT_URL", "http://127.0.0.1:5000"),
             region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
             invoke_port=port,
+            api_port=int(env.get("LAMBDA_LOCAL_API_PORT", "3000")),
             bind_host=env.get("LAMBDA_LOCAL_BIND", "127.0.0.1"),
             lambda_endpoint=env.get("LAMBDA_LOCAL_ENDPOINT", f"http://127.0.0.1:{port}"),
             rie=env.get("AWS_LAMBDA_RIE", str(ROOT / ".cache" / "bin" / "aws-lambda-rie")),
             queue_size=int(env.get("LAMBDA_LOCAL_QUEUE_SIZE", "100")),
             retry_delays=delays,
+            log_dir=Path(env.get("LAMBDA_LOCAL_STATE", STATE)) / "logs",
+            state_dir=Path(env.get("LAMBDA_LOCAL_STATE", STATE)),
         )
 
 
@@ -68,9 +75,11 @@ def report(
     duration_ms: float,
     outcome: str,
     queued_ms: float | None = None,
+    **details: Any,
 ) -> None:
     """One line per delivery: what came from where, to which function, how it went (and, for an
-    event's first attempt, how long it waited in the plane before its invocation began)."""
+    event's first attempt, how long it waited in the plane before its invocation began; for a stream
+    batch, its shard and size)."""
     line: dict[str, Any] = {
         "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "source": source,
@@ -82,6 +91,7 @@ def report(
     }
     if queued_ms is not None:
         line["queued_ms"] = round(queued_ms, 2)
+    line |= details
     print(json.dumps(line), flush=True)
 
 
@@ -101,6 +111,7 @@ class Plane:
         self.by_port = {fn.port: fn.lambda_name for fn in template.functions}
         self._sqs: Any = None
         self.pollers: list[QueuePoller] = []
+        self.mappings: list[StreamMapping] = []
         self.scheduler = Scheduler(
             [s for fn in template.functions for s in schedules_of(fn)], ACCOUNT, settings.region, self.submit
         )
@@ -177,7 +188,35 @@ class Plane:
         self.pollers = [await asyncio.to_thread(self._connect, trigger) for trigger in triggers]
         for poller in self.pollers:
             poller.start()
+        for fn in self.template.functions:
+            for event in stream_events(fn):
+                source = await asyncio.to_thread(self._stream_source, fn, event.properties.get("Stream"), event.type)
+                mapping = StreamMapping(
+                    fn,
+                    event,
+                    source,
+                    self.runtimes[fn.lambda_name],
+                    self.function_arn(fn.lambda_name),
+                    None,
+                    report,
+                    self.settings.state_dir / "checkpoints",
+                )
+                if mapping.settings.on_failure:
+                    mapping.send_failure = partial(self._send_to_queue, mapping.settings.on_failure)
+                await mapping.start()
+                self.mappings.append(mapping)
         self.scheduler.start()
+
+    def _stream_source(self, fn: FunctionSpec, stream: Any, kind: str) -> StreamSource:
+        """The stream of `!GetAtt Table.StreamArn` (DynamoDB) or `!GetAtt Stream.Arn` (Kinesis), on moto."""
+        name = self.local_name(logical_ref(stream, f"{fn.logical_id}: the {kind} event's Stream"))
+        if kind == "DynamoDB":
+            table = self.aws("dynamodb").describe_table(TableName=name)["Table"]
+            if "LatestStreamArn" not in table:
+                raise RuntimeError(f"table {name} has no stream: enable StreamSpecification")
+            return DynamoDBStream(self.aws("dynamodbstreams"), table["LatestStreamArn"], self.settings.region)
+        role = f"arn:aws:iam::{ACCOUNT}:role/{fn.lambda_name}-role"
+        return KinesisStream(self.aws("kinesis"), name, self.settings.region, role)
 
     def _connect(self, trigger: QueueTrigger) -> QueuePoller:
         """Create the trigger's queue and point its topic or bucket at it (idempotent)."""
@@ -224,6 +263,8 @@ class Plane:
 
     async def stop(self) -> None:
         self.scheduler.stop()
+        for mapping in self.mappings:
+            mapping.stop()
         for poller in self.pollers:
             poller.stop()
         for invoker in self.invokers.values():
@@ -241,4 +282,6 @@ class Plane:
 
 
 def build(settings: Settings | None = None) -> Plane:
-    return Plane(load(), settings or Settings.from_env())
+    """The plane of LAMBDA_LOCAL_TEMPLATE (default: the project's template.yaml)."""
+    path = os.environ.get("LAMBDA_LOCAL_TEMPLATE")
+    return Plane(load(Path(path).resolve()) if path else load(), settings or Settings.from_env())

@@ -26,7 +26,7 @@ from typing import Any
 import httpx
 import psutil
 
-from lambda_local.template import ROOT, FunctionSpec
+from lambda_local.template import FunctionSpec
 
 RIE_INVOKE_PATH = "/2015-03-31/functions/function/invocations"
 TAIL_BYTES = 4096
@@ -147,7 +147,7 @@ class RieProcess(Instance):
             "-m",
             "awslambdaric",
             self.fn.handler,
-            cwd=ROOT / "functions" / self.fn.directory,
+            cwd=self.fn.code,
             env=self.env,
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,

@@ -90,6 +90,12 @@ class FunctionSpec:
     events: tuple[EventSpec, ...]
     async_config: AsyncInvokeConfig
     metadata: dict[str, Any] = field(repr=False)
+    folder: Path = field(default=ROOT / "functions", repr=False)  # functions/<directory> beside the template
+
+    @property
+    def code(self) -> Path:
+        """The function's folder (app.py, requirements.txt)."""
+        return self.folder / self.directory
 
     @property
     def dockerfile(self) -> str:
@@ -100,7 +106,9 @@ class FunctionSpec:
         return {k: str(v) for k, v in self.metadata.get("DockerBuildArgs", {}).items()}
 
 
-def _function(logical_id: str, resource: dict[str, Any], globals_: dict[str, Any]) -> FunctionSpec:
+def _function(
+    logical_id: str, resource: dict[str, Any], globals_: dict[str, Any], folder: Path = ROOT / "functions"
+) -> FunctionSpec:
     props = resource.get("Properties", {})
     metadata = resource.get("Metadata", {})
 
@@ -114,7 +122,7 @@ def _function(logical_id: str, resource: dict[str, Any], globals_: dict[str, Any
     if not isinstance(name, str):
         raise TemplateError(f"{where} needs a literal FunctionName")
     directory = metadata.get("DockerBuildArgs", {}).get("FUNCTION")
-    if not isinstance(directory, str) or not (ROOT / "functions" / directory).is_dir():
+    if not isinstance(directory, str) or not (folder / directory).is_dir():
         raise TemplateError(f"{where}: Metadata.DockerBuildArgs.FUNCTION must name a folder under functions/")
     port = metadata.get("LocalPort")
     if not isinstance(port, int):
@@ -143,6 +151,7 @@ def _function(logical_id: str, resource: dict[str, Any], globals_: dict[str, Any
             on_failure=invoke.get("DestinationConfig", {}).get("OnFailure"),
         ),
         metadata=metadata,
+        folder=folder,
     )
 
 
@@ -164,10 +173,10 @@ class Template:
         raise TemplateError(f"unknown function {name!r}; known: {known}")
 
 
-def parse(data: dict[str, Any]) -> Template:
+def parse(data: dict[str, Any], folder: Path = ROOT / "functions") -> Template:
     globals_ = data.get("Globals", {}).get("Function", {})
     functions = tuple(
-        _function(logical_id, resource, globals_)
+        _function(logical_id, resource, globals_, folder)
         for logical_id, resource in data["Resources"].items()
         if resource.get("Type") == FUNCTION_TYPE
     )
@@ -179,5 +188,6 @@ def parse(data: dict[str, Any]) -> Template:
 
 @cache
 def load(path: Path = TEMPLATE) -> Template:
-    """The project's template, read once per process."""
-    return parse(load_yaml(path))
+    """A template (the project's by default), read once per process; its functions' code is in
+    `functions/` beside it."""
+    return parse(load_yaml(path), path.parent / "functions")

@@ -7,14 +7,17 @@ MARIADB_USER, MARIADB_PASSWORD, ADMIN_EMAIL, IMAGE_UPLOAD_BUCKET, IMAGE_DESTINAT
 LABELS_RESULTS_BUCKET, FAILED_INVOCATIONS_QUEUE.
 """
 
+import contextlib
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import boto3
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from lambda_local.template import load  # noqa: E402 - runs as a script from the project root or its image
+from lambda_local.template import Template, load  # noqa: E402 - runs as a script from the project root or its image
 
 SCHEDULE_RULE = "salesAnalysisReportDailySchedule"
 SCHEDULE = "cron(0 20 ? * MON-SAT *)"
@@ -96,6 +99,52 @@ def notify_topics(s3: object, sns: object) -> None:
         config["TopicConfigurations"] = configurations
         s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=config)  # type: ignore[attr-defined]
         print(f"bootstrap_aws: s3://{bucket} notifies {', '.join(c['TopicArn'] for c in configurations)}")
+
+
+def create_resources(template: Template, clients: Callable[[str], Any], fresh: bool = False) -> list[str]:
+    """The template's DynamoDB tables (with their streams), Kinesis streams and SQS queues, under their
+    local names (Metadata.LocalNames); `fresh` deletes them first. Returns what was created."""
+    names = template.data.get("Metadata", {}).get("LocalNames", {})
+    created = []
+    for logical_id, resource in template.data["Resources"].items():
+        kind, props = resource.get("Type"), resource.get("Properties", {})
+        if kind not in ("AWS::DynamoDB::Table", "AWS::Kinesis::Stream", "AWS::SQS::Queue"):
+            continue
+        if logical_id not in names:
+            sys.exit(f"bootstrap_aws: Metadata.LocalNames has no local name for {logical_id}")
+        name = names[logical_id]
+        if kind == "AWS::DynamoDB::Table":
+            dynamodb = clients("dynamodb")
+            if fresh:
+                with contextlib.suppress(dynamodb.exceptions.ResourceNotFoundException):
+                    dynamodb.delete_table(TableName=name)
+            with contextlib.suppress(dynamodb.exceptions.ResourceInUseException):
+                stream = props.get("StreamSpecification")
+                dynamodb.create_table(
+                    TableName=name,
+                    KeySchema=props["KeySchema"],
+                    AttributeDefinitions=props["AttributeDefinitions"],
+                    BillingMode="PAY_PER_REQUEST",
+                    **({"StreamSpecification": {"StreamEnabled": True, **stream}} if stream else {}),
+                )
+                created.append(f"table {name}")
+        elif kind == "AWS::Kinesis::Stream":
+            kinesis = clients("kinesis")
+            if fresh:
+                with contextlib.suppress(kinesis.exceptions.ResourceNotFoundException):
+                    kinesis.delete_stream(StreamName=name, EnforceConsumerDeletion=True)
+            with contextlib.suppress(kinesis.exceptions.ResourceInUseException):
+                kinesis.create_stream(StreamName=name, ShardCount=int(props.get("ShardCount", 1)))
+                created.append(f"stream {name}")
+        else:
+            sqs = clients("sqs")
+            if fresh:
+                with contextlib.suppress(sqs.exceptions.QueueDoesNotExist):
+                    sqs.delete_queue(QueueUrl=sqs.get_queue_url(QueueName=name)["QueueUrl"])
+            attributes = {k: str(v) for k, v in props.items() if k in ("MessageRetentionPeriod", "VisibilityTimeout")}
+            sqs.create_queue(QueueName=name, Attributes=attributes)
+            created.append(f"queue {name}")
+    return created
 
 
 def _filter(entry: dict) -> dict:

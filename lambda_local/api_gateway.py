@@ -1,0 +1,501 @@
+"""API Gateway, locally: the template's `Api` (REST API, payload 1.0) and `HttpApi` (HTTP API, payload
+2.0 by default) events served on one port (3000), each request turned into the event the function
+gets and its answer into the HTTP response, as API Gateway does.
+
+Authorizers: a route whose API (or event) names a Cognito user pool authorizer (REST) or a JWT
+authorizer (HTTP API) needs `Authorization: Bearer <token>`; locally the token is a JWT signed with
+the plane's development key (`make token`), checked for signature, expiry, issuer and audience, and its
+claims reach the function in `requestContext.authorizer`. Lambda authorizers are not run locally.
+
+What differs from AWS: header names arrive lower-cased (HTTP/1.1 servers normalise them), a REST API
+is served without its stage prefix (`/Prod`), and binary bodies are recognised by content type (text,
+JSON, XML, form and JavaScript types are text; everything else is base64-encoded) rather than by the
+REST API's `BinaryMediaTypes`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import os
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qsl
+
+import jwt
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from lambda_local.runtimes import FunctionRuntime, Throttled
+from lambda_local.template import Template, TemplateError
+
+DEV_SECRET_DEFAULT = "lambda-local-development-key-never-used-in-aws"  # noqa: S105 - loopback-only dev tokens
+PAYLOAD_LIMIT = 6 * 1024 * 1024  # Lambda's synchronous invoke limit, below API Gateway's 10 MB
+REST_TIMEOUT_S = 29
+HTTP_TIMEOUT_S = 30
+REST_STAGE = "Prod"
+HTTP_STAGE = "$default"
+TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javascript", "application/x-www-form")
+ACCOUNT = "123456789012"
+METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+
+@dataclass(frozen=True)
+class Authorizer:
+    name: str
+    issuer: str | None
+    audience: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ApiRoute:
+    kind: str  # "rest" | "http"
+    api_id: str  # logical id of the API (ServerlessRestApi / ServerlessHttpApi when implicit)
+    path: str  # as in the template: /items/{id}, /files/{proxy+}; "$default" for HttpApi's catch-all
+    method: str  # upper case; ANY
+    function: str  # Lambda name
+    payload_version: str  # "1.0" | "2.0"
+    authorizer: Authorizer | None
+
+    @property
+    def route_key(self) -> str:
+        return "$default" if self.path == "$default" else f"{self.method} {self.path}"
+
+    @property
+    def starlette_path(self) -> str:
+        if self.path == "$default":
+            return "/{proxy:path}"
+        return self.path.replace("+}", ":path}")
+
+    @property
+    def precedence(self) -> tuple[int, int, int]:
+        """API Gateway's order: literal paths, then path parameters, then greedy ones, longest first."""
+        segments = self.path.strip("/").split("/")
+        greedy = sum(s.endswith("+}") for s in segments) + (self.path == "$default") * 10
+        params = sum(s.startswith("{") for s in segments)
+        return (greedy, params, -len(segments))
+
+
+def _authorizers(api: dict[str, Any], kind: str, where: str) -> tuple[str | None, dict[str, Authorizer]]:
+    auth = api.get("Auth", {})
+    found: dict[str, Authorizer] = {}
+    for name, config in auth.get("Authorizers", {}).items():
+        if kind == "rest":
+            if "UserPoolArn" not in config:
+                raise TemplateError(f"{where}: authorizer {name}: only Cognito user pool authorizers run locally")
+            pool = str(config["UserPoolArn"]).rsplit("/", 1)[-1]
+            region = pool.split("_", 1)[0]
+            found[name] = Authorizer(name, f"https://cognito-idp.{region}.amazonaws.com/{pool}", ())
+        else:
+            jwt_config = config.get("JwtConfiguration")
+            if not jwt_config:
+                raise TemplateError(f"{where}: authorizer {name}: only JWT authorizers run locally")
+            audience = jwt_config.get("audience", [])
+            found[name] = Authorizer(
+                name, jwt_config.get("issuer"), tuple(audience if isinstance(audience, list) else [audience])
+            )
+    return auth.get("DefaultAuthorizer"), found
+
+
+def routes_of(template: Template) -> list[ApiRoute]:
+    """Every `Api` and `HttpApi` event of the template, with its API's authorizer."""
+    resources = template.resources
+    globals_ = template.data.get("Globals", {})
+    routes: list[ApiRoute] = []
+    for fn in template.functions:
+        for event in fn.events:
+            if event.type not in ("Api", "HttpApi"):
+                continue
+            kind = "rest" if event.type == "Api" else "http"
+            props = event.properties
+            where = f"template.yaml: {fn.logical_id}.Events.{event.name}"
+            reference = props.get("RestApiId" if kind == "rest" else "ApiId")
+            if reference is None:
+                api_id = "ServerlessRestApi" if kind == "rest" else "ServerlessHttpApi"
+                api = globals_.get("Api" if kind == "rest" else "HttpApi", {})
+            else:
+                api_id = reference.get("Ref") if isinstance(reference, dict) else None
+                if api_id not in resources:
+                    raise TemplateError(f"{where}: {'RestApiId' if kind == 'rest' else 'ApiId'} must be !Ref <Api>")
+                api = resources[api_id].get("Properties", {})
+            default, authorizers = _authorizers(api, kind, where)
+            chosen = props.get("Auth", {}).get("Authorizer", default)
+            if chosen in (None, "NONE"):
+                authorizer = None
+            elif chosen in authorizers:
+                authorizer = authorizers[chosen]
+            else:
+                raise TemplateError(f"{where}: authorizer {chosen!r} is not declared on {api_id}")
+            path, method = props.get("Path"), props.get("Method")
+            if kind == "http" and path is None and method is None:
+                path, method = "$default", "ANY"
+            if not isinstance(path, str) or not isinstance(method, str):
+                raise TemplateError(f"{where}: Path and Method are required")
+            default_version = "1.0" if kind == "rest" else "2.0"
+            version = str(props.get("PayloadFormatVersion", api.get("PayloadFormatVersion", default_version)))
+            routes.append(ApiRoute(kind, api_id, path, method.upper(), fn.lambda_name, version, authorizer))
+    seen: dict[tuple[str, str], ApiRoute] = {}
+    for route in routes:
+        key = (route.path, route.method)
+        if key in seen and seen[key] != route:
+            raise TemplateError(f"template.yaml: two events declare {route.method} {route.path}")
+        seen[key] = route
+    return sorted(routes, key=lambda r: r.precedence)
+
+
+# ------------------------------------------------------------------ events (pure)
+
+
+@dataclass(frozen=True)
+class HttpRequest:
+    method: str
+    path: str  # decoded
+    raw_path: str
+    raw_query: str
+    headers: list[tuple[str, str]]  # lower-case names, in order, repeated names kept
+    body: bytes
+    source_ip: str
+
+
+def is_text(content_type: str) -> bool:
+    kind = content_type.split(";", 1)[0].strip().lower()
+    return kind.startswith(TEXT_TYPES) or kind.endswith(("+json", "+xml"))
+
+
+def _body(request: HttpRequest) -> tuple[str | None, bool]:
+    if not request.body:
+        return None, False
+    content_type = next((v for k, v in request.headers if k == "content-type"), "")
+    if is_text(content_type):
+        try:
+            return request.body.decode(), False
+        except UnicodeDecodeError:
+            pass
+    return base64.b64encode(request.body).decode(), True
+
+
+def _header(request: HttpRequest, name: str) -> str | None:
+    return next((value for key, value in request.headers if key == name), None)
+
+
+def _string_claims(claims: dict[str, Any]) -> dict[str, str]:
+    """Claims as API Gateway passes them: every value a string (lists space-separated in brackets)."""
+    return {
+        k: v if isinstance(v, str) else (f"[{' '.join(map(str, v))}]" if isinstance(v, list) else str(v))
+        for k, v in claims.items()
+    }
+
+
+def rest_event(
+    route: ApiRoute, request: HttpRequest, path_parameters: dict[str, str], claims: dict[str, Any] | None
+) -> dict[str, Any]:
+    """The REST API proxy event (payload format 1.0)."""
+    now = datetime.now(UTC)
+    multi_headers: dict[str, list[str]] = {}
+    for key, value in request.headers:
+        multi_headers.setdefault(key, []).append(value)
+    multi_query: dict[str, list[str]] = {}
+    for key, value in parse_qsl(request.raw_query, keep_blank_values=True):
+        multi_query.setdefault(key, []).append(value)
+    body, encoded = _body(request)
+    request_id = str(uuid.uuid4())
+    context: dict[str, Any] = {
+        "accountId": ACCOUNT,
+        "apiId": route.api_id.lower()[:10],
+        "domainName": _header(request, "host") or "localhost",
+        "domainPrefix": (_header(request, "host") or "localhost").split(".", 1)[0],
+        "extendedRequestId": request_id,
+        "httpMethod": request.method,
+        "identity": {"sourceIp": request.source_ip, "userAgent": _header(request, "user-agent")},
+        "path": f"/{REST_STAGE}{request.path}",
+        "protocol": "HTTP/1.1",
+        "requestId": request_id,
+        "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+        "requestTimeEpoch": int(now.timestamp() * 1000),
+        "resourceId": uuid.uuid5(uuid.NAMESPACE_URL, route.route_key).hex[:6],
+        "resourcePath": route.path,
+        "stage": REST_STAGE,
+    }
+    if claims is not None:
+        context["authorizer"] = {"claims": _string_claims(claims)}
+    return {
+        "resource": route.path,
+        "path": request.path,
+        "httpMethod": request.method,
+        "headers": {k: v[-1] for k, v in multi_headers.items()} or None,
+        "multiValueHeaders": multi_headers or None,
+        "queryStringParameters": {k: v[-1] for k, v in multi_query.items()} or None,
+        "multiValueQueryStringParameters": multi_query or None,
+        "pathParameters": path_parameters or None,
+        "stageVariables": None,
+        "requestContext": context,
+        "body": body,
+        "isBase64Encoded": encoded,
+    }
+
+
+def http_event(
+    route: ApiRoute, request: HttpRequest, path_parameters: dict[str, str], claims: dict[str, Any] | None
+) -> dict[str, Any]:
+    """The HTTP API event (payload format 2.0): headers joined with commas, cookies apart."""
+    now = datetime.now(UTC)
+    headers: dict[str, str] = {}
+    cookies: list[str] = []
+    for key, value in request.headers:
+        if key == "cookie":
+            cookies += [c.strip() for c in value.split(";") if c.strip()]
+            continue
+        headers[key] = f"{headers[key]},{value}" if key in headers else value
+    query: dict[str, str] = {}
+    for key, value in parse_qsl(request.raw_query, keep_blank_values=True):
+        query[key] = f"{query[key]},{value}" if key in query else value
+    request_id = base64.b32encode(uuid.uuid4().bytes).decode()[:16]
+    host = headers.get("host", "localhost")
+    context: dict[str, Any] = {
+        "accountId": ACCOUNT,
+        "apiId": route.api_id.lower()[:10],
+        "domainName": host,
+        "domainPrefix": host.split(".", 1)[0],
+        "http": {
+            "method": request.method,
+            "path": request.path,
+            "protocol": "HTTP/1.1",
+            "sourceIp": request.source_ip,
+            "userAgent": headers.get("user-agent", ""),
+        },
+        "requestId": request_id,
+        "routeKey": route.route_key,
+        "stage": HTTP_STAGE,
+        "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+        "timeEpoch": int(now.timestamp() * 1000),
+    }
+    if claims is not None:
+        scopes = claims.get("scope")
+        context["authorizer"] = {
+            "jwt": {"claims": _string_claims(claims), "scopes": scopes.split() if isinstance(scopes, str) else None}
+        }
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": route.route_key,
+        "rawPath": request.raw_path,
+        "rawQueryString": request.raw_query,
+        "headers": headers,
+    }
+    if cookies:
+        event["cookies"] = cookies
+    if query:
+        event["queryStringParameters"] = query
+    event["requestContext"] = context
+    body, encoded = _body(request)
+    if body is not None:
+        event["body"] = body
+    if path_parameters:
+        event["pathParameters"] = path_parameters
+    event["isBase64Encoded"] = encoded
+    return event
+
+
+class BadResponse(ValueError):
+    """The function's answer is not a response API Gateway can map."""
+
+
+@dataclass(frozen=True)
+class HttpResponse:
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+def _response_body(answer: dict[str, Any]) -> bytes:
+    body = answer.get("body")
+    if body is None:
+        return b""
+    if not isinstance(body, str):
+        raise BadResponse(f"body must be a string, got {type(body).__name__}")
+    if answer.get("isBase64Encoded") is True:
+        try:
+            return base64.b64decode(body, validate=True)
+        except ValueError as exc:
+            raise BadResponse("isBase64Encoded but the body is not base64") from exc
+    return body.encode()
+
+
+def _headers(answer: dict[str, Any]) -> list[tuple[str, str]]:
+    headers = answer.get("headers") or {}
+    multi = answer.get("multiValueHeaders") or {}
+    if not isinstance(headers, dict) or not isinstance(multi, dict):
+        raise BadResponse("headers and multiValueHeaders must be objects")
+    pairs = [(str(k), str(v)) for k, v in headers.items() if k not in multi]
+    for key, values in multi.items():
+        if not isinstance(values, list):
+            raise BadResponse(f"multiValueHeaders.{key} must be a list")
+        pairs += [(str(key), str(v)) for v in values]
+    return pairs
+
+
+def _status(answer: dict[str, Any]) -> int:
+    status = answer.get("statusCode")
+    if isinstance(status, str) and status.isdigit():
+        status = int(status)
+    if not isinstance(status, int) or not 100 <= status <= 599:
+        raise BadResponse(f"statusCode must be an HTTP status, got {status!r}")
+    return status
+
+
+def rest_response(payload: bytes) -> HttpResponse:
+    """A payload 1.0 answer: `statusCode`, `headers`, `multiValueHeaders`, `body`, `isBase64Encoded`."""
+    try:
+        answer = json.loads(payload)
+    except ValueError as exc:
+        raise BadResponse("the answer is not JSON") from exc
+    if not isinstance(answer, dict):
+        raise BadResponse("the answer must be an object with statusCode")
+    return HttpResponse(_status(answer), _headers(answer), _response_body(answer))
+
+
+def http_response(payload: bytes) -> HttpResponse:
+    """A payload 2.0 answer: like 1.0 plus `cookies`; any JSON without `statusCode` is a 200 JSON body."""
+    try:
+        answer = json.loads(payload) if payload.strip() else None
+    except ValueError as exc:
+        raise BadResponse("the answer is not JSON") from exc
+    if not isinstance(answer, dict) or "statusCode" not in answer:
+        body = answer if isinstance(answer, str) else json.dumps(answer)
+        return HttpResponse(200, [("content-type", "application/json")], body.encode())
+    cookies = answer.get("cookies") or []
+    if not isinstance(cookies, list):
+        raise BadResponse("cookies must be a list")
+    headers = _headers(answer) + [("set-cookie", str(c)) for c in cookies]
+    return HttpResponse(_status(answer), headers, _response_body(answer))
+
+
+# ------------------------------------------------------------------ tokens
+
+
+def dev_secret() -> str:
+    return os.environ.get("LAMBDA_LOCAL_JWT_SECRET", DEV_SECRET_DEFAULT)
+
+
+def dev_token(claims: dict[str, Any], authorizer: Authorizer | None = None, lifetime_s: int = 3600) -> str:
+    """A development token the local API accepts for `authorizer` (issuer and audience filled in)."""
+    body = {"iat": int(time.time()), "exp": int(time.time()) + lifetime_s, "token_use": "id"} | claims
+    if authorizer is not None and authorizer.issuer:
+        body.setdefault("iss", authorizer.issuer)
+    if authorizer is not None and authorizer.audience:
+        body.setdefault("aud", authorizer.audience[0])
+    return jwt.encode(body, dev_secret(), algorithm="HS256")
+
+
+def verify(header: str | None, authorizer: Authorizer) -> dict[str, Any]:
+    """The claims of a valid `Bearer` token for `authorizer`; jwt.InvalidTokenError otherwise."""
+    if not header:
+        raise jwt.InvalidTokenError("no Authorization header")
+    token = header.removeprefix("Bearer ").strip()
+    options = {"require": ["exp"], "verify_aud": bool(authorizer.audience)}
+    return dict(
+        jwt.decode(
+            token,
+            dev_secret(),
+            algorithms=["HS256"],
+            audience=list(authorizer.audience) or None,
+            issuer=authorizer.issuer,
+            options=options,  # type: ignore[arg-type]
+        )
+    )
+
+
+# ------------------------------------------------------------------ the server
+
+
+def _message(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"message": message}, status_code=status)
+
+
+def app(routes: list[ApiRoute], runtimes: dict[str, FunctionRuntime], report: Any) -> Starlette:
+    """The ASGI app serving `routes`; each path is one Starlette route, the method is looked up inside."""
+    by_path: dict[str, dict[str, ApiRoute]] = {}
+    for route in routes:
+        by_path.setdefault(route.starlette_path, {})[route.method] = route
+
+    def endpoint(methods: dict[str, ApiRoute]) -> Any:
+        async def handle(request: Request) -> Response:
+            route = methods.get(request.method) or methods.get("ANY")
+            if route is None:
+                return not_found(request)
+            return await serve(route, request)
+
+        return handle
+
+    async def serve(route: ApiRoute, request: Request) -> Response:
+        body = await request.body()
+        if len(body) > PAYLOAD_LIMIT:
+            return _message(413, "Request Entity Too Large")
+        claims = None
+        if route.authorizer is not None:
+            try:
+                claims = verify(request.headers.get("authorization"), route.authorizer)
+            except jwt.InvalidTokenError:
+                return _message(401, "Unauthorized")
+        http_request = HttpRequest(
+            method=request.method,
+            path=request.url.path,
+            raw_path=request.scope.get("raw_path", request.url.path.encode()).decode("latin-1"),
+            raw_query=request.scope.get("query_string", b"").decode("latin-1"),
+            headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.scope["headers"]],
+            body=body,
+            source_ip=request.client.host if request.client else "127.0.0.1",
+        )
+        params = {k: str(v) for k, v in request.path_params.items()}
+        if route.path == "$default":
+            params = {}
+        rest = route.payload_version == "1.0"
+        event = (rest_event if rest else http_event)(route, http_request, params, claims)
+        started = time.perf_counter()
+        try:
+            result = await asyncio.wait_for(
+                runtimes[route.function].invoke(json.dumps(event).encode()),
+                REST_TIMEOUT_S if route.kind == "rest" else HTTP_TIMEOUT_S,
+            )
+        except Throttled:
+            return _message(429, "Too Many Requests")
+        except TimeoutError:
+            if route.kind == "rest":
+                return _message(504, "Endpoint request timed out")
+            return _message(503, "Service Unavailable")
+        source = f"{route.kind}-api:{route.route_key}"
+        try:
+            if result.function_error:
+                raise BadResponse(f"function error {result.function_error}")
+            answer = (rest_response if rest else http_response)(result.payload)
+        except BadResponse as exc:
+            duration = (time.perf_counter() - started) * 1000
+            report(source, route.function, result.request_id, 1, duration, f"bad gateway: {exc}")
+            if route.kind == "rest":
+                return _message(502, "Internal server error")
+            return _message(500, "Internal Server Error")
+        report(source, route.function, result.request_id, 1, result.duration_ms, f"ok ({answer.status})")
+        response = Response(answer.body, status_code=answer.status)
+        id_header = "x-amzn-requestid" if route.kind == "rest" else "apigw-requestid"
+        response.raw_headers += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in answer.headers]
+        response.raw_headers.append((id_header.encode(), event["requestContext"]["requestId"].encode()))
+        return response
+
+    has_rest = any(route.kind == "rest" for route in routes)
+
+    def not_found(request: Request) -> Response:
+        if has_rest:  # what a REST API answers for a path or method it does not have
+            return _message(403, "Missing Authentication Token")
+        return _message(404, "Not Found")
+
+    async def fallback(request: Request) -> Response:
+        return not_found(request)
+
+    starlette_routes = [Route(path, endpoint(methods), methods=METHODS) for path, methods in by_path.items()]
+    starlette_routes.append(Route("/{anything:path}", fallback, methods=METHODS))
+    return Starlette(routes=starlette_routes)

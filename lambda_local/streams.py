@@ -1,0 +1,450 @@
+"""DynamoDB Streams and Kinesis triggers: Lambda's event source mapping, locally.
+
+One poller per shard reads the stream on the local AWS endpoint (moto), in order, and invokes the
+function synchronously with batches, as the mapping in the account does:
+
+- a batch is sent when it holds `BatchSize` records, when `MaximumBatchingWindowInSeconds` has passed
+  since its first record, or when it would pass the 6 MB invoke payload limit;
+- a failed batch blocks its shard and is retried (after back-off) until it succeeds, its retries
+  (`MaximumRetryAttempts`, -1 = until the records expire) are used up or its records are older than
+  `MaximumRecordAgeInSeconds`; then its shard and sequence range go to the on-failure destination
+  and the shard moves on;
+- with `FunctionResponseTypes: [ReportBatchItemFailures]` the function may answer
+  `{"batchItemFailures": [{"itemIdentifier": "<sequence number>"}]}`: the records before the lowest
+  failed one are done and the retry starts from it. An empty or null list is a success; a null,
+  empty, unknown or misnamed identifier fails the whole batch;
+- with `BisectBatchOnFunctionError` a failed batch is split in two and each half retried, without
+  using up retries, down to single records.
+
+The position reached in each shard (the last record settled) is saved under `.stack/checkpoints/`
+after every batch, so a restart neither loses records nor replays settled ones beyond the batch in
+flight (at-least-once, as in AWS). moto never closes or splits shards: shard lineage is not followed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from lambda_local.event_shapes import dynamodb_record, kinesis_record, stream_failure_record
+from lambda_local.runtimes import FunctionRuntime, InvokeResult, Throttled
+from lambda_local.template import EventSpec, FunctionSpec, TemplateError
+
+STREAM_TYPES = ("DynamoDB", "Kinesis")
+PAYLOAD_LIMIT = 6 * 1024 * 1024
+POLL_INTERVAL_S = 0.1  # an idle shard is read this often (AWS: about 4 times a second for DynamoDB)
+RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0)  # back-off between attempts of a failed batch (AWS: exponential)
+SETTLED_FROM_START = "TRIM_HORIZON"  # checkpoint of a shard whose records are all still to come
+
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+Report = Callable[..., None]
+
+
+@dataclass(frozen=True)
+class MappingSettings:
+    """An event source mapping's settings, from a stream event's properties (SAM's names and defaults)."""
+
+    batch_size: int = 100
+    window_s: float = 0.0
+    starting_position: str = "TRIM_HORIZON"
+    starting_timestamp: float | None = None
+    report_item_failures: bool = False
+    bisect: bool = False
+    max_retries: int = -1
+    max_record_age_s: int = -1
+    on_failure: str | None = None  # logical id of the destination queue
+    enabled: bool = True
+
+    @classmethod
+    def of(cls, fn: FunctionSpec, event: EventSpec) -> MappingSettings:
+        props = event.properties
+        where = f"template.yaml: {fn.logical_id}.Events.{event.name}"
+
+        def number(name: str, default: int, low: int, high: int, also: tuple[int, ...] = ()) -> int:
+            value = props.get(name, default)
+            if not isinstance(value, int) or not (low <= value <= high or value in also):
+                allowed = f"{low}..{high}" + "".join(f" or {a}" for a in also)
+                raise TemplateError(f"{where}: {name} must be an integer in {allowed}, got {value!r}")
+            return value
+
+        position = props.get("StartingPosition")
+        positions = ("TRIM_HORIZON", "LATEST") + (("AT_TIMESTAMP",) if event.type == "Kinesis" else ())
+        if position not in positions:
+            raise TemplateError(f"{where}: StartingPosition must be one of {', '.join(positions)}, got {position!r}")
+        timestamp = props.get("StartingPositionTimestamp")
+        if position == "AT_TIMESTAMP" and not isinstance(timestamp, int | float):
+            raise TemplateError(f"{where}: AT_TIMESTAMP needs StartingPositionTimestamp (epoch seconds)")
+        types = props.get("FunctionResponseTypes", [])
+        if not isinstance(types, list) or not set(types) <= {"ReportBatchItemFailures"}:
+            raise TemplateError(f"{where}: FunctionResponseTypes may only be [ReportBatchItemFailures]")
+        on_failure = None
+        destination = props.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+        if destination is not None:
+            if not (isinstance(destination, dict) and isinstance(destination.get("Fn::GetAtt"), list)):
+                raise TemplateError(f"{where}: DestinationConfig.OnFailure.Destination must be !GetAtt <Queue>.Arn")
+            on_failure = destination["Fn::GetAtt"][0]
+        return cls(
+            batch_size=number("BatchSize", 100, 1, 10000),
+            window_s=float(number("MaximumBatchingWindowInSeconds", 0, 0, 300)),
+            starting_position=position,
+            starting_timestamp=float(timestamp) if position == "AT_TIMESTAMP" else None,
+            report_item_failures="ReportBatchItemFailures" in types,
+            bisect=props.get("BisectBatchOnFunctionError", False) is True,
+            max_retries=number("MaximumRetryAttempts", -1, 0, 10000, also=(-1,)),
+            max_record_age_s=number("MaximumRecordAgeInSeconds", -1, 60, 604800, also=(-1,)),
+            on_failure=on_failure,
+            enabled=props.get("Enabled", True) is not False,
+        )
+
+
+@dataclass(frozen=True)
+class StreamRecord:
+    sequence: str
+    arrival: float  # epoch seconds
+    event_record: dict[str, Any]
+    size: int  # bytes of the record in the event's JSON
+
+
+def first_failure(payload: bytes, sequences: list[str]) -> int | None:
+    """Where a batch's retry starts, from the function's `ReportBatchItemFailures` answer: None when
+    the whole batch succeeded, else the index of the lowest failed record (0 = the whole batch)."""
+    try:
+        answer = json.loads(payload)
+    except ValueError:
+        return None  # not a partial-batch answer: the invocation succeeded, so the batch did
+    failures = answer.get("batchItemFailures") if isinstance(answer, dict) else None
+    if not failures:
+        return None
+    if not isinstance(failures, list):
+        return 0
+    positions = {sequence: index for index, sequence in enumerate(sequences)}
+    lowest = len(sequences)
+    for failure in failures:
+        identifier = failure.get("itemIdentifier") if isinstance(failure, dict) else None
+        if not isinstance(identifier, str) or identifier not in positions:
+            return 0
+        lowest = min(lowest, positions[identifier])
+    return lowest
+
+
+class StreamSource(ABC):
+    """One stream on the local AWS endpoint: its shards and their records."""
+
+    kind: str  # "dynamodb" | "kinesis": the event source and the on-failure record's key
+
+    def __init__(self, client: Any, arn: str, identity: str) -> None:
+        self.client = client
+        self.arn = arn
+        self.identity = identity  # changes when the stream is recreated (checkpoints then start over)
+
+    @abstractmethod
+    def shards(self) -> list[str]: ...
+
+    @abstractmethod
+    def iterator(self, shard: str, position: str, sequence: str | None = None, at: float | None = None) -> str: ...
+
+    @abstractmethod
+    def read(self, shard: str, iterator: str, limit: int) -> tuple[list[StreamRecord], str | None]: ...
+
+
+def _record(event_record: dict[str, Any], sequence: str, arrival: float) -> StreamRecord:
+    return StreamRecord(sequence, arrival, event_record, len(json.dumps(event_record)) + 2)
+
+
+class DynamoDBStream(StreamSource):
+    kind = "dynamodb"
+    read_limit = 1000  # GetRecords' maximum for DynamoDB Streams
+
+    def __init__(self, client: Any, arn: str, region: str) -> None:
+        super().__init__(client, arn, arn)  # the stream label in the ARN is the table's creation time
+        self.region = region
+
+    def shards(self) -> list[str]:
+        description = self.client.describe_stream(StreamArn=self.arn)["StreamDescription"]
+        return [shard["ShardId"] for shard in description["Shards"]]
+
+    def iterator(self, shard: str, position: str, sequence: str | None = None, at: float | None = None) -> str:
+        extra = {"SequenceNumber": sequence} if sequence else {}
+        answer = self.client.get_shard_iterator(StreamArn=self.arn, ShardId=shard, ShardIteratorType=position, **extra)
+        return str(answer["ShardIterator"])
+
+    def read(self, shard: str, iterator: str, limit: int) -> tuple[list[StreamRecord], str | None]:
+        answer = self.client.get_records(ShardIterator=iterator, Limit=min(limit, self.read_limit))
+        records = []
+        for raw in answer["Records"]:
+            event_record = dynamodb_record(raw, self.arn, self.region)
+            created = raw["dynamodb"]["ApproximateCreationDateTime"]
+            arrival = created.timestamp() if isinstance(created, datetime) else float(created)
+            records.append(_record(event_record, raw["dynamodb"]["SequenceNumber"], arrival))
+        return records, answer.get("NextShardIterator")
+
+
+class KinesisStream(StreamSource):
+    kind = "kinesis"
+    read_limit = 10000
+
+    def __init__(self, client: Any, name: str, region: str, role_arn: str) -> None:
+        summary = client.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]
+        created = summary["StreamCreationTimestamp"]
+        super().__init__(client, summary["StreamARN"], f"{summary['StreamARN']}@{created.timestamp()}")
+        self.name = name
+        self.region = region
+        self.role_arn = role_arn
+
+    def shards(self) -> list[str]:
+        return [shard["ShardId"] for shard in self.client.list_shards(StreamName=self.name)["Shards"]]
+
+    def iterator(self, shard: str, position: str, sequence: str | None = None, at: float | None = None) -> str:
+        extra: dict[str, Any] = {"StartingSequenceNumber": sequence} if sequence else {}
+        if at is not None:
+            extra["Timestamp"] = datetime.fromtimestamp(at)
+        answer = self.client.get_shard_iterator(
+            StreamName=self.name, ShardId=shard, ShardIteratorType=position, **extra
+        )
+        return str(answer["ShardIterator"])
+
+    def read(self, shard: str, iterator: str, limit: int) -> tuple[list[StreamRecord], str | None]:
+        answer = self.client.get_records(ShardIterator=iterator, Limit=min(limit, self.read_limit))
+        records = []
+        for raw in answer["Records"]:
+            event_record = kinesis_record(raw, shard, self.arn, self.region, self.role_arn)
+            arrival = raw["ApproximateArrivalTimestamp"].timestamp()
+            records.append(_record(event_record, raw["SequenceNumber"], arrival))
+        return records, answer.get("NextShardIterator")
+
+
+class Checkpoints:
+    """The last settled sequence number of each shard of one mapping, in a JSON file replaced atomically."""
+
+    def __init__(self, path: Path, identity: str) -> None:
+        self.path = path
+        self.identity = identity
+        self.shards: dict[str, str] = {}
+        with contextlib.suppress(FileNotFoundError, ValueError):
+            saved = json.loads(path.read_text())
+            if saved.get("stream") == identity:  # a recreated stream starts over
+                self.shards = dict(saved.get("shards", {}))
+
+    def save(self, shard: str, sequence: str) -> None:
+        self.shards[shard] = sequence
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        partial = self.path.with_suffix(".tmp")
+        partial.write_text(json.dumps({"stream": self.identity, "shards": self.shards}))
+        os.replace(partial, self.path)
+
+
+class ShardPoller:
+    """Reads one shard in order and settles each batch before the next."""
+
+    def __init__(self, mapping: StreamMapping, shard: str) -> None:
+        self.mapping = mapping
+        self.shard = shard
+        self.settings = mapping.settings
+        self.source = mapping.source
+        self.last_read: str | None = None
+
+    async def run(self) -> None:
+        buffer: list[StreamRecord] = []
+        first_at = 0.0
+        iterator: str | None = None
+        while True:
+            got = 0
+            if len(buffer) < self.settings.batch_size:
+                try:
+                    if iterator is None:
+                        iterator = await asyncio.to_thread(self._iterator)
+                    records, iterator = await asyncio.to_thread(
+                        self.source.read, self.shard, iterator, max(self.settings.batch_size, 100)
+                    )
+                except Exception as exc:  # the endpoint restarts, or an iterator expired: start again from here
+                    print(f"lambda_local: reading {self.mapping.name} {self.shard} failed: {exc}", flush=True)
+                    iterator = None
+                    await asyncio.sleep(2)
+                    continue
+                if records:
+                    if not buffer:
+                        first_at = time.monotonic()
+                    buffer += records
+                    self.last_read = records[-1].sequence
+                    got = len(records)
+            if buffer and (self._full(buffer) or time.monotonic() - first_at >= self.settings.window_s):
+                batch = self._take(buffer)
+                del buffer[: len(batch)]
+                first_at = time.monotonic()
+                await self.mapping.settle(self.shard, batch)
+            elif not got:
+                await asyncio.sleep(POLL_INTERVAL_S)
+
+    def _full(self, buffer: list[StreamRecord]) -> bool:
+        return len(buffer) >= self.settings.batch_size or sum(r.size for r in buffer) >= PAYLOAD_LIMIT
+
+    def _take(self, buffer: list[StreamRecord]) -> list[StreamRecord]:
+        batch, size = [], 0
+        for record in buffer[: self.settings.batch_size]:
+            if batch and size + record.size > PAYLOAD_LIMIT - 1024:
+                break
+            batch.append(record)
+            size += record.size
+        return batch
+
+    def _iterator(self) -> str:
+        """Where to read from: after the last record read (a lost iterator), after the checkpoint, or
+        the mapping's starting position (LATEST is pinned to a checkpoint at once, so a restart before
+        any record arrives does not skip what came meanwhile)."""
+        after = self.last_read or self.mapping.checkpoints.shards.get(self.shard)
+        if after == SETTLED_FROM_START:
+            return self.source.iterator(self.shard, "TRIM_HORIZON")
+        if after:
+            return self.source.iterator(self.shard, "AFTER_SEQUENCE_NUMBER", after)
+        position = self.settings.starting_position
+        if position == "LATEST":
+            self.mapping.checkpoints.save(self.shard, self._end_of_shard())
+            return self._iterator()
+        if position == "AT_TIMESTAMP":
+            return self.source.iterator(self.shard, "AT_TIMESTAMP", at=self.settings.starting_timestamp)
+        return self.source.iterator(self.shard, "TRIM_HORIZON")
+
+    def _end_of_shard(self) -> str:
+        last = SETTLED_FROM_START
+        iterator: str | None = self.source.iterator(self.shard, "TRIM_HORIZON")
+        while iterator:
+            records, iterator = self.source.read(self.shard, iterator, 10000)
+            if not records:
+                break
+            last = records[-1].sequence
+        return last
+
+
+class StreamMapping:
+    """One stream event of a function: its pollers, its retry rules and its on-failure destination."""
+
+    def __init__(
+        self,
+        fn: FunctionSpec,
+        event: EventSpec,
+        source: StreamSource,
+        runtime: FunctionRuntime,
+        function_arn: str,
+        send_failure: Send | None,
+        report: Report,
+        state_dir: Path,
+        delays: tuple[float, ...] = RETRY_DELAYS,
+    ) -> None:
+        self.fn = fn
+        self.event = event
+        self.settings = MappingSettings.of(fn, event)
+        self.source = source
+        self.runtime = runtime
+        self.function_arn = function_arn
+        self.send_failure = send_failure
+        self.report = report
+        self.delays = delays
+        self.name = f"{fn.lambda_name}-{event.name}"
+        self.checkpoints = Checkpoints(state_dir / f"{self.name}.json", source.identity)
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        if not self.settings.enabled:
+            return
+        shards = await asyncio.to_thread(self.source.shards)
+        self._tasks = [asyncio.create_task(ShardPoller(self, shard).run()) for shard in shards]
+
+    def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+
+    async def settle(self, shard: str, batch: list[StreamRecord], attempts: int = 0) -> None:
+        """Invoke until `batch` is done: succeeded, or handed to the on-failure destination."""
+        settings = self.settings
+        while batch:
+            batch = await self._drop_expired(shard, batch, attempts)
+            if not batch:
+                return
+            result = await self._invoke(batch)
+            attempts += 1
+            failed_from = self._failed_from(result, batch)
+            self.report(
+                self.source.kind,
+                self.fn.lambda_name,
+                result.request_id,
+                attempts,
+                result.duration_ms,
+                self._outcome(result, failed_from),
+                records=len(batch),
+                shard=shard,
+            )
+            if failed_from is None:
+                self.checkpoints.save(shard, batch[-1].sequence)
+                return
+            if failed_from:
+                self.checkpoints.save(shard, batch[failed_from - 1].sequence)
+                batch = batch[failed_from:]
+            if settings.bisect and len(batch) > 1:
+                middle = len(batch) // 2
+                await self.settle(shard, batch[:middle], attempts - 1)
+                await self.settle(shard, batch[middle:], attempts - 1)
+                return
+            if 0 <= settings.max_retries < attempts:
+                await self._fail(shard, batch, "RetryAttemptsExhausted", attempts, result.function_error or "Unhandled")
+                return
+            await asyncio.sleep(self.delays[min(attempts - 1, len(self.delays) - 1)])
+
+    @staticmethod
+    def _outcome(result: InvokeResult, failed_from: int | None) -> str:
+        if failed_from is None:
+            return "ok"
+        if result.function_error:
+            return "error"
+        return f"partial ({failed_from} ok)" if failed_from else "all reported failed"
+
+    def _failed_from(self, result: InvokeResult, batch: list[StreamRecord]) -> int | None:
+        if result.function_error:
+            return 0
+        if not self.settings.report_item_failures:
+            return None
+        return first_failure(result.payload, [record.sequence for record in batch])
+
+    async def _invoke(self, batch: list[StreamRecord]) -> InvokeResult:
+        payload = json.dumps({"Records": [record.event_record for record in batch]}).encode()
+        while True:
+            try:
+                return await self.runtime.invoke(payload)
+            except Throttled:
+                await asyncio.sleep(0.05)  # a throttled batch waits; it does not use up a retry
+
+    async def _drop_expired(self, shard: str, batch: list[StreamRecord], attempts: int) -> list[StreamRecord]:
+        if self.settings.max_record_age_s < 0:
+            return batch
+        oldest_kept = time.time() - self.settings.max_record_age_s
+        expired = [record for record in batch if record.arrival < oldest_kept]
+        if expired:
+            await self._fail(shard, expired, "RecordAgeExceeded", attempts, None)
+        return [record for record in batch if record.arrival >= oldest_kept]
+
+    async def _fail(
+        self, shard: str, batch: list[StreamRecord], condition: str, attempts: int, error: str | None
+    ) -> None:
+        info = [(record.sequence, record.arrival) for record in batch]
+        record = stream_failure_record(
+            self.source.kind, self.function_arn, condition, attempts, shard, self.source.arn, info, error
+        )
+        outcome = f"on-failure destination ({condition})"
+        if self.send_failure is None:
+            outcome = f"dropped ({condition})"
+        else:
+            await self.send_failure(record)
+        self.report(self.source.kind, self.fn.lambda_name, "-", attempts, 0.0, outcome, records=len(batch), shard=shard)
+        self.checkpoints.save(shard, batch[-1].sequence)
+
+
+def stream_events(fn: FunctionSpec) -> list[EventSpec]:
+    return [event for event in fn.events if event.type in STREAM_TYPES]

@@ -1,0 +1,133 @@
+"""A second local plane serving tests/support/probe/template.yaml (stream consumers, HTTP echoes) on
+its own ports, against the running stack's AWS endpoint: event source semantics tested apart from
+the project's systems. Used by the integration tests and `make bench-events`."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from lambda_local.template import load
+from tools import moto
+from tools.bootstrap_aws import create_resources
+from tools.stack import ROOT, plane_env
+
+TEMPLATE = ROOT / "tests" / "support" / "probe" / "template.yaml"
+INVOKE_PORT = 3101
+API_PORT = 3100
+API = f"http://127.0.0.1:{API_PORT}"
+
+
+class ProbePlane:
+    def __init__(self, state: Path) -> None:
+        self.state = state
+        self.template = load(TEMPLATE)
+        self.names: dict[str, str] = self.template.data["Metadata"]["LocalNames"]
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def create_resources(self) -> None:
+        """Fresh streams, tables and queues of the probe template (probe-seen: what the probes processed)."""
+        create_resources(self.template, moto.client, fresh=True)
+
+    def start(self, timeout: float = 60) -> None:
+        env = plane_env() | {
+            "LAMBDA_LOCAL_TEMPLATE": str(TEMPLATE),
+            "LAMBDA_LOCAL_PORT": str(INVOKE_PORT),
+            "LAMBDA_LOCAL_API_PORT": str(API_PORT),
+            "LAMBDA_LOCAL_STATE": str(self.state),
+        }
+        self.state.mkdir(parents=True, exist_ok=True)
+        log = (self.state / "plane.log").open("ab")
+        # A session of its own, so a kill takes the RIE processes with it.
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "lambda_local"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                self.kill()
+                raise RuntimeError(f"the probe plane exited: {self.log()[-2000:]}")
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{INVOKE_PORT}/_local/functions", timeout=2):
+                    return
+            except OSError:
+                time.sleep(0.2)
+        self.kill()
+        raise RuntimeError(f"the probe plane did not start: {self.log()[-2000:]}")
+
+    def kill(self) -> None:
+        """SIGKILL to the plane and its runtimes: nothing gets to clean up or save."""
+        if self.process is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+            self.process = None
+
+    def stop(self) -> None:
+        if self.process is not None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+            self.process = None
+
+    def log(self) -> str:
+        path = self.state / "plane.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def deliveries(self, function: str) -> list[dict[str, Any]]:
+        """The plane's delivery lines for `function`."""
+        lines = []
+        for line in self.log().splitlines():
+            if line.startswith("{"):
+                entry = json.loads(line)
+                if entry.get("function") == function:
+                    lines.append(entry)
+        return lines
+
+    def checkpoint(self, mapping: str) -> dict[str, str]:
+        path = self.state / "checkpoints" / f"{mapping}.json"
+        return json.loads(path.read_text())["shards"] if path.exists() else {}
+
+    def seen(self) -> dict[str, Any]:
+        """probe-seen: id -> times processed, and order#<shard> -> ids in the order processed."""
+        table = moto.client("dynamodb")
+        items: dict[str, Any] = {}
+        pages = table.get_paginator("scan").paginate(TableName="probe-seen")
+        for page in pages:
+            for item in page["Items"]:
+                key = item["id"]["S"]
+                items[key] = [v["S"] for v in item["ids"]["L"]] if "ids" in item else int(item["times"]["N"])
+        return items
+
+
+def wait_for(predicate: Any, timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def api_request(method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None) -> Any:
+    request = urllib.request.Request(f"{API}{path}", data=body, method=method, headers=headers or {})
+    try:
+        return urllib.request.urlopen(request, timeout=30)
+    except urllib.error.HTTPError as error:
+        return error
