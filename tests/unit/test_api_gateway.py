@@ -1,0 +1,157 @@
+"""API Gateway's pure parts: routes and authorizers from a template, the two payload formats, the
+response mapping, and the development tokens."""
+
+import base64
+import json
+
+import jwt
+import pytest
+
+from lambda_local.api_gateway import (
+    ApiRoute,
+    Authorizer,
+    BadResponse,
+    HttpRequest,
+    dev_token,
+    http_event,
+    http_response,
+    rest_event,
+    rest_response,
+    routes_of,
+    verify,
+)
+from lambda_local.template import TemplateError, load, parse
+from tests.support.probe_plane import TEMPLATE
+
+AUTH = Authorizer("Users", "https://issuer.example", ("client-1",))
+
+
+def request(**overrides: object) -> HttpRequest:
+    values = {
+        "method": "GET",
+        "path": "/items/a b",
+        "raw_path": "/items/a%20b",
+        "raw_query": "x=1&x=2&flag=",
+        "headers": [("host", "localhost:3000"), ("cookie", "a=1; b=2"), ("x-multi", "1"), ("x-multi", "2")],
+        "body": b"",
+        "source_ip": "127.0.0.1",
+    }
+    return HttpRequest(**(values | overrides))  # type: ignore[arg-type]
+
+
+def test_routes_come_from_the_template_with_their_authorizers() -> None:
+    routes = {(r.kind, r.method, r.path): r for r in routes_of(load(TEMPLATE))}
+    assert set(routes) == {
+        ("rest", "ANY", "/rest/{proxy+}"),
+        ("rest", "GET", "/open"),
+        ("http", "ANY", "/http/{item}"),
+        ("http", "GET", "/plain"),
+    }
+    assert routes[("rest", "ANY", "/rest/{proxy+}")].authorizer.issuer.endswith("/us-east-1_local")  # DefaultAuthorizer
+    assert routes[("rest", "GET", "/open")].authorizer is None  # Auth: Authorizer: NONE
+    assert routes[("http", "ANY", "/http/{item}")].authorizer.audience == ("probe-client",)
+    assert routes[("http", "GET", "/plain")].authorizer is None
+    assert routes[("http", "GET", "/plain")].payload_version == "2.0"
+    assert routes[("rest", "GET", "/open")].payload_version == "1.0"
+
+
+def test_literal_paths_win_over_parameters_and_greedy_paths() -> None:
+    def route(path: str) -> ApiRoute:
+        return ApiRoute("http", "Api", path, "GET", "f", "2.0", None)
+
+    ordered = sorted([route("/{proxy+}"), route("/items/{id}"), route("/items/new")], key=lambda r: r.precedence)
+    assert [r.path for r in ordered] == ["/items/new", "/items/{id}", "/{proxy+}"]
+    assert route("/files/{proxy+}").starlette_path == "/files/{proxy:path}"
+
+
+def test_an_undeclared_authorizer_is_named() -> None:
+    data = json.loads(json.dumps(load(TEMPLATE).data))
+    data["Resources"]["HttpEcho"]["Properties"]["Events"]["Echo"]["Properties"]["Auth"]["Authorizer"] = "Nope"
+    with pytest.raises(TemplateError, match="'Nope' is not declared on ProbeHttpApi"):
+        routes_of(parse(data, TEMPLATE.parent / "functions"))
+
+
+def test_rest_event_keeps_every_value_and_passes_claims_as_strings() -> None:
+    route = ApiRoute("rest", "MyApi", "/items/{id}", "GET", "f", "1.0", AUTH)
+    event = rest_event(route, request(), {"id": "a b"}, {"sub": "u1", "exp": 123, "groups": ["a", "b"]})
+    assert event["multiValueQueryStringParameters"] == {"x": ["1", "2"], "flag": [""]}
+    assert event["queryStringParameters"] == {"x": "2", "flag": ""}
+    assert event["multiValueHeaders"]["x-multi"] == ["1", "2"] and event["headers"]["x-multi"] == "2"
+    assert event["requestContext"]["authorizer"]["claims"] == {"sub": "u1", "exp": "123", "groups": "[a b]"}
+    assert event["body"] is None and event["isBase64Encoded"] is False
+    assert event["requestContext"]["path"] == "/Prod/items/a b"
+
+
+def test_http_event_joins_repeated_values_and_separates_cookies() -> None:
+    route = ApiRoute("http", "MyApi", "/items/{id}", "GET", "f", "2.0", None)
+    event = http_event(route, request(), {"id": "a b"}, None)
+    assert event["headers"]["x-multi"] == "1,2" and "cookie" not in event["headers"]
+    assert event["cookies"] == ["a=1", "b=2"]
+    assert event["queryStringParameters"] == {"x": "1,2", "flag": ""}
+    assert event["rawPath"] == "/items/a%20b" and event["rawQueryString"] == "x=1&x=2&flag="
+    assert "body" not in event and "authorizer" not in event["requestContext"]
+    assert event["routeKey"] == "GET /items/{id}" == event["requestContext"]["routeKey"]
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "encoded"),
+    [
+        ("application/json", b'{"a": 1}', False),
+        ("text/plain; charset=utf-8", "café".encode(), False),
+        ("application/vnd.api+json", b"{}", False),
+        ("image/png", b"\x89PNG", True),
+        ("application/octet-stream", b"abc", True),
+        ("text/plain", b"\xff\xfe", True),  # not UTF-8: base64 rather than a broken string
+    ],
+)
+def test_binary_bodies_are_base64(content_type: str, body: bytes, encoded: bool) -> None:
+    route = ApiRoute("http", "MyApi", "/x", "POST", "f", "2.0", None)
+    event = http_event(route, request(headers=[("content-type", content_type)], body=body), {}, None)
+    assert event["isBase64Encoded"] is encoded
+    assert (base64.b64decode(event["body"]) if encoded else event["body"].encode()) == body
+
+
+def test_payload_2_shorthand_and_cookies() -> None:
+    assert http_response(b'{"ok": true}').status == 200
+    assert json.loads(http_response(b'{"ok": true}').body) == {"ok": True}
+    assert http_response(b'"hello"').body == b"hello"
+    answer = {"statusCode": 302, "headers": {"Location": "/x"}, "cookies": ["a=1", "b=2"]}
+    mapped = http_response(json.dumps(answer).encode())
+    assert mapped.status == 302 and ("set-cookie", "b=2") in mapped.headers and ("Location", "/x") in mapped.headers
+
+
+def test_payload_1_response_mapping() -> None:
+    answer = {
+        "statusCode": 201,
+        "headers": {"X-One": "1"},
+        "multiValueHeaders": {"Set-Cookie": ["a=1", "b=2"]},
+        "body": base64.b64encode(b"\x00\x01").decode(),
+        "isBase64Encoded": True,
+    }
+    mapped = rest_response(json.dumps(answer).encode())
+    assert (mapped.status, mapped.body) == (201, b"\x00\x01")
+    assert mapped.headers == [("X-One", "1"), ("Set-Cookie", "a=1"), ("Set-Cookie", "b=2")]
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [b'"just a string"', b'{"body": "no status"}', b'{"statusCode": 200, "body": {"not": "a string"}}', b"not json"],
+)
+def test_bad_rest_answers_are_refused(answer: bytes) -> None:
+    with pytest.raises(BadResponse):
+        rest_response(answer)
+
+
+def test_tokens_are_checked_for_signature_issuer_audience_and_expiry() -> None:
+    good = dev_token({"sub": "u1"}, AUTH)
+    assert verify(f"Bearer {good}", AUTH)["sub"] == "u1"
+    for bad in (
+        dev_token({"sub": "u1", "aud": "other"}, AUTH),
+        dev_token({"sub": "u1", "iss": "https://elsewhere"}, AUTH),
+        dev_token({"sub": "u1"}, AUTH, lifetime_s=-10),
+        jwt.encode({"sub": "u1", "exp": 9999999999, "iss": AUTH.issuer, "aud": "client-1"}, "another-development-key-of-32-bytes!"),
+    ):
+        with pytest.raises(jwt.InvalidTokenError):
+            verify(f"Bearer {bad}", AUTH)
+    with pytest.raises(jwt.InvalidTokenError):
+        verify(None, AUTH)
