@@ -69,3 +69,4 @@ bench-invoke: up
 
 bench-events: up
 	@$(PY) -m bench.events_bench
+	@$(PY) -m bench.streams_bench

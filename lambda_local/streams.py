@@ -42,6 +42,8 @@ from lambda_local.template import EventSpec, FunctionSpec, TemplateError
 STREAM_TYPES = ("DynamoDB", "Kinesis")
 PAYLOAD_LIMIT = 6 * 1024 * 1024
 POLL_INTERVAL_S = 0.1  # an idle shard is read this often (AWS: about 4 times a second for DynamoDB)
+READ_AHEAD = 1000  # records per GetRecords call; reading runs ahead of the invocations by a few calls
+READ_AHEAD_CHUNKS = 4
 RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0)  # back-off between attempts of a failed batch (AWS: exponential)
 SETTLED_FROM_START = "TRIM_HORIZON"  # checkpoint of a shard whose records are all still to come
 
@@ -253,35 +255,51 @@ class ShardPoller:
         self.last_read: str | None = None
 
     async def run(self) -> None:
+        """Batches from what the reader fetched, settled one after the other; reading goes on meanwhile."""
+        chunks: asyncio.Queue[list[StreamRecord]] = asyncio.Queue(maxsize=READ_AHEAD_CHUNKS)
+        reader = asyncio.create_task(self._read(chunks))
         buffer: list[StreamRecord] = []
         first_at = 0.0
+        try:
+            while True:
+                if len(buffer) < self.settings.batch_size:
+                    wait = None if not buffer else self.settings.window_s - (time.monotonic() - first_at)
+                    chunk: list[StreamRecord] = []
+                    with contextlib.suppress(TimeoutError, asyncio.QueueEmpty):
+                        chunk = (
+                            await asyncio.wait_for(chunks.get(), wait)
+                            if wait is None or wait > 0
+                            else chunks.get_nowait()
+                        )
+                    if chunk and not buffer:
+                        first_at = time.monotonic()
+                    buffer += chunk
+                if buffer and (self._full(buffer) or time.monotonic() - first_at >= self.settings.window_s):
+                    batch = self._take(buffer)
+                    del buffer[: len(batch)]
+                    first_at = time.monotonic()
+                    await self.mapping.settle(self.shard, batch)
+        finally:
+            reader.cancel()
+
+    async def _read(self, chunks: asyncio.Queue[list[StreamRecord]]) -> None:
         iterator: str | None = None
         while True:
-            got = 0
-            if len(buffer) < self.settings.batch_size:
-                try:
-                    if iterator is None:
-                        iterator = await asyncio.to_thread(self._iterator)
-                    records, iterator = await asyncio.to_thread(
-                        self.source.read, self.shard, iterator, max(self.settings.batch_size, 100)
-                    )
-                except Exception as exc:  # the endpoint restarts, or an iterator expired: start again from here
-                    print(f"lambda_local: reading {self.mapping.name} {self.shard} failed: {exc}", flush=True)
-                    iterator = None
-                    await asyncio.sleep(2)
-                    continue
-                if records:
-                    if not buffer:
-                        first_at = time.monotonic()
-                    buffer += records
-                    self.last_read = records[-1].sequence
-                    got = len(records)
-            if buffer and (self._full(buffer) or time.monotonic() - first_at >= self.settings.window_s):
-                batch = self._take(buffer)
-                del buffer[: len(batch)]
-                first_at = time.monotonic()
-                await self.mapping.settle(self.shard, batch)
-            elif not got:
+            try:
+                if iterator is None:
+                    iterator = await asyncio.to_thread(self._iterator)
+                records, iterator = await asyncio.to_thread(
+                    self.source.read, self.shard, iterator, max(self.settings.batch_size, READ_AHEAD)
+                )
+            except Exception as exc:  # the endpoint restarts, or an iterator expired: start again from here
+                print(f"lambda_local: reading {self.mapping.name} {self.shard} failed: {exc}", flush=True)
+                iterator = None
+                await asyncio.sleep(2)
+                continue
+            if records:
+                self.last_read = records[-1].sequence
+                await chunks.put(records)
+            else:
                 await asyncio.sleep(POLL_INTERVAL_S)
 
     def _full(self, buffer: list[StreamRecord]) -> bool:
