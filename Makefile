@@ -6,7 +6,7 @@ TAG ?=
 RULE ?=
 AT ?=
 
-.PHONY: setup up down logs status events fire invoke demo demo-images test lint build push deploy destroy bench bench-images bench-invoke bench-events
+.PHONY: setup up down logs status events fire token invoke demo demo-images test lint build push deploy destroy bench bench-images bench-invoke bench-events
 
 setup:
 	@tools/setup.sh
@@ -25,6 +25,10 @@ logs:
 
 events:
 	@$(PY) -m tools.stack events
+
+token:
+	@test -n "$(SUB)" || { echo "usage: make token SUB=<user> [CLAIMS='{\"email\": \"a@b.c\"}'] [AUTHORIZER=<name>]"; exit 2; }
+	@$(PY) -m tools.stack token "$(SUB)" '$(CLAIMS)' "$(AUTHORIZER)"
 
 fire:
 	@test -n "$(RULE)" || { echo "usage: make fire RULE=<schedule rule name> [AT=2026-11-20T20:00:00Z]"; exit 2; }

@@ -392,6 +392,28 @@ def dev_token(claims: dict[str, Any], authorizer: Authorizer | None = None, life
     return jwt.encode(body, dev_secret(), algorithm="HS256")
 
 
+def template_token(template: Template, claims: dict[str, Any], authorizer: str | None = None) -> str:
+    """A development token for the template's authorizers: the one named, or every one (they must then
+    share an issuer; the token carries all their audiences)."""
+    found = {r.authorizer.name: r.authorizer for r in routes_of(template) if r.authorizer is not None}
+    if not found:
+        raise TemplateError("template.yaml declares no Cognito or JWT authorizer on an API event")
+    if authorizer is not None:
+        if authorizer not in found:
+            raise TemplateError(f"no authorizer {authorizer!r}; the template has {', '.join(sorted(found))}")
+        chosen = [found[authorizer]]
+    else:
+        chosen = list(found.values())
+    issuers = {a.issuer for a in chosen}
+    if len(issuers) > 1:
+        raise TemplateError(f"the authorizers have different issuers: name one of {', '.join(sorted(found))}")
+    audience = sorted({aud for a in chosen for aud in a.audience})
+    body = dict(claims)
+    if audience:
+        body.setdefault("aud", audience if len(audience) > 1 else audience[0])
+    return dev_token(body, Authorizer("any", issuers.pop(), ()))
+
+
 def verify(header: str | None, authorizer: Authorizer) -> dict[str, Any]:
     """The claims of a valid `Bearer` token for `authorizer`; jwt.InvalidTokenError otherwise."""
     if not header:

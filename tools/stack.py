@@ -28,7 +28,9 @@ from pathlib import Path
 from typing import Any
 
 from lambda_local import environment
+from lambda_local.api_gateway import routes_of, template_token
 from lambda_local.environment import read_env_file
+from lambda_local.template import TemplateError, load
 from tools.functions import FUNCTIONS, INVOKE_PATH, Function, by_name
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,6 +39,7 @@ VENV_BIN = Path(sys.executable).parent
 MOTO_PORT = 5000
 DB_PORT = 3307
 LAMBDA_PORT = 3001
+API_PORT = 3000  # API Gateway, served by the plane when the template declares Api / HttpApi events
 AWS_ENDPOINT = f"http://127.0.0.1:{MOTO_PORT}"
 LAMBDA_ENDPOINT = f"http://127.0.0.1:{LAMBDA_PORT}"
 SEED_SQL = sorted((ROOT / "images" / "db" / "initdb").glob("*.sql"))
@@ -63,6 +66,7 @@ def plane_env() -> dict[str, str]:
             "AWS_ENDPOINT_URL": AWS_ENDPOINT,
             "LAMBDA_LOCAL_MODE": "host",
             "LAMBDA_LOCAL_PORT": str(LAMBDA_PORT),
+            "LAMBDA_LOCAL_API_PORT": str(API_PORT),
             "AWS_LAMBDA_RIE": rie_binary(),
             "PYTHONPATH": str(ROOT),
         }
@@ -391,7 +395,7 @@ def start_plane() -> None:
     """The local Lambda plane: every function's RIE processes behind its queue, the Invoke API."""
     if service_pid("lambda"):
         return
-    for port in (LAMBDA_PORT, *(fn.port for fn in FUNCTIONS)):
+    for port in plane_ports().values():
         _require_free(port, "lambda")
     log(f"starting the local Lambda plane: Invoke API on {LAMBDA_ENDPOINT}, {len(FUNCTIONS)} functions under the RIE")
     spawn("lambda", [sys.executable, "-m", "lambda_local"], env=plane_env())
@@ -464,8 +468,14 @@ def compose_healthy(service: str, timeout: float = 120) -> None:
     raise SystemExit(f"{service} did not become healthy within {timeout:.0f}s; see `docker compose logs {service}`")
 
 
+def plane_ports() -> dict[str, int]:
+    """What the plane listens on: the Invoke API, each function's port and, with API events, API Gateway."""
+    ports = {"lambda": LAMBDA_PORT} | {f.directory: f.port for f in FUNCTIONS}
+    return ports | ({"api": API_PORT} if routes_of(load()) else {})
+
+
 def backing_ports() -> dict[str, int]:
-    return {"db": DB_PORT, "aws": MOTO_PORT, "lambda": LAMBDA_PORT} | {f.directory: f.port for f in FUNCTIONS}
+    return {"db": DB_PORT, "aws": MOTO_PORT} | plane_ports()
 
 
 def ports_to_claim(current: str) -> dict[str, int]:
@@ -474,8 +484,7 @@ def ports_to_claim(current: str) -> dict[str, int]:
     if current == "docker":
         running = compose("ps", "--quiet", "--status", "running", check=False, capture=True).stdout.strip()
         return {} if running else ports
-    plane = {"lambda": LAMBDA_PORT} | {f.directory: f.port for f in FUNCTIONS}
-    claimed = {"db": {"db": DB_PORT}, "aws": {"aws": MOTO_PORT}, "lambda": plane}
+    claimed = {"db": {"db": DB_PORT}, "aws": {"aws": MOTO_PORT}, "lambda": plane_ports()}
     return {
         name: port for service, group in claimed.items() if not service_pid(service) for name, port in group.items()
     }
@@ -697,6 +706,19 @@ def main(argv: list[str]) -> None:
         if len(args) not in (1, 2):
             raise SystemExit("usage: python -m tools.stack fire RULE [AT]")
         sys.exit(fire(args[0], args[1] if len(args) == 2 else None))
+    elif command == "token":
+        if not args:
+            raise SystemExit("usage: python -m tools.stack token SUB [CLAIMS_JSON] [AUTHORIZER]")
+        try:
+            claims = json.loads(args[1]) if len(args) > 1 and args[1] else {}
+        except json.JSONDecodeError as exc:
+            raise SystemExit(f"CLAIMS must be a JSON object: {exc}") from None
+        if not isinstance(claims, dict):
+            raise SystemExit("CLAIMS must be a JSON object")
+        try:
+            print(template_token(load(), {"sub": args[0]} | claims, args[2] if len(args) > 2 and args[2] else None))
+        except TemplateError as exc:
+            raise SystemExit(str(exc)) from None
     elif command == "invoke":
         if len(args) != 2:
             raise SystemExit("usage: python -m tools.stack invoke FUNCTION EVENT_FILE")

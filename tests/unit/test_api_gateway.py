@@ -18,6 +18,7 @@ from lambda_local.api_gateway import (
     rest_event,
     rest_response,
     routes_of,
+    template_token,
     verify,
 )
 from lambda_local.template import TemplateError, load, parse
@@ -149,9 +150,24 @@ def test_tokens_are_checked_for_signature_issuer_audience_and_expiry() -> None:
         dev_token({"sub": "u1", "aud": "other"}, AUTH),
         dev_token({"sub": "u1", "iss": "https://elsewhere"}, AUTH),
         dev_token({"sub": "u1"}, AUTH, lifetime_s=-10),
-        jwt.encode({"sub": "u1", "exp": 9999999999, "iss": AUTH.issuer, "aud": "client-1"}, "another-development-key-of-32-bytes!"),
+        jwt.encode(
+            {"sub": "u1", "exp": 9999999999, "iss": AUTH.issuer, "aud": "client-1"},
+            "another-development-key-of-32-bytes!",
+        ),
     ):
         with pytest.raises(jwt.InvalidTokenError):
             verify(f"Bearer {bad}", AUTH)
     with pytest.raises(jwt.InvalidTokenError):
         verify(None, AUTH)
+
+
+def test_one_template_token_passes_every_authorizer_sharing_an_issuer() -> None:
+    template = load(TEMPLATE)
+    token = template_token(template, {"sub": "alice"})
+    for route in routes_of(template):
+        if route.authorizer is not None:
+            assert verify(f"Bearer {token}", route.authorizer)["sub"] == "alice"
+    with pytest.raises(TemplateError, match="no authorizer 'Nope'"):
+        template_token(template, {"sub": "alice"}, "Nope")
+    with pytest.raises(TemplateError, match="declares no Cognito or JWT authorizer"):
+        template_token(load(), {"sub": "alice"})
