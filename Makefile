@@ -6,7 +6,7 @@ TAG ?=
 RULE ?=
 AT ?=
 
-.PHONY: setup up down logs status events fire token invoke demo demo-images test lint build push deploy destroy bench bench-images bench-invoke bench-events
+.PHONY: setup up down logs status events fire token invoke place-orders analytics bench-etl demo demo-images test lint build push deploy destroy bench bench-images bench-invoke bench-events
 
 setup:
 	@tools/setup.sh
@@ -25,6 +25,12 @@ logs:
 
 events:
 	@$(PY) -m tools.stack events
+
+place-orders: up
+	@$(PY) -m tools.place_orders --orders "$(or $(N),200)"
+
+analytics: up
+	@$(PY) -m tools.analytics
 
 token:
 	@test -n "$(SUB)" || { echo "usage: make token SUB=<user> [CLAIMS='{\"email\": \"a@b.c\"}'] [AUTHORIZER=<name>]"; exit 2; }
@@ -70,6 +76,9 @@ bench-images: setup
 
 bench-invoke: up
 	@$(PY) -m bench.invoke_bench
+
+bench-etl: up
+	@$(PY) -m bench.etl_bench
 
 bench-events: up
 	@$(PY) -m bench.events_bench

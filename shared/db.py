@@ -9,8 +9,9 @@ database go to the log.
 """
 
 import contextlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import pymysql
 import pymysql.cursors
@@ -23,6 +24,7 @@ from shared.log import get_logger
 
 PARAMETER_NAMES = ("dbUrl", "dbName", "dbUser", "dbPassword")
 ER_ACCESS_DENIED = 1045
+T = TypeVar("T")
 
 logger = get_logger(child=True)
 
@@ -44,9 +46,10 @@ def parse_db_url(value: str) -> tuple[str, int]:
     return host, int(port)
 
 
-def load_settings(fresh: bool = False) -> DbSettings:
-    """Read the connection settings from Parameter Store (cached by Powertools unless `fresh`)."""
-    prefix = env("DB_PARAMETER_PREFIX", "/cafe").rstrip("/")
+def load_settings(fresh: bool = False, prefix_variable: str = "DB_PARAMETER_PREFIX") -> DbSettings:
+    """Read the connection settings from Parameter Store (cached by Powertools unless `fresh`), under
+    the prefix the environment variable `prefix_variable` names (default `/cafe`)."""
+    prefix = env(prefix_variable, "/cafe").rstrip("/")
     names = {name: f"{prefix}/{name}" for name in PARAMETER_NAMES}
     if fresh:
         clear_caches()  # a cached value is served until its own max age, whatever max_age is asked now
@@ -121,16 +124,50 @@ def query(settings: DbSettings, sql: str, args: Any = None) -> list[dict[str, An
         raise DatabaseUnavailable(f"the database query failed (MySQL error {code})", code) from None
 
 
-def query_with_settings(sql: str, args: Any = None) -> list[dict[str, Any]]:
-    """`query` with the settings from Parameter Store; after an authentication failure the settings are
-    read again past the cache (the password may have been rotated) and the query is tried once more."""
+def write(settings: DbSettings, steps: Sequence[tuple[str, Sequence[Sequence[Any]]]], row_by_row: bool = False) -> int:
+    """Run each step's statement for all its rows in one transaction; returns the rows affected.
+
+    `executemany` sends an `INSERT ... VALUES (...)` for many rows as multi-row statements (one round
+    trip per statement up to 1 MB), so a step costs the same for 1 row or 1,000; `row_by_row` sends one
+    statement per row instead (for comparison in benchmarks)."""
+    conn = connection(settings)
+    affected = 0
     try:
-        return query(load_settings(), sql, args)
+        conn.begin()
+        with conn.cursor() as cursor:
+            for sql, rows in steps:
+                if not rows:
+                    continue
+                if row_by_row:
+                    affected += sum(cursor.execute(sql, row) for row in rows)
+                else:
+                    affected += cursor.executemany(sql, rows) or 0
+        conn.commit()
+        return affected
+    except pymysql.MySQLError as exc:
+        with contextlib.suppress(pymysql.MySQLError):
+            conn.rollback()
+        close()
+        code = _error_code(exc)
+        logger.error("database write failed", extra={"database": settings.database, "mysql_error": code})
+        raise DatabaseUnavailable(f"the database write failed (MySQL error {code})", code) from None
+
+
+def with_settings(action: Callable[[DbSettings], T], prefix_variable: str = "DB_PARAMETER_PREFIX") -> T:
+    """`action` with the settings from Parameter Store; after an authentication failure the settings are
+    read again past the cache (the password may have been rotated) and `action` is tried once more."""
+    try:
+        return action(load_settings(prefix_variable=prefix_variable))
     except DatabaseUnavailable as exc:
         if exc.mysql_error != str(ER_ACCESS_DENIED):
             raise
     logger.info("database refused the cached credentials; re-reading them from Parameter Store")
-    return query(load_settings(fresh=True), sql, args)
+    return action(load_settings(fresh=True, prefix_variable=prefix_variable))
+
+
+def query_with_settings(sql: str, args: Any = None) -> list[dict[str, Any]]:
+    """`query` with the settings from Parameter Store (see `with_settings`)."""
+    return with_settings(lambda settings: query(settings, sql, args))
 
 
 def close() -> None:

@@ -2,7 +2,7 @@
 subscription, the daily EventBridge schedule, the image buckets. Idempotent. Runs against moto locally (compose's
 `aws-init` service, host mode's `make up`); needs only boto3.
 
-Env: AWS_ENDPOINT_URL, AWS_REGION, TOPIC_ARN, DB_PARAMETER_PREFIX, DB_URL, MARIADB_DATABASE,
+Env: AWS_ENDPOINT_URL, AWS_REGION, TOPIC_ARN, DB_PARAMETER_PREFIX, WAREHOUSE_PARAMETER_PREFIX, DB_URL, MARIADB_DATABASE,
 MARIADB_USER, MARIADB_PASSWORD, ADMIN_EMAIL, IMAGE_UPLOAD_BUCKET, IMAGE_DESTINATION_BUCKET,
 LABELS_RESULTS_BUCKET, FAILED_INVOCATIONS_QUEUE.
 """
@@ -50,6 +50,10 @@ def bootstrap() -> None:
     }
     for name, (kind, value) in parameters.items():
         ssm.put_parameter(Name=f"{prefix}/{name}", Value=value, Type=kind, Overwrite=True)
+    # The warehouse is a second database on the same server, loaded by the same user.
+    warehouse = os.environ.get("WAREHOUSE_PARAMETER_PREFIX", "/cafe-dw").rstrip("/")
+    for name, (kind, value) in (parameters | {"dbName": ("String", "cafe_dw")}).items():
+        ssm.put_parameter(Name=f"{warehouse}/{name}", Value=value, Type=kind, Overwrite=True)
 
     sns = boto3.client("sns")
     created = sns.create_topic(Name=topic_arn.rsplit(":", 1)[1])["TopicArn"]
@@ -73,6 +77,8 @@ def bootstrap() -> None:
             s3.create_bucket(Bucket=bucket, **_location(region))
     print(f"bootstrap_aws: buckets {', '.join(buckets)}")
     notify_topics(s3, sns)
+    created = create_resources(load(), boto3.client)
+    print(f"bootstrap_aws: {', '.join(created) or 'tables, streams and queues already there'}")
     print(f"bootstrap_aws: parameters under {prefix}/, topic {topic_arn}, schedule {SCHEDULE} -> {REPORT_FUNCTION}")
 
 

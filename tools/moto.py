@@ -33,3 +33,15 @@ def sns_notifications(topic_arn: str) -> list[dict[str, Any]]:
         if topic.get("arn") == topic_arn:
             return [{"message_id": n[0], "message": n[1], "subject": n[2]} for n in topic.get("sent_notifications", [])]
     return []
+
+
+def resource(service: str) -> Any:
+    """A boto3 resource of the local AWS endpoint (see `client`)."""
+    env = read_env_file(ROOT / "local.env")
+    return boto3.resource(
+        service,
+        endpoint_url=AWS_ENDPOINT,
+        region_name=env["AWS_REGION"],
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+    )

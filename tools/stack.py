@@ -43,6 +43,7 @@ API_PORT = 3000  # API Gateway, served by the plane when the template declares A
 AWS_ENDPOINT = f"http://127.0.0.1:{MOTO_PORT}"
 LAMBDA_ENDPOINT = f"http://127.0.0.1:{LAMBDA_PORT}"
 SEED_SQL = sorted((ROOT / "images" / "db" / "initdb").glob("*.sql"))
+WAREHOUSE_SQL = ROOT / "images" / "db" / "initdb" / "03-warehouse.sql"
 # The RIE's internal Runtime API defaults to 127.0.0.1:9001, which is a function port here.
 RUNTIME_API_OFFSET = 10000
 
@@ -326,19 +327,23 @@ def start_db() -> None:
         ],
     )
     wait_for_port("db", DB_PORT)
+    creds = read_env_file(ROOT / "db.env")
+    user, password, database = creds["MARIADB_USER"], creds["MARIADB_PASSWORD"], creds["MARIADB_DATABASE"]
     if fresh:
-        creds = read_env_file(ROOT / "db.env")
-        user, password, database = creds["MARIADB_USER"], creds["MARIADB_PASSWORD"], creds["MARIADB_DATABASE"]
         log("loading schema and seed data")
         for sql in SEED_SQL:
             _mariadb_client(sql.read_bytes())
-        # Same grants as the mariadb image gives MARIADB_USER on MARIADB_DATABASE.
-        grants = "".join(
-            f"CREATE USER IF NOT EXISTS '{user}'@'{host}' IDENTIFIED BY '{password}';"
-            f"GRANT ALL ON `{database}`.* TO '{user}'@'{host}';"
-            for host in ("localhost", "127.0.0.1")
-        )
-        _mariadb_client(grants.encode())
+    else:  # a data directory from before the warehouse existed gets it (the script is idempotent)
+        _mariadb_client(WAREHOUSE_SQL.read_bytes())
+    # Same grants as the mariadb image gives MARIADB_USER on MARIADB_DATABASE, and on the warehouse
+    # as images/db/initdb/04-warehouse-grants.sh gives it in Docker mode (idempotent).
+    grants = "".join(
+        f"CREATE USER IF NOT EXISTS '{user}'@'{host}' IDENTIFIED BY '{password}';"
+        f"GRANT ALL ON `{database}`.* TO '{user}'@'{host}';"
+        f"GRANT SELECT, INSERT, UPDATE ON `cafe_dw`.* TO '{user}'@'{host}';"
+        for host in ("localhost", "127.0.0.1")
+    )
+    _mariadb_client(grants.encode())
 
 
 def start_moto() -> None:
