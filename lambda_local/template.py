@@ -189,5 +189,7 @@ def parse(data: dict[str, Any], folder: Path = ROOT / "functions") -> Template:
 @cache
 def load(path: Path = TEMPLATE) -> Template:
     """A template (the project's by default), read once per process; its functions' code is in
-    `functions/` beside it."""
-    return parse(load_yaml(path), path.parent / "functions")
+    `functions/` beside it, or in the folder its `Metadata.FunctionsFolder` names (relative to it)."""
+    data = load_yaml(path)
+    folder = data.get("Metadata", {}).get("FunctionsFolder", "functions")
+    return parse(data, (path.parent / folder).resolve())

@@ -79,7 +79,7 @@ def _field(order: dict[str, Any], name: str, where: str) -> Any:
 
 def _integer(value: Any, what: str, low: int, high: int) -> int:
     try:
-        number = Decimal(str(value))
+        number = value if isinstance(value, Decimal) else Decimal(str(value))
     except (InvalidOperation, ValueError):
         raise UntransformableRecord(f"{what} {preview(value)} is not a number") from None
     if number != number.to_integral_value() or not low <= number <= high:
@@ -89,7 +89,7 @@ def _integer(value: Any, what: str, low: int, high: int) -> int:
 
 def _price(value: Any, what: str) -> Decimal:
     try:
-        price = Decimal(str(value))
+        price = value if isinstance(value, Decimal) else Decimal(str(value))
     except (InvalidOperation, ValueError):
         raise UntransformableRecord(f"{what} {preview(value)} is not a number") from None
     if not price.is_finite() or price < 0 or price > Decimal("100000"):

@@ -27,9 +27,12 @@ API = f"http://127.0.0.1:{API_PORT}"
 
 
 class ProbePlane:
-    def __init__(self, state: Path) -> None:
+    """A plane of its own for `template` (default: the probe template), its state under `state`."""
+
+    def __init__(self, state: Path, template: Path = TEMPLATE) -> None:
         self.state = state
-        self.template = load(TEMPLATE)
+        self.template_path = template
+        self.template = load(template)
         self.names: dict[str, str] = self.template.data["Metadata"]["LocalNames"]
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -39,7 +42,7 @@ class ProbePlane:
 
     def start(self, timeout: float = 60) -> None:
         env = plane_env() | {
-            "LAMBDA_LOCAL_TEMPLATE": str(TEMPLATE),
+            "LAMBDA_LOCAL_TEMPLATE": str(self.template_path),
             "LAMBDA_LOCAL_PORT": str(INVOKE_PORT),
             "LAMBDA_LOCAL_API_PORT": str(API_PORT),
             "LAMBDA_LOCAL_STATE": str(self.state),
