@@ -6,7 +6,7 @@ TAG ?=
 RULE ?=
 AT ?=
 
-.PHONY: setup up down logs status events fire token invoke place-orders analytics bench-etl demo demo-images test lint build push deploy destroy bench bench-images bench-invoke bench-events
+.PHONY: setup up down logs status events fire token invoke place-orders analytics simulate-tractors bench-etl demo demo-images test lint build push deploy destroy bench bench-images bench-invoke bench-events
 
 setup:
 	@tools/setup.sh
@@ -28,6 +28,9 @@ events:
 
 place-orders: up
 	@$(PY) -m tools.place_orders --orders "$(or $(N),200)"
+
+simulate-tractors: up
+	@$(PY) -m tools.simulate_tractors $(if $(TRACTORS),--tractors $(TRACTORS))
 
 analytics: up
 	@$(PY) -m tools.analytics

@@ -9,7 +9,8 @@ RUN pip install --no-cache-dir -r /tmp/requirements.txt && rm /tmp/requirements.
 COPY template.yaml local.env ./
 COPY functions/ functions/
 COPY lambda_local/ lambda_local/
-COPY tools/bootstrap_aws.py tools/
+COPY tools/__init__.py tools/bootstrap_aws.py tools/gen_weather.py tools/
+COPY sites/ sites/
 RUN mkdir -p .stack/logs && chown -R 65534:65534 .stack
 USER 65534
 CMD ["python", "-m", "lambda_local"]

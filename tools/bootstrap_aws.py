@@ -8,16 +8,20 @@ LABELS_RESULTS_BUCKET, FAILED_INVOCATIONS_QUEUE.
 """
 
 import contextlib
+import json
 import os
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import boto3
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 from lambda_local.template import Template, load  # noqa: E402 - runs as a script from the project root or its image
+from tools.gen_weather import observations  # noqa: E402
 
 SCHEDULE_RULE = "salesAnalysisReportDailySchedule"
 SCHEDULE = "cron(0 20 ? * MON-SAT *)"
@@ -79,6 +83,7 @@ def bootstrap() -> None:
     notify_topics(s3, sns)
     created = create_resources(load(), boto3.client)
     print(f"bootstrap_aws: {', '.join(created) or 'tables, streams and queues already there'}")
+    publish_weather(s3, region)
     print(f"bootstrap_aws: parameters under {prefix}/, topic {topic_arn}, schedule {SCHEDULE} -> {REPORT_FUNCTION}")
 
 
@@ -108,13 +113,14 @@ def notify_topics(s3: object, sns: object) -> None:
 
 
 def create_resources(template: Template, clients: Callable[[str], Any], fresh: bool = False) -> list[str]:
-    """The template's DynamoDB tables (with their streams), Kinesis streams and SQS queues, under their
-    local names (Metadata.LocalNames); `fresh` deletes them first. Returns what was created."""
+    """The template's DynamoDB tables (with their streams), Kinesis streams, SQS queues and SNS topics,
+    under their local names (Metadata.LocalNames); `fresh` deletes tables, streams and queues first.
+    Returns what was created."""
     names = template.data.get("Metadata", {}).get("LocalNames", {})
     created = []
     for logical_id, resource in template.data["Resources"].items():
         kind, props = resource.get("Type"), resource.get("Properties", {})
-        if kind not in ("AWS::DynamoDB::Table", "AWS::Kinesis::Stream", "AWS::SQS::Queue"):
+        if kind not in ("AWS::DynamoDB::Table", "AWS::Kinesis::Stream", "AWS::SQS::Queue", "AWS::SNS::Topic"):
             continue
         if logical_id not in names:
             sys.exit(f"bootstrap_aws: Metadata.LocalNames has no local name for {logical_id}")
@@ -142,6 +148,8 @@ def create_resources(template: Template, clients: Callable[[str], Any], fresh: b
             with contextlib.suppress(kinesis.exceptions.ResourceInUseException):
                 kinesis.create_stream(StreamName=name, ShardCount=int(props.get("ShardCount", 1)))
                 created.append(f"stream {name}")
+        elif kind == "AWS::SNS::Topic":
+            clients("sns").create_topic(Name=name)  # idempotent
         else:
             sqs = clients("sqs")
             if fresh:
@@ -151,6 +159,34 @@ def create_resources(template: Template, clients: Callable[[str], Any], fresh: b
             sqs.create_queue(QueueName=name, Attributes=attributes)
             created.append(f"queue {name}")
     return created
+
+
+SITE_TYPES = {".html": "text/html", ".css": "text/css", ".js": "application/javascript", ".json": "application/json"}
+
+
+def publish_weather(s3: Any, region: str) -> None:
+    """The weather page's files and its config.json in the site bucket, and a fresh observations data set
+    in the data bucket (what a deployment pipeline does in the account)."""
+    names = load().data["Metadata"]["LocalNames"]
+    site, data = names["WeatherSiteBucket"], names["WeatherDataBucket"]
+    existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
+    for bucket in (site, data):
+        if bucket not in existing:
+            s3.create_bucket(Bucket=bucket, **_location(region))
+    # The template's WeatherSitePolicy: anyone may read the page's objects (a website), nothing else.
+    public_read = {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{site}/*"}
+    s3.put_bucket_policy(Bucket=site, Policy=json.dumps({"Version": "2012-10-17", "Statement": [public_read]}))
+    files = sorted((ROOT / "sites" / "weather").iterdir())
+    for path in files:
+        s3.put_object(Bucket=site, Key=path.name, Body=path.read_bytes(), ContentType=SITE_TYPES[path.suffix])
+    api = os.environ.get("WEATHER_API_URL", "http://127.0.0.1:3000")
+    s3.put_object(
+        Bucket=site, Key="config.json", Body=json.dumps({"apiUrl": api}).encode(), ContentType="application/json"
+    )
+    document = observations(int(os.environ.get("WEATHER_SEED", "7")), datetime.now(UTC))
+    key = os.environ.get("WEATHER_DATA_KEY", "observations/latest.json")
+    s3.put_object(Bucket=data, Key=key, Body=json.dumps(document).encode(), ContentType="application/json")
+    print(f"bootstrap_aws: weather page in s3://{site}/ ({len(files)} files), {len(document['stations'])} stations")
 
 
 def _filter(entry: dict) -> dict:

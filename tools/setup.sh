@@ -5,7 +5,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON_BIN="${PYTHON_BIN:-python3}"
 
-if [ ! -f .venv/.installed ] || [ requirements-dev.txt -nt .venv/.installed ] || [ shared/requirements.txt -nt .venv/.installed ]; then
+stale=""
+for requirements in requirements-dev.txt shared/requirements.txt lambda_local/requirements.txt functions/*/requirements.txt; do
+  if [ ! -f .venv/.installed ] || [ "$requirements" -nt .venv/.installed ]; then stale=yes; fi
+done
+if [ -n "$stale" ]; then
   echo "==> creating the virtualenv .venv and installing Python dependencies (about a minute the first time)"
   "$PYTHON_BIN" -m venv .venv
   .venv/bin/python -m pip install --quiet --upgrade pip
@@ -29,5 +33,16 @@ if [ "${STACK_MODE:-}" != "docker" ] && ! { command -v docker >/dev/null 2>&1 &&
     echo "  Debian/Ubuntu: sudo apt-get install mariadb-server   macOS: brew install mariadb" >&2
     exit 1
   fi
+fi
+# The weather page's test drives a real browser: Debian's headless Chromium and its driver.
+if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then
+  echo "==> Chromium and chromedriver present"
+elif [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+  echo "==> installing chromium and chromium-driver with apt-get (the weather page's browser test)"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+else
+  echo "Chromium and chromedriver are missing: the weather page's browser test will fail." >&2
+  echo "  Debian/Ubuntu: sudo apt-get install chromium chromium-driver" >&2
 fi
 echo "==> set-up complete"

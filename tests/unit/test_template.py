@@ -61,6 +61,8 @@ def test_every_function_is_an_image_with_its_build_and_lab_name():
         "imageResize",
         "imageLabels",
         "orderEtl",
+        "tractorSensorAnomaly",
+        "weatherApi",
     ]
     lambdas = resources_of_type(CFN, "AWS::Lambda::Function")
     for fn in FUNCTIONS:
@@ -107,11 +109,19 @@ def test_each_function_gets_exactly_the_permissions_its_code_uses():
             "sqs:SendMessage",
         },
         "OrderEtlFunction": {"ssm:GetParameters", "kms:Decrypt", "sqs:SendMessage"},
+        "SensorAnomalyFunction": {
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "sns:Publish",
+            "sqs:SendMessage",
+        },
+        "WeatherApiFunction": {"s3:GetObject", "s3:ListBucket"},
     }
     invoke = [s for _, s in statements() if s["Action"] == "lambda:InvokeFunction"]
     assert [s["Resource"] for s in invoke] == [{"Fn::GetAtt": ["SalesDataExtractorFunction", "Arn"]}]
     publish = [s for _, s in statements() if s["Action"] == "sns:Publish"]
-    assert [s["Resource"] for s in publish] == [{"Ref": "ReportTopic"}]
+    assert [s["Resource"] for s in publish] == [{"Ref": "ReportTopic"}, {"Ref": "DealerTopic"}]
     for _, decrypt in (found for found in statements() if found[1]["Action"] == "kms:Decrypt"):
         assert "kms:ViaService" in decrypt["Condition"]["StringEquals"]
 
@@ -162,13 +172,38 @@ def test_uploads_reach_both_image_functions_through_the_topic_with_permissions()
 
 def test_buckets_are_private_encrypted_and_renditions_are_not_the_uploads():
     buckets = resources_of_type(CFN, "AWS::S3::Bucket")
-    assert set(buckets) == {"UploadsBucket", "RenditionsBucket", "LabelsBucket"}
-    for bucket in buckets.values():
+    site = "WeatherSiteBucket"
+    assert set(buckets) == {"UploadsBucket", "RenditionsBucket", "LabelsBucket", "WeatherDataBucket", site}
+    for logical_id, bucket in buckets.items():
         props = bucket["Properties"]
-        assert set(props["PublicAccessBlockConfiguration"].values()) == {True}
+        blocks = props["PublicAccessBlockConfiguration"]
+        if logical_id == site:  # a website: public through its bucket policy only, never through ACLs
+            assert blocks["BlockPublicAcls"] and blocks["IgnorePublicAcls"]
+        else:
+            assert set(blocks.values()) == {True}
         assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
+    policies = resources_of_type(CFN, "AWS::S3::BucketPolicy")
+    assert [p["Properties"]["Bucket"] for p in policies.values()] == [{"Ref": site}]
+    [public] = next(iter(policies.values()))["Properties"]["PolicyDocument"]["Statement"]
+    assert public["Action"] == "s3:GetObject" and public["Principal"] == "*"
     resize = load().function("imageResize")
     assert resize.environment["IMAGE_DESTINATION_BUCKET"] == {"Ref": "RenditionsBucket"}
+
+
+def test_stream_mappings_report_item_failures_bisect_and_end_in_the_failure_queue():
+    mappings = resources_of_type(CFN, "AWS::Lambda::EventSourceMapping")
+    assert {m["Properties"]["FunctionName"]["Ref"] for m in mappings.values()} == {
+        "OrderEtlFunction",
+        "SensorAnomalyFunction",
+    }
+    for mapping in mappings.values():
+        props = mapping["Properties"]
+        assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        assert props["BisectBatchOnFunctionError"] is True
+        assert 0 <= props["MaximumRetryAttempts"] <= 10  # a poison record never blocks its shard for long
+        assert props["DestinationConfig"]["OnFailure"]["Destination"] == {
+            "Fn::GetAtt": ["FailedInvocationsQueue", "Arn"]
+        }
 
 
 def test_asynchronous_functions_retry_twice_then_go_to_the_failure_queue():
