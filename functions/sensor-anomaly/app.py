@@ -5,9 +5,8 @@ Two passes over a batch. First Powertools' batch processor decodes every record;
 a bad field) is logged with its reason and reported in `batchItemFailures`, the others go on. Then the valid
 readings are grouped by (tractor, sensor), in record order, and each group is folded into its stats item
 (telemetry_store.update_series); the incidents it finds get their orders (before the stats write: see
-telemetry_store.py). A group
-that fails (DynamoDB or SNS error, lost races) is logged and all of its records are reported as failures too;
-the other groups go on.
+telemetry_store.py). A group that fails (DynamoDB or SNS error, lost races) is logged and all of its records are
+reported as failures too; the other groups go on.
 
 Lambda retries a Kinesis batch from the lowest reported sequence number, so records that did succeed come
 back as well: the per-shard positions in each stats item make them no-ops, and orders are idempotent. A
