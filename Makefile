@@ -6,7 +6,7 @@ TAG ?=
 RULE ?=
 AT ?=
 
-.PHONY: setup up down logs status events fire token invoke place-orders analytics simulate-tractors bench-etl demo demo-images test lint build push deploy destroy bench bench-images bench-invoke bench-events
+.PHONY: setup up down logs status events fire token invoke place-orders analytics simulate-tractors seed-friends bench-etl bench-fanout demo demo-images test lint build push deploy destroy bench bench-images bench-invoke bench-events
 
 setup:
 	@tools/setup.sh
@@ -31,6 +31,9 @@ place-orders: up
 
 simulate-tractors: up
 	@$(PY) -m tools.simulate_tractors $(if $(TRACTORS),--tractors $(TRACTORS))
+
+seed-friends: up
+	@$(PY) -m tools.seed_friends --user "$(or $(USER_ID),alice)" --friends "$(or $(FRIENDS),1000)"
 
 analytics: up
 	@$(PY) -m tools.analytics
@@ -79,6 +82,9 @@ bench-images: setup
 
 bench-invoke: up
 	@$(PY) -m bench.invoke_bench
+
+bench-fanout: up
+	@$(PY) -m bench.fanout_bench
 
 bench-etl: up
 	@$(PY) -m bench.etl_bench

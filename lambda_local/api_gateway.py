@@ -82,14 +82,26 @@ class ApiRoute:
         return (greedy, params, -len(segments))
 
 
-def _authorizers(api: dict[str, Any], kind: str, where: str) -> tuple[str | None, dict[str, Authorizer]]:
+def _pool_id(value: Any, names: dict[str, str], where: str) -> str:
+    """The user pool id of a `UserPoolArn`: a literal ARN, or `!GetAtt Pool.Arn` of the template's pool
+    (its local name in Metadata.LocalNames is the local pool id, e.g. us-east-1_localusers)."""
+    if isinstance(value, str):
+        return value.rsplit("/", 1)[-1]
+    if isinstance(value, dict) and isinstance(value.get("Fn::GetAtt"), list) and value["Fn::GetAtt"][0] in names:
+        return names[value["Fn::GetAtt"][0]]
+    raise TemplateError(f"{where}: UserPoolArn must be an ARN or !GetAtt <Pool>.Arn of a pool in Metadata.LocalNames")
+
+
+def _authorizers(
+    api: dict[str, Any], kind: str, where: str, names: dict[str, str]
+) -> tuple[str | None, dict[str, Authorizer]]:
     auth = api.get("Auth", {})
     found: dict[str, Authorizer] = {}
     for name, config in auth.get("Authorizers", {}).items():
         if kind == "rest":
             if "UserPoolArn" not in config:
                 raise TemplateError(f"{where}: authorizer {name}: only Cognito user pool authorizers run locally")
-            pool = str(config["UserPoolArn"]).rsplit("/", 1)[-1]
+            pool = _pool_id(config["UserPoolArn"], names, f"{where}: authorizer {name}")
             region = pool.split("_", 1)[0]
             found[name] = Authorizer(name, f"https://cognito-idp.{region}.amazonaws.com/{pool}", ())
         else:
@@ -107,6 +119,7 @@ def routes_of(template: Template) -> list[ApiRoute]:
     """Every `Api` and `HttpApi` event of the template, with its API's authorizer."""
     resources = template.resources
     globals_ = template.data.get("Globals", {})
+    names: dict[str, str] = template.data.get("Metadata", {}).get("LocalNames", {})
     routes: list[ApiRoute] = []
     for fn in template.functions:
         for event in fn.events:
@@ -124,7 +137,7 @@ def routes_of(template: Template) -> list[ApiRoute]:
                 if api_id not in resources:
                     raise TemplateError(f"{where}: {'RestApiId' if kind == 'rest' else 'ApiId'} must be !Ref <Api>")
                 api = resources[api_id].get("Properties", {})
-            default, authorizers = _authorizers(api, kind, where)
+            default, authorizers = _authorizers(api, kind, where, names)
             chosen = props.get("Auth", {}).get("Authorizer", default)
             if chosen in (None, "NONE"):
                 authorizer = None

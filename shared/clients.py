@@ -20,9 +20,12 @@ _LAMBDA_CONFIG = Config(read_timeout=900, connect_timeout=5, retries={"max_attem
 
 
 @cache
-def client(service: str) -> Any:
-    """A boto3 client for `service`, created once and reused across warm invocations."""
-    return boto3.client(service)
+def client(service: str, max_pool_connections: int | None = None) -> Any:
+    """A boto3 client for `service`, created once and reused across warm invocations. Threads may share
+    it; give `max_pool_connections` as many as will call it at once (botocore's default pool is 10)."""
+    if max_pool_connections is None:
+        return boto3.client(service)
+    return boto3.client(service, config=Config(max_pool_connections=max_pool_connections))
 
 
 @cache

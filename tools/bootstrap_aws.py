@@ -84,6 +84,10 @@ def bootstrap() -> None:
     created = create_resources(load(), boto3.client)
     print(f"bootstrap_aws: {', '.join(created) or 'tables, streams and queues already there'}")
     publish_weather(s3, region)
+    # Created outside the stack in AWS (it holds the FCM / APNs credentials); locally a stand-in key.
+    application = os.environ.get("PUSH_APPLICATION_NAME", "status-fanout")
+    sns.create_platform_application(Name=application, Platform="GCM", Attributes={"PlatformCredential": "local"})
+    print(f"bootstrap_aws: SNS platform application GCM/{application}")
     print(f"bootstrap_aws: parameters under {prefix}/, topic {topic_arn}, schedule {SCHEDULE} -> {REPORT_FUNCTION}")
 
 

@@ -5,11 +5,12 @@ import urllib.request
 from typing import Any
 
 import boto3
+from botocore.config import Config
 
 from tools.stack import AWS_ENDPOINT, ROOT, read_env_file
 
 
-def client(service: str) -> Any:
+def client(service: str, config: Config | None = None) -> Any:
     """A boto3 client of the local AWS endpoint, with the region and dummy credentials of local.env."""
     env = read_env_file(ROOT / "local.env")
     return boto3.client(
@@ -18,6 +19,7 @@ def client(service: str) -> Any:
         region_name=env["AWS_REGION"],
         aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+        config=config,
     )
 
 

@@ -62,6 +62,7 @@ def test_every_function_is_an_image_with_its_build_and_lab_name():
         "imageLabels",
         "orderEtl",
         "tractorSensorAnomaly",
+        "statusFanout",
         "weatherApi",
     ]
     lambdas = resources_of_type(CFN, "AWS::Lambda::Function")
@@ -117,11 +118,15 @@ def test_each_function_gets_exactly_the_permissions_its_code_uses():
             "sqs:SendMessage",
         },
         "WeatherApiFunction": {"s3:GetObject", "s3:ListBucket"},
+        "StatusFanoutFunction": {"dynamodb:PutItem", "dynamodb:Query", "dynamodb:BatchGetItem", "sns:Publish"},
     }
     invoke = [s for _, s in statements() if s["Action"] == "lambda:InvokeFunction"]
     assert [s["Resource"] for s in invoke] == [{"Fn::GetAtt": ["SalesDataExtractorFunction", "Arn"]}]
     publish = [s for _, s in statements() if s["Action"] == "sns:Publish"]
-    assert [s["Resource"] for s in publish] == [{"Ref": "ReportTopic"}, {"Ref": "DealerTopic"}]
+    assert [s["Resource"] for s in publish][:2] == [{"Ref": "ReportTopic"}, {"Ref": "DealerTopic"}]
+    endpoints = "endpoint/${PushPlatform}/${PushApplicationName}/*"
+    push = {"Fn::Sub": "arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:" + endpoints}
+    assert [s["Resource"] for s in publish][2:] == [push]  # the application's endpoints, no topic
     for _, decrypt in (found for found in statements() if found[1]["Action"] == "kms:Decrypt"):
         assert "kms:ViaService" in decrypt["Condition"]["StringEquals"]
 
