@@ -625,8 +625,26 @@ def probe(service: str, port: int) -> str:
         return _probe_db(port)
     if service == "aws":
         return _probe_aws(port)
+    if service == "api":
+        return _probe_api(port)
     function = None if service == "lambda" else by_name(service).lambda_name
     return _probe_plane(port, function)
+
+
+def _probe_api(port: int) -> str:
+    """The plane's API Gateway answers a route it does not have as API Gateway does (403 or 404, JSON)."""
+    try:
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/_local/no-such-route", timeout=5)
+    except urllib.error.HTTPError as error:
+        try:
+            answer = json.loads(error.read())
+        except ValueError:
+            answer = None
+        if error.code in (403, 404) and isinstance(answer, dict) and "message" in answer:
+            return "up"
+    except (urllib.error.URLError, OSError):
+        return "down"
+    return "foreign: not the local API Gateway"
 
 
 def status() -> int:

@@ -15,6 +15,7 @@ import pytest
 from lambda_local.template import load
 from tests.integration.conftest import LOCAL_ENV
 from tools import moto, stack
+from tools.stack import ROOT
 
 pytestmark = pytest.mark.integration
 FUNCTIONS = load().functions
@@ -23,6 +24,20 @@ QUICK_EVENTS = {
     "salesAnalysisReport": {"date": "2031-06-01"},
     "imageResize": {"Records": [{"EventSource": "aws:sns", "Sns": {"Message": '{"Event": "s3:TestEvent"}'}}]},
     "imageLabels": {"Records": [{"EventSource": "aws:sns", "Sns": {"Message": '{"Event": "s3:TestEvent"}'}}]},
+    "orderEtl": {"Records": []},
+    # A malformed reading: reported in batchItemFailures, nothing written.
+    "tractorSensorAnomaly": {
+        "Records": [
+            {
+                "eventSource": "aws:kinesis",
+                "eventID": "shardId-000000000000:1",
+                "kinesis": {"sequenceNumber": "1", "partitionKey": "x", "data": "bm90IGpzb24="},
+            }
+        ]
+    },
+    # No authorizer claims: the function answers 401 (a response, not a function error).
+    "statusFanout": {"resource": "/status", "path": "/status", "httpMethod": "POST", "requestContext": {}},
+    "weatherApi": json.loads((ROOT / "events" / "weather-api" / "http-api-city.json").read_text()),
 }
 
 
