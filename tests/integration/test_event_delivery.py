@@ -12,9 +12,9 @@ import pytest
 from PIL import Image
 
 from tests.integration.conftest import LOCAL_ENV
+from tests.support.sns_tap import tap
 from tools import moto, stack
 from tools.imagegen import jpeg, photo, png_with_alpha
-from tools.moto import sns_notifications
 from tools.stack import ROOT
 
 pytestmark = pytest.mark.integration
@@ -103,19 +103,17 @@ def test_the_function_sees_the_event_aws_documents():
 
 
 def test_make_fire_publishes_the_report_for_the_day_of_at():
-    topic = LOCAL_ENV["TOPIC_ARN"]
-    before = len(sns_notifications(topic))
-    result = subprocess.run(
-        ["make", "--no-print-directory", "fire", f"RULE={RULE}", "AT=2026-11-20T20:00:00Z"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert f"{RULE} fired at 2026-11-20T20:00:00Z -> salesAnalysisReport: ok" in result.stdout
-    notifications = sns_notifications(topic)
-    assert len(notifications) == before + 1
-    assert "Date: 2026-11-20" in notifications[-1]["message"]
+    with tap(LOCAL_ENV["TOPIC_ARN"]) as topic:
+        result = subprocess.run(
+            ["make", "--no-print-directory", "fire", f"RULE={RULE}", "AT=2026-11-20T20:00:00Z"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert f"{RULE} fired at 2026-11-20T20:00:00Z -> salesAnalysisReport: ok" in result.stdout
+        [notification] = topic.messages(expect=1, wait=10) + topic.messages(wait=0.5)
+    assert "Date: 2026-11-20" in notification["message"]
     assert date(2026, 11, 20).weekday() == 4  # a Friday: the rule's own days
 
 

@@ -7,8 +7,8 @@ import time
 import pytest
 
 from lambda_local.template import load
+from tests.support.sns_tap import TopicTap, tap
 from tools import moto
-from tools.moto import sns_notifications
 from tools.simulate_tractors import fleet_readings
 
 pytestmark = pytest.mark.integration
@@ -63,13 +63,13 @@ def orders_of(prefix: str) -> list[dict]:
     )
 
 
-def dealer_notices(prefix: str) -> list[dict]:
-    topic = f"arn:aws:sns:us-east-1:123456789012:{NAMES['DealerTopic']}"
-    return [
-        json.loads(n["message"])
-        for n in sns_notifications(topic)
-        if json.loads(n["message"])["tractor"].startswith(prefix)
-    ]
+DEALER = f"arn:aws:sns:us-east-1:123456789012:{NAMES['DealerTopic']}"
+
+
+def notices(topic: TopicTap, prefix: str, expect: int | None = None) -> list[dict]:
+    """The dealer's notices about this fleet, as a queue subscribed to the dealer topic receives them."""
+    received = [json.loads(n["message"]) for n in topic.messages(wait=10 if expect else 1, expect=expect)]
+    return [n for n in received if n["tractor"].startswith(prefix)]
 
 
 def test_exactly_the_faulty_tractors_get_one_order_each_and_a_replay_orders_nothing() -> None:
@@ -77,24 +77,26 @@ def test_exactly_the_faulty_tractors_get_one_order_each_and_a_replay_orders_noth
     readings = fleet_readings(10, 30, seed=4)
     for reading in readings:
         reading["tractor_id"] = prefix + reading["tractor_id"]
-    settled(prefix, put_readings(readings))
+    with tap(DEALER) as dealer:
+        settled(prefix, put_readings(readings))
+        told = notices(dealer, prefix, expect=2)
+        orders = orders_of(prefix)
+        # The whole fleet's telemetry again (new records, same readings): no new order, no new notice.
+        settled(prefix, put_readings(readings))
+        told_again = notices(dealer, prefix)
 
-    orders = orders_of(prefix)
     assert [(o["tractor_id"], o["part"]) for o in orders] == [
         (f"{prefix}T-003", "wheel-bearing"),
         (f"{prefix}T-007", "hydraulic-pump"),
     ]
     assert all(order["notified"] is True for order in orders)
-    notices = dealer_notices(prefix)
-    assert sorted((n["tractor"], n["part"]) for n in notices) == [
+    assert sorted((n["tractor"], n["part"]) for n in told) == [
         (f"{prefix}T-003", "wheel-bearing"),
         (f"{prefix}T-007", "hydraulic-pump"),
     ]
 
-    # The whole fleet's telemetry again (new records, same readings): no new order, no new notice.
-    settled(prefix, put_readings(readings))
     assert orders_of(prefix) == orders
-    assert len(dealer_notices(prefix)) == 2
+    assert told_again == []
 
 
 def test_a_malformed_reading_is_reported_and_the_rest_of_its_batch_goes_on() -> None:
