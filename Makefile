@@ -57,7 +57,7 @@ demo-images: up
 	@$(PY) -m tools.demo_images
 
 test: setup
-	@$(PY) -m pytest
+	@$(PY) -m pytest --cov=functions --cov=shared --cov=lambda_local --cov=tools --cov-report=term:skip-covered
 
 lint: setup
 	@$(PY) -m tools.lint

@@ -107,7 +107,7 @@ def test_kinesis_delivers_in_order_per_shard_from_latest_with_the_event_aws_send
     assert all(seen[f"t{i}"] == 1 for i in range(60))
     assert len(put) == 2, "both shards were written"
     for shard, ids in put.items():
-        assert seen[f"order#{shard}"] == ids
+        assert seen[f"order#{stream}/{shard}"] == ids
     batches = [d for d in probe.deliveries("probeTelemetry") if d["outcome"] == "ok"]
     assert sum(d["records"] for d in batches) == 60
     assert len(batches) <= 4, "batched (window 1 s, batch size 100), not one invoke per record"
@@ -134,7 +134,7 @@ def test_the_plane_killed_mid_stream_loses_nothing_and_replays_at_most_the_batch
     times = [seen[f"r{i}"] for i in range(count)]
     assert all(t >= 1 for t in times)  # nothing lost
     assert sum(t - 1 for t in times) <= 10, "only the batch in flight (BatchSize 10) may be delivered again"
-    shard_order = next(v for k, v in seen.items() if k.startswith("order#shardId"))
+    shard_order = next(v for k, v in seen.items() if k.startswith(f"order#{stream}/"))
     restart_ids = [i for i in shard_order if i.startswith("r")]
     assert sorted(set(restart_ids), key=lambda i: int(i[1:])) == [f"r{i}" for i in range(count)]
 

@@ -107,7 +107,7 @@ class ProbePlane:
         return json.loads(path.read_text())["shards"] if path.exists() else {}
 
     def seen(self) -> dict[str, Any]:
-        """probe-seen: id -> times processed, and order#<shard> -> ids in the order processed."""
+        """probe-seen: id -> times processed, and order#<stream>/<shard> -> ids in the order processed."""
         table = moto.client("dynamodb")
         items: dict[str, Any] = {}
         pages = table.get_paginator("scan").paginate(TableName="probe-seen")

@@ -25,15 +25,18 @@ def _identifier(record: dict[str, Any]) -> str:
 
 
 def _seen(record: dict[str, Any], payload: dict[str, Any]) -> None:
-    """Count the record's processing and append it to its shard's order of arrival."""
-    shard = record["eventID"].split(":")[0] if "kinesis" in record else "dynamodb"
-    _table.update_item(
-        Key={"id": str(payload["id"])}, UpdateExpression="ADD times :one", ExpressionAttributeValues={":one": 1}
-    )
+    """Append the record to its shard's order of arrival and count its processing."""
+    # Per stream and shard: two streams both have a shardId-000000000000.
+    stream = record["eventSourceARN"].rsplit("/", 1)[-1] if "kinesis" in record else "dynamodb"
+    shard = f"{stream}/{record['eventID'].split(':')[0]}" if "kinesis" in record else "dynamodb"
     _table.update_item(
         Key={"id": f"order#{shard}"},
         UpdateExpression="SET ids = list_append(if_not_exists(ids, :empty), :id)",
         ExpressionAttributeValues={":empty": [], ":id": [str(payload["id"])]},
+    )
+    # Counted last: a record counted is also in its shard's order.
+    _table.update_item(
+        Key={"id": str(payload["id"])}, UpdateExpression="ADD times :one", ExpressionAttributeValues={":one": 1}
     )
 
 
