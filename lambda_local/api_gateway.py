@@ -133,9 +133,10 @@ def routes_of(template: Template) -> list[ApiRoute]:
                 api_id = "ServerlessRestApi" if kind == "rest" else "ServerlessHttpApi"
                 api = globals_.get("Api" if kind == "rest" else "HttpApi", {})
             else:
-                api_id = reference.get("Ref") if isinstance(reference, dict) else None
-                if api_id not in resources:
+                ref = reference.get("Ref") if isinstance(reference, dict) else None
+                if not isinstance(ref, str) or ref not in resources:
                     raise TemplateError(f"{where}: {'RestApiId' if kind == 'rest' else 'ApiId'} must be !Ref <Api>")
+                api_id = ref
                 api = resources[api_id].get("Properties", {})
             default, authorizers = _authorizers(api, kind, where, names)
             chosen = props.get("Auth", {}).get("Authorizer", default)

@@ -41,8 +41,9 @@ def app(plane: Plane) -> Starlette:
     async def invoke(request: Request) -> Response:
         name = request.path_params["function"]
         if name == "function":  # the RIE path on a per-function port
-            port = request.scope["server"][1] if request.scope.get("server") else None
-            name = plane.by_port.get(port, name)
+            server = request.scope.get("server")
+            if server:
+                name = plane.by_port.get(server[1], name)
         runtime = plane.runtime(name)
         if runtime is None:
             return aws_error(404, "ResourceNotFoundException", f"Function not found: {plane.function_arn(name[:140])}")

@@ -45,9 +45,9 @@ def queue_triggers(fn: FunctionSpec) -> list[QueueTrigger]:
 def logical_ref(value: Any, what: str) -> str:
     """The logical id of `!Ref X` (or `!GetAtt X.Arn`)."""
     if isinstance(value, dict) and isinstance(value.get("Ref"), str):
-        return value["Ref"]
+        return str(value["Ref"])
     if isinstance(value, dict) and isinstance(value.get("Fn::GetAtt"), list):
-        return value["Fn::GetAtt"][0]
+        return str(value["Fn::GetAtt"][0])
     raise ValueError(f"{what} must be !Ref to a resource of the template, got {value!r}")
 
 

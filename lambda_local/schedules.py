@@ -49,6 +49,7 @@ class Schedule:
         (following,) = AwsCroniter(cron.group(1)).get_next(moment.astimezone(UTC))
         if following is None:
             raise ScheduleError(f"{self.rule}: {self.expression} never fires again")
+        assert isinstance(following, datetime)
         return following
 
 

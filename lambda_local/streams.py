@@ -98,7 +98,7 @@ class MappingSettings:
             batch_size=number("BatchSize", 100, 1, 10000),
             window_s=float(number("MaximumBatchingWindowInSeconds", 0, 0, 300)),
             starting_position=position,
-            starting_timestamp=float(timestamp) if position == "AT_TIMESTAMP" else None,
+            starting_timestamp=float(timestamp) if isinstance(timestamp, int | float) else None,
             report_item_failures="ReportBatchItemFailures" in types,
             bisect=props.get("BisectBatchOnFunctionError", False) is True,
             max_retries=number("MaximumRetryAttempts", -1, 0, 10000, also=(-1,)),
@@ -306,7 +306,8 @@ class ShardPoller:
         return len(buffer) >= self.settings.batch_size or sum(r.size for r in buffer) >= PAYLOAD_LIMIT
 
     def _take(self, buffer: list[StreamRecord]) -> list[StreamRecord]:
-        batch, size = [], 0
+        batch: list[StreamRecord] = []
+        size = 0
         for record in buffer[: self.settings.batch_size]:
             if batch and size + record.size > PAYLOAD_LIMIT - 1024:
                 break

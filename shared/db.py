@@ -11,7 +11,7 @@ database go to the log.
 import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import pymysql
 import pymysql.cursors
@@ -52,7 +52,7 @@ def load_settings(fresh: bool = False, prefix_variable: str = "DB_PARAMETER_PREF
     prefix = env(prefix_variable, "/cafe").rstrip("/")
     names = {name: f"{prefix}/{name}" for name in PARAMETER_NAMES}
     if fresh:
-        clear_caches()  # a cached value is served until its own max age, whatever max_age is asked now
+        clear_caches()  # type: ignore[no-untyped-call]  # a cached value is served until its own max age
     try:
         values = get_parameters_by_name(
             parameters={path: {} for path in names.values()},
@@ -116,7 +116,7 @@ def query(settings: DbSettings, sql: str, args: Any = None) -> list[dict[str, An
     try:
         with conn.cursor() as cursor:
             cursor.execute(sql, args)
-            return list(cursor.fetchall())
+            return cast(list[dict[str, Any]], list(cursor.fetchall()))  # a DictCursor's rows
     except pymysql.MySQLError as exc:
         close()
         code = _error_code(exc)

@@ -5,6 +5,7 @@ python -m tools.analytics [--days 7]
 
 import argparse
 from decimal import Decimal
+from typing import Any
 
 from tools.stack import db_connection
 
@@ -19,7 +20,7 @@ ORDER BY d.full_date DESC, revenue DESC
 """
 
 
-def revenue() -> list[tuple]:
+def revenue() -> list[tuple[Any, ...]]:
     """(day, product group, items, revenue) for every day and group with sales, newest day first."""
     conn = db_connection()
     try:

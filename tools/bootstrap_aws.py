@@ -29,7 +29,7 @@ REPORT_FUNCTION = "salesAnalysisReport"
 BUCKET_VARIABLES = ("IMAGE_UPLOAD_BUCKET", "IMAGE_DESTINATION_BUCKET", "LABELS_RESULTS_BUCKET")
 
 
-def _location(region: str) -> dict:
+def _location(region: str) -> dict[str, Any]:
     return {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
 
 
@@ -193,7 +193,7 @@ def publish_weather(s3: Any, region: str) -> None:
     print(f"bootstrap_aws: weather page in s3://{site}/ ({len(files)} files), {len(document['stations'])} stations")
 
 
-def _filter(entry: dict) -> dict:
+def _filter(entry: dict[str, Any]) -> dict[str, Any]:
     return {"Filter": entry["Filter"]} if entry.get("Filter") else {}
 
 

@@ -3,9 +3,10 @@
 import json
 import sys
 
+from lambda_local.environment import read_env_file
 from tools.functions import by_name
 from tools.moto import sns_notifications
-from tools.stack import ROOT, invoke, read_env_file
+from tools.stack import ROOT, invoke
 
 DEMO_DATE = "2026-11-20"
 

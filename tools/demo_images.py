@@ -6,19 +6,21 @@ import io
 import json
 import sys
 import time
+from typing import Any
 
 from PIL import Image
 
+from lambda_local.environment import read_env_file
 from tools import moto
 from tools.imagegen import jpeg, photo
-from tools.stack import ROOT, read_env_file
+from tools.stack import ROOT
 
 KEY = "demo/holiday photo 1.jpg"
 NAMES = ("web", "tablet", "mobile")
 TIMEOUT_S = 30
 
 
-def wait_for(s3, bucket: str, keys: list[str]) -> None:
+def wait_for(s3: Any, bucket: str, keys: list[str]) -> None:
     deadline = time.monotonic() + TIMEOUT_S
     pending = list(keys)
     while pending:

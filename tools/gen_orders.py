@@ -26,7 +26,8 @@ def generate(conn: pymysql.connections.Connection, items: int, start: date, days
         cur.execute("SELECT id, price FROM product")
         prices = dict(cur.fetchall())
         cur.execute("SELECT COALESCE(MAX(order_number), 0) FROM `order`")
-        next_order = cur.fetchone()[0] + 1
+        (last,) = cur.fetchone() or (0,)
+        next_order = last + 1
     products = sorted(prices)
     span = days * 86400
     origin = datetime.combine(start, datetime.min.time())

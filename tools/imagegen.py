@@ -4,6 +4,7 @@ import io
 import random
 import struct
 import zlib
+from typing import Any
 from urllib.parse import quote_plus
 
 from PIL import Image, ImageDraw, ImageFilter
@@ -63,7 +64,7 @@ def png_bomb(width: int = 20_000, height: int = 20_000) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
 
 
-def s3_event(bucket: str, keys: list[str], sizes: dict[str, int] | None = None) -> dict:
+def s3_event(bucket: str, keys: list[str], sizes: dict[str, int] | None = None) -> dict[str, Any]:
     """An S3 ObjectCreated:Put notification, keys URL-encoded the way S3 sends them."""
     return {
         "Records": [

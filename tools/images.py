@@ -79,18 +79,18 @@ def git_short_sha() -> str:
 def ensure_repository(ecr: Any, name: str) -> str:
     """The repository URI, creating the repository when it does not exist."""
     try:
-        return ecr.describe_repositories(repositoryNames=[name])["repositories"][0]["repositoryUri"]
+        return str(ecr.describe_repositories(repositoryNames=[name])["repositories"][0]["repositoryUri"])
     except ecr.exceptions.RepositoryNotFoundException:
         print(f"==> creating ECR repository {name}", flush=True)
         created = ecr.create_repository(repositoryName=name, imageScanningConfiguration={"scanOnPush": True})
-        return created["repository"]["repositoryUri"]
+        return str(created["repository"]["repositoryUri"])
 
 
 def registry_login(ecr: Any) -> str:
     """Log docker in to the account's registry; returns the registry host."""
     data = ecr.get_authorization_token()["authorizationData"][0]
     user, _, password = base64.b64decode(data["authorizationToken"]).decode().partition(":")
-    registry = data["proxyEndpoint"].removeprefix("https://")
+    registry = str(data["proxyEndpoint"]).removeprefix("https://")
     docker(
         ["login", "--username", user, "--password-stdin", registry], stdin=password, shown_stdin=PASSWORD_PLACEHOLDER
     )

@@ -1,6 +1,7 @@
-"""`make lint`: ruff (format and check), hadolint on every Dockerfile, cfn-lint on template.yaml, compose.yaml
-against the compose spec."""
+"""`make lint`: ruff (format and check), mypy --strict, hadolint on every Dockerfile, cfn-lint on template.yaml,
+compose.yaml against the compose spec."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,9 +14,20 @@ def dockerfiles() -> list[str]:
     return sorted(str(p.relative_to(ROOT)) for p in (ROOT / "images").rglob("*Dockerfile*"))
 
 
+def function_folders() -> list[Path]:
+    return sorted(p for p in (ROOT / "functions").iterdir() if (p / "app.py").is_file())
+
+
+MYPY = [str(BIN / "mypy"), "--strict", "--ignore-missing-imports"]
 CHECKS: dict[str, list[str]] = {
     "ruff format": [str(BIN / "ruff"), "format", "--check", "."],
     "ruff check": [str(BIN / "ruff"), "check", "."],
+    "mypy --strict shared, lambda_local, tools": [*MYPY, "shared", "lambda_local", "tools"],
+    # One run per function: every function has its own app.py, which one run would take for one module.
+    **{
+        f"mypy --strict functions/{p.name}": [*MYPY, *sorted(str(f.relative_to(ROOT)) for f in p.glob("*.py"))]
+        for p in function_folders()
+    },
     "hadolint": [str(BIN / "hadolint"), *dockerfiles()],
     "cfn-lint": [str(BIN / "cfn-lint"), "template.yaml"],
     "compose spec": [str(BIN / "check-jsonschema"), "--builtin-schema", "vendor.compose-spec", "compose.yaml"],
@@ -26,7 +38,10 @@ def main() -> None:
     failed = []
     for name, cmd in CHECKS.items():
         print(f"==> {name}", flush=True)
-        if subprocess.run(cmd, cwd=ROOT).returncode != 0:
+        env = None
+        if name.startswith("mypy --strict functions/"):  # the function's own folder and shared/, as in its image
+            env = {**os.environ, "MYPYPATH": f"{ROOT}{os.pathsep}{ROOT / 'functions' / name.rsplit('/', 1)[1]}"}
+        if subprocess.run(cmd, cwd=ROOT, env=env).returncode != 0:
             failed.append(name)
     if failed:
         sys.exit(f"lint failed: {', '.join(failed)}")

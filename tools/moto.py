@@ -7,7 +7,8 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from tools.stack import AWS_ENDPOINT, ROOT, read_env_file
+from lambda_local.environment import read_env_file
+from tools.stack import AWS_ENDPOINT, ROOT
 
 
 def client(service: str, config: Config | None = None) -> Any:
@@ -26,7 +27,8 @@ def client(service: str, config: Config | None = None) -> Any:
 def state() -> dict[str, Any]:
     """moto's `/moto-api/data.json`: every backend's resources."""
     with urllib.request.urlopen(f"{AWS_ENDPOINT}/moto-api/data.json", timeout=10) as response:
-        return json.load(response)
+        data: dict[str, Any] = json.load(response)
+        return data
 
 
 def sns_notifications(topic_arn: str) -> list[dict[str, Any]]:

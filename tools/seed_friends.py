@@ -12,9 +12,10 @@ import random
 import time
 from dataclasses import dataclass
 
+from lambda_local.environment import read_env_file
 from lambda_local.template import load
 from tools import moto
-from tools.stack import ROOT, read_env_file
+from tools.stack import ROOT
 
 
 @dataclass(frozen=True)

@@ -231,7 +231,9 @@ def port_holder(port: int) -> str:
 
     try:
         listeners = [
-            c for c in psutil.net_connections(kind="tcp") if c.status == psutil.CONN_LISTEN and c.laddr.port == port
+            c
+            for c in psutil.net_connections(kind="tcp")
+            if c.status == psutil.CONN_LISTEN and c.laddr and getattr(c.laddr, "port", None) == port
         ]
         for conn in listeners:
             if conn.pid:

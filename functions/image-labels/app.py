@@ -67,7 +67,9 @@ def refusal(ref: S3ObjectRef, results_bucket: str) -> tuple[str, str] | None:
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     refs = object_refs(event)
     results_bucket = env("LABELS_RESULTS_BUCKET")
-    images, skipped, failed = [], [], []
+    images: list[dict[str, Any]] = []
+    skipped: list[dict[str, str]] = []
+    failed: list[dict[str, str]] = []
     for ref in refs:
         source = {"bucket": ref.bucket, "key": ref.key}
         refused = refusal(ref, results_bucket)

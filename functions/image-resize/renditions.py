@@ -113,7 +113,10 @@ def _normalise_mode(image: Image.Image) -> Image.Image:
 
 
 def _has_alpha(image: Image.Image) -> bool:
-    return image.mode == "RGBA" and image.getchannel("A").getextrema()[0] < 255
+    if image.mode != "RGBA":
+        return False
+    lowest, _ = image.getchannel("A").getextrema()  # one band: (min, max)
+    return isinstance(lowest, int | float) and lowest < 255
 
 
 def make_renditions(data: bytes, settings: Settings) -> list[Rendition]:

@@ -7,7 +7,7 @@ batch; upserts keyed by (order_id, line_number) and guarded by the stream sequen
 every retry and replay idempotent.
 """
 
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse, PartialItemFailures
 from aws_lambda_powertools.utilities.data_classes import DynamoDBStreamEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -25,7 +25,7 @@ WAREHOUSE_PREFIX = "WAREHOUSE_PARAMETER_PREFIX"  # Parameter Store path of the w
 @event_source(data_class=DynamoDBStreamEvent)
 def handler(event: DynamoDBStreamEvent, context: LambdaContext) -> PartialItemFailureResponse:
     load = Load()
-    failures = []
+    failures: list[PartialItemFailures] = []
     records = list(event.records)
     for record in records:
         change = record.dynamodb

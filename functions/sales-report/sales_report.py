@@ -27,7 +27,8 @@ def rows_from_extractor(function_name: str, result: Any) -> list[dict[str, Any]]
     for row in result["body"]:
         if not isinstance(row, dict) or not set(ROW_FIELDS) <= row.keys():
             raise DownstreamFunctionError(f"{function_name} returned a row without {', '.join(ROW_FIELDS)}: {row!r}")
-    return result["body"]
+    rows: list[dict[str, Any]] = result["body"]
+    return rows
 
 
 def format_report(rows: Sequence[dict[str, Any]], day: date, today: date) -> Report:

@@ -23,8 +23,9 @@ api = APIGatewayRestResolver()
 
 
 @api.post("/status")
-def post_status() -> Response:
-    claims = (api.current_event.request_context.authorizer or {}).get("claims") or {}
+def post_status() -> Response[dict[str, Any]]:
+    authorizer: dict[str, Any] = dict(api.current_event.request_context.authorizer or {})
+    claims: dict[str, Any] = authorizer.get("claims") or {}
     user_id = claims.get("sub")
     if not user_id:
         raise UnauthorizedError("Unauthorized")
