@@ -6,11 +6,13 @@ Loads the synthetic rows once (tools/gen_orders.py, dates in 2025) when the tabl
 Env: BENCH_ITEMS (default 1000000), BENCH_INVOCATIONS (default 30), BENCH_COLD_STARTS (default 5).
 """
 
+import json
 import os
 import re
 import statistics
 import time
 from datetime import date
+from typing import Any
 
 from tools import gen_orders, moto, stack
 from tools.functions import FUNCTIONS, Function
@@ -31,11 +33,22 @@ def events() -> dict[str, dict]:
         Bucket=bucket, Key=BENCH_IMAGE_KEY, Body=jpeg(photo(4000, 3000, seed=12)), ContentType="image/jpeg"
     )
     image_event = s3_event(bucket, [BENCH_IMAGE_KEY])
+    samples = ROOT / "events"
+
+    def sample(name: str) -> dict[str, Any]:
+        loaded: dict[str, Any] = json.loads((samples / name).read_text())
+        return loaded
+
     return {
         "sales-data-extractor": {"date": BENCH_DAY},
         "sales-report": {"date": BENCH_DAY},
         "image-resize": image_event,
         "image-labels": image_event,
+        # The sample events (a malformed record among them is reported, not raised).
+        "order-etl": sample("order-etl/dynamodb-stream.json"),
+        "sensor-anomaly": sample("sensor-anomaly/kinesis-telemetry.json"),
+        "status-fanout": sample("status-fanout/api-post-status-invalid.json"),
+        "weather-api": sample("weather-api/http-api-city.json"),
     }
 
 
