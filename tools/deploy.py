@@ -1,7 +1,7 @@
 """Deploy template.yaml to AWS with the images `make push` put in ECR, through the pinned SAM CLI.
 
     python -m tools.deploy deploy     # sam deploy: change set, CAPABILITY_IAM, no failure on an empty one
-    python -m tools.deploy destroy    # sam delete (the three buckets are retained with their objects)
+    python -m tools.deploy destroy    # sam delete (the photo buckets and the orders tables are retained)
 
 Settings (environment): AWS_REGION or AWS_DEFAULT_REGION; ADMIN_EMAIL (deploy); STACK_NAME (default
 cafe-lambda); DB_SUBNET_IDS and DB_SECURITY_GROUP_IDS (comma-separated, to reach the café database in
@@ -127,7 +127,7 @@ def main(argv: list[str]) -> None:
         run_sam(deploy_command(region, pushed_images(region)))
     else:
         run_sam(destroy_command(region))
-        print("==> the photo buckets are retained with their objects; remove them with `aws s3 rb --force`")
+        print("==> retained: the photo buckets (`aws s3 rb --force` removes them), the orders and parts-orders tables")
 
 
 if __name__ == "__main__":
