@@ -1,0 +1,160 @@
+"""Each AWS-only handler called in the test process under moto's `mock_aws` (no stack needed): the
+events of its trigger in, the effects in AWS out. The handlers that need MySQL or another function
+(the café report's pair, the order ETL) are run in-process against the stack in tests/integration."""
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from lambda_local.event_shapes import kinesis_record
+from lambda_local.template import load
+from tests.support.handlers import LoadedFunction, reset_caches
+from tests.support.handlers import load as load_handler
+from tools.bootstrap_aws import create_resources
+from tools.gen_weather import observations
+from tools.imagegen import jpeg, photo, s3_event
+from tools.simulate_tractors import fleet_readings
+from tools.stack import ROOT
+
+NAMES = load().data["Metadata"]["LocalNames"]
+LOCAL_ONLY_ENDPOINTS = ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_LAMBDA")
+
+
+@pytest.fixture
+def aws() -> Iterator[None]:
+    with mock_aws():
+        yield
+    reset_caches()  # no client made against the mock outlives it
+
+
+def handler(directory: str, monkeypatch: pytest.MonkeyPatch) -> LoadedFunction:
+    """The function's handler with its local environment, every client going to moto's in-process mock."""
+    return load_handler(directory, monkeypatch, unset=LOCAL_ONLY_ENDPOINTS)
+
+
+def sample(path: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((ROOT / "events" / path).read_text())
+    return loaded
+
+
+def test_weather_api_answers_from_the_data_set(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket=NAMES["WeatherDataBucket"])
+    document = observations(7, datetime(2026, 11, 20, 12, tzinfo=UTC))
+    s3.put_object(Bucket=NAMES["WeatherDataBucket"], Key="observations/latest.json", Body=json.dumps(document))
+    weather = handler("weather-api", monkeypatch)
+
+    answer = weather(sample("weather-api/http-api-city.json"))
+    assert answer["statusCode"] == 200
+    body = json.loads(answer["body"])
+    zurich = next(s for s in document["stations"] if s["city"] == "Zürich")
+    assert body["observation"]["temperature_c"] == zurich["observation"]["temperature_c"]
+    assert answer["headers"]["access-control-allow-origin"] == "http://127.0.0.1:5000"
+    unknown = sample("weather-api/http-api-city.json") | {"queryStringParameters": {"city": "Atlantis"}}
+    assert weather(unknown)["statusCode"] == 404
+
+
+def test_status_fanout_pushes_to_enabled_devices_and_skips_disabled_ones(
+    aws: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    create_resources(load(), lambda service: boto3.client(service, region_name="us-east-1"))
+    sns = boto3.client("sns", region_name="us-east-1")
+    application = sns.create_platform_application(
+        Name="status-fanout", Platform="GCM", Attributes={"PlatformCredential": "k"}
+    )["PlatformApplicationArn"]
+    arns = [
+        sns.create_platform_endpoint(PlatformApplicationArn=application, Token=f"t{i}")["EndpointArn"] for i in range(3)
+    ]
+    sns.set_endpoint_attributes(EndpointArn=arns[2], Attributes={"Enabled": "false"})
+    dynamodb = boto3.resource("dynamodb", region_name="us-east-1")
+    for friend, endpoints in (("bob", arns[:2]), ("carol", arns[2:])):
+        dynamodb.Table(NAMES["FriendsTable"]).put_item(Item={"user_id": "alice", "friend_id": friend})
+        dynamodb.Table(NAMES["DevicesTable"]).put_item(Item={"user_id": friend, "endpoints": set(endpoints)})
+
+    answer = handler("status-fanout", monkeypatch)(sample("status-fanout/api-post-status.json"))
+
+    assert answer["statusCode"] == 202
+    body = json.loads(answer["body"])
+    assert (body["friends"], body["notified"], body["skipped_disabled"], body["failed"]) == (2, 2, 1, 0)
+    stored = dynamodb.Table(NAMES["StatusesTable"]).scan()["Items"]
+    assert [(s["user_id"], s["text"]) for s in stored] == [("alice", "Fresh croissants at the café!")]
+    invalid = handler("status-fanout", monkeypatch)(sample("status-fanout/api-post-status-invalid.json"))
+    assert invalid["statusCode"] == 400 and "text must be a string" in invalid["body"]
+
+
+def kinesis_event(readings: list[dict[str, Any]], start: int) -> dict[str, Any]:
+    records = []
+    for offset, reading in enumerate(readings):
+        raw = {
+            "SequenceNumber": str(start + offset),
+            "ApproximateArrivalTimestamp": datetime.now(UTC),
+            "Data": json.dumps(reading).encode(),
+            "PartitionKey": reading["tractor_id"],
+        }
+        stream = "arn:aws:kinesis:us-east-1:123456789012:stream/tractor-telemetry"
+        records.append(kinesis_record(raw, "shardId-000000000000", stream, "us-east-1", "arn:aws:iam::1:role/r"))
+    return {"Records": records}
+
+
+def test_sensor_anomaly_orders_once_per_incident_and_reports_a_malformed_reading(
+    aws: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    create_resources(load(), lambda service: boto3.client(service, region_name="us-east-1"))
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    queue = sqs.create_queue(QueueName="dealer-tap")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    topic = f"arn:aws:sns:us-east-1:123456789012:{NAMES['DealerTopic']}"
+    boto3.client("sns", region_name="us-east-1").subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+    readings = fleet_readings(3, 15, seed=2, faults={"T-003": "bearing_heat"})
+    anomaly = handler("sensor-anomaly", monkeypatch)
+
+    failures = []
+    for start in range(0, len(readings), 100):
+        answer = anomaly(kinesis_event(readings[start : start + 100], start + 1))
+        failures += answer["batchItemFailures"]
+    malformed = kinesis_event([{"tractor_id": "T-001", "sensor": "oil", "value": "hot"}], 10_000)
+    assert anomaly(malformed)["batchItemFailures"] == [{"itemIdentifier": "10000"}]
+
+    assert failures == []
+    orders = boto3.client("dynamodb", region_name="us-east-1").scan(TableName=NAMES["PartsOrdersTable"])["Items"]
+    assert [(o["tractor_id"]["S"], o["part"]["S"]) for o in orders] == [("T-003", "wheel-bearing")]
+    notices = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
+    assert [json.loads(json.loads(m["Body"])["Message"])["tractor"] for m in notices] == ["T-003"]
+    # The same records again: positions make them replays, nothing is ordered or told twice.
+    for start in range(0, len(readings), 100):
+        anomaly(kinesis_event(readings[start : start + 100], start + 1))
+    assert (
+        len(boto3.client("dynamodb", region_name="us-east-1").scan(TableName=NAMES["PartsOrdersTable"])["Items"]) == 1
+    )
+    assert sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", []) == []
+
+
+def test_image_functions_write_renditions_and_labels(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    env = {
+        line.split("=", 1)[0]: line.split("=", 1)[1]
+        for line in (ROOT / "local.env").read_text().splitlines()
+        if "=" in line and not line.startswith("#")
+    }
+    s3 = boto3.client("s3", region_name="us-east-1")
+    for bucket in ("IMAGE_UPLOAD_BUCKET", "IMAGE_DESTINATION_BUCKET", "LABELS_RESULTS_BUCKET"):
+        s3.create_bucket(Bucket=env[bucket])
+    key = "in process/café.jpg"
+    s3.put_object(
+        Bucket=env["IMAGE_UPLOAD_BUCKET"], Key=key, Body=jpeg(photo(1600, 1200, seed=3)), ContentType="image/jpeg"
+    )
+    event = s3_event(env["IMAGE_UPLOAD_BUCKET"], [key])
+
+    resized = handler("image-resize", monkeypatch)(event)
+    labelled = handler("image-labels", monkeypatch)(event)
+
+    assert [(p["key"], len(p["renditions"])) for p in resized["processed"]] == [(key, 3)]
+    written = {o["Key"] for o in s3.list_objects_v2(Bucket=env["IMAGE_DESTINATION_BUCKET"])["Contents"]}
+    assert written == {f"{name}/{key}" for name in ("web", "tablet", "mobile")}
+    document = json.loads(s3.get_object(Bucket=env["LABELS_RESULTS_BUCKET"], Key=f"labels/{key}.json")["Body"].read())
+    assert document["key"] == key and document["labels"]
+    assert labelled["failed"] == []
