@@ -16,9 +16,11 @@ from shared.clients import client
 from shared.config import env
 from shared.failures import error_code, is_transient
 from shared.log import get_logger
+from shared.metrics import MetricUnit, get_metrics
 from shared.s3_events import ObjectFailed, S3ObjectRef, derived_key_problem, object_refs, reading, writing_to
 
 logger = get_logger()
+metrics = get_metrics()
 
 
 def labels_key(key: str) -> str:
@@ -64,6 +66,7 @@ def refusal(ref: S3ObjectRef, results_bucket: str) -> tuple[str, str] | None:
 
 
 @logger.inject_lambda_context
+@metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     refs = object_refs(event)
     results_bucket = env("LABELS_RESULTS_BUCKET")
@@ -91,4 +94,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         else:
             images.append(source | {"labels_key": labels_key(ref.key), "labels": outcome["labels"]})
     logger.info("labels done", extra={"images": len(images), "skipped": len(skipped), "failed": len(failed)})
+    metrics.add_metric(name="ImagesLabelled", unit=MetricUnit.Count, value=len(images))
+    metrics.add_metric(name="ObjectsFailed", unit=MetricUnit.Count, value=len(failed))
     return {"images": images, "skipped": skipped, "failed": failed}

@@ -18,9 +18,11 @@ from shared.config import env
 from shared.errors import ConfigError
 from shared.failures import error_code
 from shared.log import get_logger
+from shared.metrics import MetricUnit, get_metrics
 from shared.s3_events import ObjectFailed, S3ObjectRef, derived_key_problem, object_refs, reading, writing_to
 
 logger = get_logger()
+metrics = get_metrics()
 
 
 @cache
@@ -115,6 +117,7 @@ def process(ref: S3ObjectRef, destination: str) -> list[dict[str, Any]]:
 
 
 @logger.inject_lambda_context
+@metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     refs = object_refs(event)
     destination = env("IMAGE_DESTINATION_BUCKET")
@@ -138,4 +141,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             remove_renditions(destination, ref.key)
             raise
     logger.info("renditions done", extra={name: len(items) for name, items in outcome.items()})
+    written = sum(len(processed["renditions"]) for processed in outcome["processed"])
+    metrics.add_metric(name="RenditionsWritten", unit=MetricUnit.Count, value=written)
+    metrics.add_metric(name="ObjectsFailed", unit=MetricUnit.Count, value=len(outcome["failed"]))
     return outcome

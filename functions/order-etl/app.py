@@ -14,14 +14,17 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from shared import db
 from shared.config import env
 from shared.log import get_logger
+from shared.metrics import MetricUnit, get_metrics
 from warehouse import Load, UntransformableRecord, change_rows
 from warehouse_load import statements
 
 logger = get_logger()
+metrics = get_metrics()
 WAREHOUSE_PREFIX = "WAREHOUSE_PARAMETER_PREFIX"  # Parameter Store path of the warehouse's dbUrl, dbName, ...
 
 
 @logger.inject_lambda_context
+@metrics.log_metrics
 @event_source(data_class=DynamoDBStreamEvent)
 def handler(event: DynamoDBStreamEvent, context: LambdaContext) -> PartialItemFailureResponse:
     load = Load()
@@ -45,4 +48,7 @@ def handler(event: DynamoDBStreamEvent, context: LambdaContext) -> PartialItemFa
         "batch loaded",
         extra={"records": len(records), "fact_rows": len(load.facts), "failed": len(failures)},
     )
+    metrics.add_metric(name="RecordsLoaded", unit=MetricUnit.Count, value=len(records) - len(failures))
+    metrics.add_metric(name="RecordsFailed", unit=MetricUnit.Count, value=len(failures))
+    metrics.add_metric(name="FactRowsLoaded", unit=MetricUnit.Count, value=len(load.facts))
     return {"batchItemFailures": failures}

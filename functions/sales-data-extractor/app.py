@@ -9,14 +9,18 @@ from shared import db
 from shared.config import report_timezone
 from shared.dates import resolve_report_date
 from shared.log import get_logger
+from shared.metrics import MetricUnit, get_metrics
 
 logger = get_logger()
+metrics = get_metrics()
 
 
 @logger.inject_lambda_context
+@metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     tz = report_timezone()
     day = resolve_report_date(event, tz)
     rows = to_rows(db.query_with_settings(DAILY_SALES_SQL, query_args(day, tz)))
     logger.info("extracted daily sales", extra={"date": day.isoformat(), "timezone": str(tz), "rows": len(rows)})
+    metrics.add_metric(name="ReportRows", unit=MetricUnit.Count, value=len(rows))
     return {"statusCode": 200, "body": rows}

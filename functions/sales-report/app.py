@@ -9,11 +9,14 @@ from shared.clients import client, invoke_function
 from shared.config import env, report_timezone
 from shared.dates import resolve_report_date, today
 from shared.log import get_logger
+from shared.metrics import MetricUnit, get_metrics
 
 logger = get_logger()
+metrics = get_metrics()
 
 
 @logger.inject_lambda_context
+@metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     tz = report_timezone()
     day = resolve_report_date(event, tz)
@@ -22,4 +25,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     report = format_report(rows, day, today(tz))
     message_id = client("sns").publish(TopicArn=env("TOPIC_ARN"), Subject=SUBJECT, Message=report.text)["MessageId"]
     logger.info("published report", extra={"date": day.isoformat(), "groups": report.groups, "message_id": message_id})
+    metrics.add_metric(name="ReportsPublished", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name="ReportItems", unit=MetricUnit.Count, value=report.items)
     return {"date": day.isoformat(), "groups": report.groups, "items": report.items, "messageId": message_id}

@@ -26,10 +26,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from shared.config import env
 from shared.errors import ConfigError, InvalidEventError
 from shared.log import get_logger
+from shared.metrics import MetricUnit, get_metrics
 from telemetry import Incident, Reading, Rule, decode_reading
 from telemetry_store import place_order, update_series
 
 logger = get_logger()
+metrics = get_metrics()
 
 
 @cache
@@ -63,6 +65,7 @@ def order_parts(incidents: list[Incident], orders_table: str, topic_arn: str) ->
 
 
 @logger.inject_lambda_context
+@metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     stats_table, orders_table, topic_arn = env("STATS_TABLE"), env("ORDERS_TABLE"), env("DEALER_TOPIC_ARN")
     anomaly_rule = rule()
@@ -103,4 +106,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailure
             "failed": len(failures),
         },
     )
+    metrics.add_metric(name="ReadingsProcessed", unit=MetricUnit.Count, value=len(readings))
+    metrics.add_metric(name="RecordsFailed", unit=MetricUnit.Count, value=len(failures))
+    metrics.add_metric(name="Incidents", unit=MetricUnit.Count, value=incidents)
     return {"batchItemFailures": failures}

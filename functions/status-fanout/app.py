@@ -17,8 +17,10 @@ from push import endpoints_of, friends_of, publish_all
 from shared.clients import client
 from shared.config import env
 from shared.log import get_logger
+from shared.metrics import MetricUnit, get_metrics
 
 logger = get_logger()
+metrics = get_metrics()
 api = APIGatewayRestResolver()
 
 
@@ -28,12 +30,15 @@ def post_status() -> Response[dict[str, Any]]:
     claims: dict[str, Any] = authorizer.get("claims") or {}
     user_id = claims.get("sub")
     if not user_id:
+        metrics.add_metric(name="StatusesRejected", unit=MetricUnit.Count, value=1)
         raise UnauthorizedError("Unauthorized")
     try:
         status = parse_status(user_id, api.current_event.body)
     except StatusTooLarge as exc:
+        metrics.add_metric(name="StatusesRejected", unit=MetricUnit.Count, value=1)
         raise ServiceError(413, str(exc)) from None
     except InvalidStatus as exc:
+        metrics.add_metric(name="StatusesRejected", unit=MetricUnit.Count, value=1)
         raise BadRequestError(str(exc)) from None
     client("dynamodb").put_item(TableName=env("STATUSES_TABLE"), Item={k: {"S": v} for k, v in status.item.items()})
     friends = list(friends_of(env("FRIENDS_TABLE"), user_id))
@@ -41,9 +46,12 @@ def post_status() -> Response[dict[str, Any]]:
     result = publish_all(endpoints, status, int(env("PUSH_CONCURRENCY", "32")))
     result.friends = len(friends)
     logger.info("status fanned out", extra=result.body(status))
+    metrics.add_metric(name="DevicesNotified", unit=MetricUnit.Count, value=result.notified)
+    metrics.add_metric(name="DevicesDisabled", unit=MetricUnit.Count, value=len(result.disabled))
     return Response(status_code=202, content_type=content_types.APPLICATION_JSON, body=result.body(status))
 
 
 @logger.inject_lambda_context
+@metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return api.resolve(event, context)

@@ -15,9 +15,11 @@ import observations
 from shared.config import env
 from shared.errors import ConfigError
 from shared.log import get_logger
+from shared.metrics import MetricUnit, get_metrics
 from weather import BadQuery, answer, not_found_message, parse_query
 
 logger = get_logger()
+metrics = get_metrics()
 
 CACHE_OK = "public, max-age=300"  # observations are refreshed far less often than this
 
@@ -36,6 +38,7 @@ def response(status: int, body: dict[str, Any], origin: str) -> dict[str, Any]:
 
 
 @logger.inject_lambda_context
+@metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     origin = env("SITE_ORIGIN")
     params = APIGatewayProxyEventV2(event).query_string_parameters
@@ -50,6 +53,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         logger.exception("weather data unavailable")
         return response(503, {"message": "weather data is unavailable"}, origin)
     body = answer(stations, query)
+    metrics.add_metric(name="PlacesFound" if body else "PlacesNotFound", unit=MetricUnit.Count, value=1)
     if body is None:
         return response(404, {"message": not_found_message(query)}, origin)
     return response(200, body, origin)

@@ -42,7 +42,25 @@ def sample(path: str) -> dict[str, Any]:
     return loaded
 
 
-def test_weather_api_answers_from_the_data_set(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
+def emf_metrics(output: str) -> dict[str, float]:
+    """The metrics of the embedded-metric-format lines a function printed (what CloudWatch extracts)."""
+    found: dict[str, float] = {}
+    for line in output.splitlines():
+        if line.startswith("{") and '"_aws"' in line:
+            document = json.loads(line)
+            for directive in document["_aws"]["CloudWatchMetrics"]:
+                assert directive["Namespace"] == "CafeLambda"
+                for metric in directive["Metrics"]:
+                    value = document[metric["Name"]]
+                    found[metric["Name"]] = found.get(metric["Name"], 0) + (
+                        value if isinstance(value, float | int) else sum(value)
+                    )
+    return found
+
+
+def test_weather_api_answers_from_the_data_set(
+    aws: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     s3 = boto3.client("s3", region_name="us-east-1")
     s3.create_bucket(Bucket=NAMES["WeatherDataBucket"])
     document = observations(7, datetime(2026, 11, 20, 12, tzinfo=UTC))
@@ -57,6 +75,7 @@ def test_weather_api_answers_from_the_data_set(aws: None, monkeypatch: pytest.Mo
     assert answer["headers"]["access-control-allow-origin"] == "http://127.0.0.1:5000"
     unknown = sample("weather-api/http-api-city.json") | {"queryStringParameters": {"city": "Atlantis"}}
     assert weather(unknown)["statusCode"] == 404
+    assert emf_metrics(capsys.readouterr().out) == {"PlacesFound": 1, "PlacesNotFound": 1}
 
 
 def test_status_fanout_pushes_to_enabled_devices_and_skips_disabled_ones(
@@ -134,7 +153,9 @@ def test_sensor_anomaly_orders_once_per_incident_and_reports_a_malformed_reading
     assert sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", []) == []
 
 
-def test_image_functions_write_renditions_and_labels(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_image_functions_write_renditions_and_labels(
+    aws: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     env = {
         line.split("=", 1)[0]: line.split("=", 1)[1]
         for line in (ROOT / "local.env").read_text().splitlines()
@@ -158,3 +179,8 @@ def test_image_functions_write_renditions_and_labels(aws: None, monkeypatch: pyt
     document = json.loads(s3.get_object(Bucket=env["LABELS_RESULTS_BUCKET"], Key=f"labels/{key}.json")["Body"].read())
     assert document["key"] == key and document["labels"]
     assert labelled["failed"] == []
+    assert emf_metrics(capsys.readouterr().out) == {
+        "RenditionsWritten": 3,
+        "ObjectsFailed": 0,
+        "ImagesLabelled": 1,
+    }
