@@ -14,14 +14,12 @@ import time
 from datetime import date
 from pathlib import Path
 
-import boto3
 from botocore.config import Config
 
 from lambda_local.event_shapes import dynamodb_record
 from tests.support.probe_plane import INVOKE_PORT, ProbePlane
 from tools import moto, place_orders, stack
 from tools.bootstrap_aws import create_resources
-from tools.stack import ROOT, read_env_file
 
 TEMPLATE = Path(__file__).resolve().parent / "etl" / "template.yaml"
 ORDERS = 4_000
@@ -49,15 +47,8 @@ def stream_records(table: str) -> list[dict]:
 def invoke_directly(function: str, records: list[dict], batch: int) -> float:
     """Seconds the function spends on `records` in batches of `batch`, invoked one batch after the other
     through the plane's Invoke API with nothing else running (its capacity as one instance)."""
-    local = read_env_file(ROOT / "local.env")
-    client = boto3.client(
-        "lambda",
-        endpoint_url=f"http://127.0.0.1:{INVOKE_PORT}",
-        region_name=local["AWS_REGION"],
-        aws_access_key_id=local["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=local["AWS_SECRET_ACCESS_KEY"],
-        config=Config(read_timeout=300, retries={"max_attempts": 1}),
-    )
+    config = Config(read_timeout=300, retries={"max_attempts": 1})
+    client = moto.client("lambda", config, endpoint=f"http://127.0.0.1:{INVOKE_PORT}")
     started = time.perf_counter()
     for start in range(0, len(records), batch):
         payload = json.dumps({"Records": records[start : start + batch]}).encode()

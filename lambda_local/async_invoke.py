@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from lambda_local.runtimes import FunctionRuntime, InvokeResult, Throttled
+from lambda_local.runtimes import FunctionRuntime, InvokeResult
 from lambda_local.template import AsyncInvokeConfig
 
 # Lambda waits about 1 then 2 minutes between attempts; locally seconds (ASYNC_RETRY_DELAYS).
@@ -104,13 +104,6 @@ class AsyncInvoker:
         self.queue.put_nowait(_Event(payload, request_id, source, time.monotonic(), done))
         return request_id
 
-    async def _invoke(self, payload: bytes) -> InvokeResult:
-        while True:
-            try:
-                return await self.runtime.invoke(payload)
-            except Throttled:
-                await asyncio.sleep(0.05)  # throttled events wait; they do not use up a retry
-
     async def _work(self) -> None:
         while True:
             event = await self.queue.get()
@@ -135,7 +128,7 @@ class AsyncInvoker:
                 await asyncio.sleep(self.delays[min(attempt - 1, len(self.delays) - 1)])
             attempts += 1
             queued_ms = (time.monotonic() - event.received) * 1000 if attempts == 1 else None
-            result = await self._invoke(event.payload)
+            result = await self.runtime.invoke_when_free(event.payload)
             outcome = "error" if result.function_error else "ok"
             self.report(
                 event.source, name, event.request_id, attempts, result.duration_ms, outcome, queued_ms=queued_ms

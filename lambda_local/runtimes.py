@@ -304,6 +304,15 @@ class FunctionRuntime:
             raise Throttled(self.fn.lambda_name) from None
         return await future
 
+    async def invoke_when_free(self, payload: bytes) -> InvokeResult:
+        """An event source's invocation: when the queue is full it waits and tries again (a throttled event
+        or batch is not a failed one and uses up no retry)."""
+        while True:
+            try:
+                return await self.invoke(payload)
+            except Throttled:
+                await asyncio.sleep(0.05)
+
     async def restart(self) -> None:
         await asyncio.gather(*(instance.restart() for instance in self.instances))
 

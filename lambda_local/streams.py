@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from lambda_local.event_shapes import dynamodb_record, kinesis_record, stream_failure_record
-from lambda_local.runtimes import FunctionRuntime, InvokeResult, Throttled
+from lambda_local.runtimes import FunctionRuntime, InvokeResult
 from lambda_local.template import EventSpec, FunctionSpec, TemplateError
 
 STREAM_TYPES = ("DynamoDB", "Kinesis")
@@ -434,11 +434,7 @@ class StreamMapping:
 
     async def _invoke(self, batch: list[StreamRecord]) -> InvokeResult:
         payload = json.dumps({"Records": [record.event_record for record in batch]}).encode()
-        while True:
-            try:
-                return await self.runtime.invoke(payload)
-            except Throttled:
-                await asyncio.sleep(0.05)  # a throttled batch waits; it does not use up a retry
+        return await self.runtime.invoke_when_free(payload)
 
     async def _drop_expired(self, shard: str, batch: list[StreamRecord], attempts: int) -> list[StreamRecord]:
         if self.settings.max_record_age_s < 0:

@@ -11,17 +11,19 @@ from lambda_local.environment import read_env_file
 from tools.stack import AWS_ENDPOINT, ROOT
 
 
-def client(service: str, config: Config | None = None) -> Any:
-    """A boto3 client of the local AWS endpoint, with the region and dummy credentials of local.env."""
+def _local_account() -> dict[str, str]:
+    """The region and dummy credentials of local.env, as boto3 arguments."""
     env = read_env_file(ROOT / "local.env")
-    return boto3.client(
-        service,
-        endpoint_url=AWS_ENDPOINT,
-        region_name=env["AWS_REGION"],
-        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-        config=config,
-    )
+    return {
+        "region_name": env["AWS_REGION"],
+        "aws_access_key_id": env["AWS_ACCESS_KEY_ID"],
+        "aws_secret_access_key": env["AWS_SECRET_ACCESS_KEY"],
+    }
+
+
+def client(service: str, config: Config | None = None, endpoint: str = AWS_ENDPOINT) -> Any:
+    """A boto3 client of the local AWS endpoint (or another local one, e.g. a plane's Invoke API)."""
+    return boto3.client(service, endpoint_url=endpoint, config=config, **_local_account())
 
 
 def state() -> dict[str, Any]:
@@ -41,11 +43,4 @@ def sns_notifications(topic_arn: str) -> list[dict[str, Any]]:
 
 def resource(service: str) -> Any:
     """A boto3 resource of the local AWS endpoint (see `client`)."""
-    env = read_env_file(ROOT / "local.env")
-    return boto3.resource(
-        service,
-        endpoint_url=AWS_ENDPOINT,
-        region_name=env["AWS_REGION"],
-        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-    )
+    return boto3.resource(service, endpoint_url=AWS_ENDPOINT, **_local_account())

@@ -581,21 +581,16 @@ def _probe_db(port: int) -> str:
 
 
 def _probe_aws(port: int) -> str:
-    import boto3
     from botocore.config import Config
     from botocore.exceptions import BotoCoreError, ClientError
 
-    local = read_env_file(ROOT / "local.env")
-    ssm = boto3.client(
-        "ssm",
-        endpoint_url=f"http://127.0.0.1:{port}",
-        region_name=local["AWS_DEFAULT_REGION"],
-        aws_access_key_id=local["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=local["AWS_SECRET_ACCESS_KEY"],
-        config=Config(connect_timeout=2, read_timeout=5, retries={"max_attempts": 1}),
-    )
+    from tools import moto  # imports this module
+
+    config = Config(connect_timeout=2, read_timeout=5, retries={"max_attempts": 1})
+    ssm = moto.client("ssm", config, endpoint=f"http://127.0.0.1:{port}")
     try:
-        ssm.get_parameter(Name=f"{local['DB_PARAMETER_PREFIX']}/dbUrl")
+        prefix = read_env_file(ROOT / "local.env")["DB_PARAMETER_PREFIX"]
+        ssm.get_parameter(Name=f"{prefix}/dbUrl")
     except ClientError:
         return "foreign: answers, but holds none of this stack's parameters"
     except BotoCoreError:
