@@ -32,6 +32,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from lambda_local.plane import ACCOUNT
 from lambda_local.runtimes import FunctionRuntime, Throttled
 from lambda_local.template import Template, TemplateError
 
@@ -42,7 +43,6 @@ HTTP_TIMEOUT_S = 30
 REST_STAGE = "Prod"
 HTTP_STAGE = "$default"
 TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javascript", "application/x-www-form")
-ACCOUNT = "123456789012"
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
