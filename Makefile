@@ -6,7 +6,7 @@ TAG ?=
 RULE ?=
 AT ?=
 
-.PHONY: setup up down logs status events fire token invoke place-orders analytics simulate-tractors seed-friends bench-etl bench-fanout demo demo-images test lint build push deploy destroy bench bench-images bench-invoke bench-events
+.PHONY: setup up down logs status events fire token invoke place-orders analytics simulate-tractors seed-friends bench-etl bench-fanout demo demo-images test test-docker ci-images docker-engine lint build push deploy destroy bench bench-images bench-invoke bench-events
 
 setup:
 	@tools/setup.sh
@@ -58,6 +58,18 @@ demo-images: up
 
 test: setup
 	@$(PY) -m pytest --cov=functions --cov=shared --cov=lambda_local --cov=tools --cov-report=term:skip-covered
+
+# The integration suite again with the stack in containers, plus the sandbox and push tests.
+test-docker: setup
+	@STACK_MODE=docker $(PY) -m pytest tests/integration tests/docker
+
+# Debian without Docker: the engine, Compose and buildx plugins and a local registry (as root).
+docker-engine:
+	@tools/docker/install_engine.sh
+
+# Offline machines only: stand-ins for the registry images (tests/standins/README.md).
+ci-images: setup
+	@tests/standins/build.sh
 
 lint: setup
 	@$(PY) -m tools.lint

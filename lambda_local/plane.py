@@ -1,7 +1,8 @@
 """The local Lambda plane: every function's runtime and event queue, built from template.yaml.
 
 LAMBDA_LOCAL_MODE=host    start and supervise an RIE process per instance (default)
-LAMBDA_LOCAL_MODE=docker  the instances are the compose services at http://<folder>:8080
+LAMBDA_LOCAL_MODE=docker  the instances are the compose services at http://<folder>:8080, whose
+                          output reaches the plane by syslog (container_logs.py)
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 import boto3
 import httpx
 
+from lambda_local import container_logs
 from lambda_local.async_invoke import DEFAULT_DELAYS, AsyncInvoker, Done
 from lambda_local.environment import function_env
 from lambda_local.queue_sources import QueuePoller, QueueTrigger, logical_ref, queue_triggers
@@ -38,6 +40,7 @@ class Settings:
     region: str = "us-east-1"
     invoke_port: int = 3001
     api_port: int = 3000
+    syslog_port: int = container_logs.SYSLOG_PORT
     bind_host: str = "127.0.0.1"
     lambda_endpoint: str = "http://127.0.0.1:3001"
     rie: str = ""
@@ -57,6 +60,7 @@ class Settings:
             region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
             invoke_port=port,
             api_port=int(env.get("LAMBDA_LOCAL_API_PORT", "3000")),
+            syslog_port=int(env.get("LAMBDA_LOCAL_SYSLOG_PORT", str(container_logs.SYSLOG_PORT))),
             bind_host=env.get("LAMBDA_LOCAL_BIND", "127.0.0.1"),
             lambda_endpoint=env.get("LAMBDA_LOCAL_ENDPOINT", f"http://127.0.0.1:{port}"),
             rie=env.get("AWS_LAMBDA_RIE", str(ROOT / ".cache" / "bin" / "aws-lambda-rie")),
@@ -107,6 +111,8 @@ class Plane:
         self.settings = settings
         self.client = httpx.AsyncClient(limits=httpx.Limits(max_connections=200, max_keepalive_connections=50))
         self.runtimes: dict[str, FunctionRuntime] = {}
+        self.logs: dict[str, LogBuffer] = {}  # by function folder (the compose service in Docker mode)
+        self._syslog: asyncio.DatagramTransport | None = None
         self.invokers: dict[str, AsyncInvoker] = {}
         self.by_port = {fn.port: fn.lambda_name for fn in template.functions}
         self._sqs: Any = None
@@ -136,6 +142,7 @@ class Plane:
     def _instances(self, fn: FunctionSpec) -> list[Instance]:
         count = int(fn.metadata.get("LocalConcurrency", 1))
         log = LogBuffer(self.settings.log_dir / f"{fn.directory}.log")
+        self.logs[fn.directory] = log
         if self.settings.mode == "docker":
             return [Container(fn, f"http://{fn.directory}:8080", log)]
         env = function_env(fn, self.settings.aws_endpoint, self.settings.lambda_endpoint)
@@ -172,6 +179,12 @@ class Plane:
         for fn in self.template.functions:
             runtime = FunctionRuntime(fn, self._instances(fn), self.settings.queue_size, self.client)
             self.runtimes[fn.lambda_name] = runtime
+        if self.settings.mode == "docker":
+            self._syslog, _ = await container_logs.receive(
+                self.logs, self.settings.bind_host, self.settings.syslog_port
+            )
+        for fn in self.template.functions:
+            runtime = self.runtimes[fn.lambda_name]
             invoker = AsyncInvoker(
                 runtime,
                 fn.async_config,
@@ -270,6 +283,8 @@ class Plane:
         for invoker in self.invokers.values():
             invoker.stop()
         await asyncio.gather(*(runtime.stop() for runtime in self.runtimes.values()), return_exceptions=True)
+        if self._syslog is not None:
+            self._syslog.close()
         await self.client.aclose()
 
     def runtime(self, name: str) -> FunctionRuntime | None:

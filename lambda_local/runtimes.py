@@ -357,9 +357,12 @@ class FunctionRuntime:
             break
         duration_ms = (time.perf_counter() - started) * 1000
         starts = [m.group(1) for line in instance.log.since(mark) if (m := _START.match(line))]
+        if not starts and status != 0:  # Docker mode: the lines come by syslog, a moment later
+            await instance.log.wait_for(mark, "START RequestId", 0.5)
+            starts = [m.group(1) for line in instance.log.since(mark) if (m := _START.match(line))]
         request_id = starts[-1] if starts else str(uuid.uuid4())
         if not starts and status == 200:
-            # Docker mode: no log lines here; trust the error keys awslambdaric always writes.
+            # No log line at all: trust the error keys awslambdaric always writes.
             with contextlib.suppress(ValueError, AttributeError):
                 request_id = json.loads(body).get("requestId") or request_id
         result_payload, function_error = classify(status, body, request_id, self.fn.timeout_s)

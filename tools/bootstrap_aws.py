@@ -187,10 +187,25 @@ def publish_weather(s3: Any, region: str) -> None:
     s3.put_object(
         Bucket=site, Key="config.json", Body=json.dumps({"apiUrl": api}).encode(), ContentType="application/json"
     )
-    document = observations(int(os.environ.get("WEATHER_SEED", "7")), datetime.now(UTC))
     key = os.environ.get("WEATHER_DATA_KEY", "observations/latest.json")
+    # A second run (compose re-runs aws-init when a service that needs it starts again) keeps the data
+    # set that the functions may hold in their caches.
+    if _exists(s3, data, key):
+        print(f"bootstrap_aws: weather page in s3://{site}/ ({len(files)} files), data set kept")
+        return
+    document = observations(int(os.environ.get("WEATHER_SEED", "7")), datetime.now(UTC))
     s3.put_object(Bucket=data, Key=key, Body=json.dumps(document).encode(), ContentType="application/json")
     print(f"bootstrap_aws: weather page in s3://{site}/ ({len(files)} files), {len(document['stations'])} stations")
+
+
+def _exists(s3: Any, bucket: str, key: str) -> bool:
+    try:
+        s3.head_object(Bucket=bucket, Key=key)
+    except s3.exceptions.ClientError as exc:
+        if exc.response["Error"]["Code"] in ("404", "NoSuchKey"):
+            return False
+        raise
+    return True
 
 
 def _filter(entry: dict[str, Any]) -> dict[str, Any]:

@@ -5,8 +5,10 @@
 
 `DRY_RUN=1` prints every docker step instead of running it (the AWS calls still run: point
 `AWS_ENDPOINT_URL` at a local endpoint to try it without an account). `PLATFORM` (default
-linux/amd64) picks the Lambda architecture; `ECR_REPOSITORY_PREFIX` namespaces the repositories.
-The pushed URIs are recorded in .cache/pushed-images.json for `make deploy`.
+linux/amd64) picks the Lambda architecture; `ECR_REPOSITORY_PREFIX` namespaces the repositories;
+`REGISTRY` replaces the registry host of the account (ECR still names the repositories and issues
+the login), e.g. a local registry to try the whole push offline. The pushed URIs are recorded in
+.cache/pushed-images.json for `make deploy`.
 """
 
 import argparse
@@ -16,6 +18,7 @@ import os
 import shlex
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -64,9 +67,38 @@ def build_args(fn: Function, tag: str, platform: str | None = None) -> list[str]
     return [*args, "."]
 
 
+def image_size(name: str) -> int:
+    result = subprocess.run(
+        ["docker", "image", "inspect", "--format", "{{.Size}}", name], capture_output=True, text=True, check=True
+    )
+    return int(result.stdout.strip())
+
+
+def base_image(dockerfile: str) -> str:
+    """The FROM of a single-stage Dockerfile."""
+    for line in (ROOT / dockerfile).read_text().splitlines():
+        if line.upper().startswith("FROM "):
+            return line.split()[1]
+    raise SystemExit(f"{dockerfile} has no FROM line")
+
+
 def build() -> None:
+    """Builds every function image, then prints what each one adds to its base and how long it took."""
+    rows = []
     for fn in FUNCTIONS:
+        started = time.monotonic()
         docker(build_args(fn, f"{fn.directory}:local"))
+        rows.append((fn, time.monotonic() - started))
+    if dry_run():
+        return
+    print(f"\n{'image':<24} {'build s':>8} {'size MB':>8} {'base MB':>8} {'added MB':>9}  base")
+    for fn, seconds in rows:
+        base = base_image(fn.dockerfile)
+        size, base_size = image_size(f"{fn.directory}:local"), image_size(base)
+        print(
+            f"{fn.directory + ':local':<24} {seconds:>8.1f} {size / 1e6:>8.0f} {base_size / 1e6:>8.0f}"
+            f" {(size - base_size) / 1e6:>9.0f}  {base}"
+        )
 
 
 def git_short_sha() -> str:
@@ -87,10 +119,10 @@ def ensure_repository(ecr: Any, name: str) -> str:
 
 
 def registry_login(ecr: Any) -> str:
-    """Log docker in to the account's registry; returns the registry host."""
+    """Log docker in to the account's registry (or REGISTRY); returns the registry host."""
     data = ecr.get_authorization_token()["authorizationData"][0]
     user, _, password = base64.b64decode(data["authorizationToken"]).decode().partition(":")
-    registry = str(data["proxyEndpoint"]).removeprefix("https://")
+    registry = os.environ.get("REGISTRY") or str(data["proxyEndpoint"]).removeprefix("https://")
     docker(
         ["login", "--username", user, "--password-stdin", registry], stdin=password, shown_stdin=PASSWORD_PLACEHOLDER
     )
@@ -103,10 +135,11 @@ def push(tag: str) -> list[str]:
     platform = os.environ.get("PLATFORM", "linux/amd64")
     prefix = os.environ.get("ECR_REPOSITORY_PREFIX", "")
     ecr = boto3.client("ecr", region_name=region)
-    registry_login(ecr)
+    registry = registry_login(ecr)
     uris = []
     for fn in FUNCTIONS:
-        uri = f"{ensure_repository(ecr, prefix + fn.directory)}:{tag}"
+        repository = ensure_repository(ecr, prefix + fn.directory)
+        uri = f"{registry}/{repository.split('/', 1)[1]}:{tag}"
         docker(build_args(fn, uri, platform))
         docker(["push", uri])
         uris.append(uri)

@@ -11,7 +11,8 @@ BIN = Path(sys.executable).parent
 
 
 def dockerfiles() -> list[str]:
-    return sorted(str(p.relative_to(ROOT)) for p in (ROOT / "images").rglob("*Dockerfile*"))
+    found = [*(ROOT / "images").rglob("*Dockerfile*"), *(ROOT / "tests" / "standins").rglob("*Dockerfile*")]
+    return sorted(str(p.relative_to(ROOT)) for p in found)
 
 
 def function_folders() -> list[Path]:

@@ -558,7 +558,10 @@ def restart_function(fn: Function) -> None:
 def read_logs(service: str) -> str:
     if mode() == "docker":
         result = subprocess.run(
-            ["docker", "compose", "logs", "--no-color", service], cwd=ROOT, capture_output=True, text=True
+            ["docker", "compose", "logs", "--no-color", "--no-log-prefix", service],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
         )
         return result.stdout + result.stderr
     try:

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 import pytest
 
 from tests.integration.conftest import expected_rows
+from tests.support.containers import service_container
 from tools import stack
 from tools.functions import by_name
 
@@ -57,15 +58,16 @@ def test_empty_day_returns_no_rows(invoke):
 
 @pytest.fixture
 def new_york_extractor() -> Iterator[int]:
-    """A second extractor process under the RIE with REPORT_TIMEZONE=America/New_York (host mode)."""
-    if stack.mode() != "host":
-        pytest.skip("starts an extra function process with host-mode endpoints; runs in host mode (CI)")
+    """A second extractor under the RIE with REPORT_TIMEZONE=America/New_York: a process in host mode, a
+    container of the extractor's service in Docker mode."""
+    overrides = {"REPORT_TIMEZONE": "America/New_York"}
+    if stack.mode() == "docker":
+        with service_container("sales-data-extractor", env=overrides) as port:
+            yield port
+        return
     port = 9101
     service = stack.start_function(
-        by_name("sales-data-extractor"),
-        port=port,
-        service="extractor-new-york",
-        overrides={"REPORT_TIMEZONE": "America/New_York"},
+        by_name("sales-data-extractor"), port=port, service="extractor-new-york", overrides=overrides
     )
     yield port
     stack.stop(service)

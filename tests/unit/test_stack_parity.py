@@ -89,6 +89,17 @@ def test_literal_template_settings_memory_and_timeout_are_the_same_locally():
         )
 
 
+def test_function_containers_are_shaped_like_the_lambda_sandbox_the_template_declares():
+    for fn in FUNCTIONS:
+        service = SERVICES[fn.directory]
+        assert service["read_only"] is True, f"{fn.directory}: Lambda's root file system is read-only"
+        assert service["tmpfs"] == [f"/tmp:size={fn.ephemeral_mb}m"], f"{fn.directory}: /tmp is EphemeralStorage"
+        uid, _, gid = str(service["user"]).partition(":")
+        assert int(uid) != 0 and int(gid) != 0, f"{fn.directory}: Lambda runs the function as a non-root user"
+        assert service["mem_limit"] == service["memswap_limit"] == f"{fn.memory_mb}m", f"{fn.directory}: MemorySize"
+        assert "volumes" not in service, f"{fn.directory}: nothing but /tmp is writable in Lambda"
+
+
 def test_events_are_logged_locally_and_never_in_the_account():
     assert read_env_file(ROOT / "local.env")["POWERTOOLS_LOGGER_LOG_EVENT"] == "true"
     for fn in FUNCTIONS:

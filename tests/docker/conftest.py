@@ -1,0 +1,16 @@
+"""Docker-mode only tests (`make test-docker`): they need a Docker engine with Compose and the
+function images built (`docker compose build`, which `make test-docker` runs first)."""
+
+import shutil
+import subprocess
+
+import pytest
+
+from tests.integration.conftest import running_stack  # noqa: F401 - the stack these tests run beside
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if shutil.which("docker") is None or subprocess.run(["docker", "info"], capture_output=True).returncode != 0:
+        raise pytest.UsageError(
+            "tests/docker needs a running Docker engine (make test-docker; see README, Docker mode)"
+        )

@@ -1,0 +1,53 @@
+"""Docker mode's log path: syslog datagrams from the engine into each function's LogBuffer."""
+
+import asyncio
+import socket
+
+from lambda_local.container_logs import SyslogReceiver, parse_rfc5424, receive
+from lambda_local.runtimes import LogBuffer
+
+# What Docker's syslog driver sends with syslog-format rfc5424 (tag = the compose service).
+DATAGRAM = b"<30>1 2026-11-25T02:11:59Z host weather-api 4242 weather-api - START RequestId: 6f1c Version: $LATEST\n"
+
+
+def test_a_docker_rfc5424_message_gives_its_tag_and_line():
+    assert parse_rfc5424(DATAGRAM) == ("weather-api", "START RequestId: 6f1c Version: $LATEST")
+    assert parse_rfc5424(b"<30>1 ts host tag 1 tag - ") == ("tag", "")
+    assert parse_rfc5424(b"<30>1 ts host tag 1 tag - a b  c") == ("tag", "a b  c")
+
+
+def test_anything_else_is_not_taken_for_a_log_line():
+    assert parse_rfc5424(b"hello world") is None
+    assert parse_rfc5424(b"<30>Nov 25 02:11:59 host tag[1]: rfc3164 line") is None
+    assert parse_rfc5424(b'<30>1 ts host tag 1 tag [sd id="1"] structured') is None
+
+
+def test_lines_reach_the_buffer_of_the_service_their_tag_names(tmp_path):
+    async def scenario() -> tuple[list[str], list[str], int]:
+        weather, labels = LogBuffer(tmp_path / "weather.log"), LogBuffer(tmp_path / "labels.log")
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        transport, protocol = await receive({"weather-api": weather, "image-labels": labels}, "127.0.0.1", port)
+        try:
+            sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            for datagram in (DATAGRAM, b"<30>1 ts h image-labels 1 image-labels - one", b"<30>1 ts h other 1 o - x"):
+                sender.sendto(datagram, ("127.0.0.1", port))
+            sender.close()
+            mark = 0
+            await weather.wait_for(mark, "START", 2)
+            await labels.wait_for(mark, "one", 2)
+            for _ in range(200):  # the unknown service's datagram, sent last
+                if protocol.dropped:
+                    break
+                await asyncio.sleep(0.01)
+        finally:
+            transport.close()
+        assert isinstance(protocol, SyslogReceiver)
+        return weather.since(0), labels.since(0), protocol.dropped
+
+    weather_lines, label_lines, dropped = asyncio.run(scenario())
+    assert weather_lines == ["START RequestId: 6f1c Version: $LATEST"]
+    assert label_lines == ["one"]
+    assert dropped == 1
+    assert (tmp_path / "weather.log").read_text() == "START RequestId: 6f1c Version: $LATEST\n"
