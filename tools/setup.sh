@@ -21,7 +21,8 @@ fi
 
 tools/install_rie.sh
 
-if [ "${STACK_MODE:-}" != "docker" ] && ! { command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; }; then
+# Host mode needs a MariaDB server: when forced (STACK_MODE=host), or chosen because no engine answers.
+if [ "${STACK_MODE:-}" = "host" ] || { [ "${STACK_MODE:-}" != "docker" ] && ! { command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; }; }; then
   if command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ]; then
     echo "==> MariaDB server present"
   elif [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
