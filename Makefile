@@ -90,6 +90,7 @@ bench: up
 	@$(PY) -m bench.extractor_bench
 
 bench-images: setup
+	@$(PY) -m pip install --quiet -r bench/requirements.txt
 	@$(PY) -m bench.images_bench
 
 bench-invoke: up

@@ -1,5 +1,7 @@
 """`make bench-images`: image-resize's rendition code against the naive approach of the public S3
-thumbnail tutorial (open the full image and `thumbnail()` once per size), on the same 12 MP JPEG.
+thumbnail tutorial (open the full image and `thumbnail()` once per size), and against libvips
+(pyvips, bench-only: bench/requirements.txt) per size and chained (shrink-on-load to the largest
+rendition, the smaller ones from it), on the same 12 MP JPEG to 1280/1024/640 JPEG q85.
 
 Wall time: median of BENCH_RUNS (default 11) alternating runs in this process. Peak memory: the
 growth of peak RSS in a fresh process per approach, from after the JPEG bytes are in memory to after
@@ -56,7 +58,30 @@ def naive(data: bytes) -> dict[str, bytes]:
     return out
 
 
-APPROACHES = {"ours": ours, "naive": naive}
+def vips_per_size(data: bytes) -> dict[str, bytes]:
+    """libvips' thumbnail once per size: shrink-on-load, EXIF orientation, Lanczos 3."""
+    import pyvips
+
+    return {
+        name: pyvips.Image.thumbnail_buffer(data, side, size="down").jpegsave_buffer(Q=SETTINGS.jpeg_quality, keep=0)
+        for name, side in SIZES
+    }
+
+
+def vips_chained(data: bytes) -> dict[str, bytes]:
+    """The largest rendition by thumbnail (shrink-on-load), held in memory; the smaller ones from it."""
+    import pyvips
+
+    (first, side), rest = SIZES[0], SIZES[1:]
+    largest = pyvips.Image.thumbnail_buffer(data, side, size="down").copy_memory()
+    out = {first: largest.jpegsave_buffer(Q=SETTINGS.jpeg_quality, keep=0)}
+    for name, smaller in rest:
+        resized = largest.resize(smaller / max(largest.width, largest.height), kernel="lanczos3")
+        out[name] = resized.jpegsave_buffer(Q=SETTINGS.jpeg_quality, keep=0)
+    return out
+
+
+APPROACHES = {"ours": ours, "naive": naive, "vips-per-size": vips_per_size, "vips-chained": vips_chained}
 
 
 def peak_rss_growth(approach: str) -> float:
@@ -115,7 +140,7 @@ def main() -> None:
     memory = {name: peak_rss_growth(name) for name in APPROACHES}
     refs = reference(data)
 
-    header = f"{'approach':<8} {'median ms':>10} {'min ms':>8} {'peak RSS +MiB':>14}"
+    header = f"{'approach':<14} {'median ms':>10} {'min ms':>8} {'peak RSS +MiB':>14}"
     print(f"\n{header}   PSNR dB vs reference (web / tablet / mobile)")
     for name in APPROACHES:
         quality = []
@@ -126,13 +151,16 @@ def main() -> None:
                 decoded = decoded.resize(ref.size, Image.Resampling.LANCZOS)
             quality.append(f"{psnr(decoded, ref):.1f}")
         print(
-            f"{name:<8} {statistics.median(times[name]) * 1000:>10.1f} {min(times[name]) * 1000:>8.1f} "
+            f"{name:<14} {statistics.median(times[name]) * 1000:>10.1f} {min(times[name]) * 1000:>8.1f} "
             f"{memory[name]:>14.1f}   {' / '.join(quality)}"
         )
     sizes = {name: [Image.open(io.BytesIO(outputs[name][r])).size for r, _ in SIZES] for name in APPROACHES}
-    print(f"\nrendition sizes: ours {sizes['ours']}, naive {sizes['naive']}")
-    print(f"resize time ratio vs naive: {statistics.median(times['ours']) / statistics.median(times['naive']):.3f}")
+    print("\nrendition sizes: " + ", ".join(f"{name} {sizes[name]}" for name in APPROACHES))
+    median = {name: statistics.median(values) for name, values in times.items()}
+    print(f"resize time ratio vs naive: {median['ours'] / median['naive']:.3f}")
     print(f"resize peak memory ratio vs naive: {memory['ours'] / memory['naive']:.3f}")
+    fastest_vips = min(median["vips-per-size"], median["vips-chained"])
+    print(f"resize time ratio vs pyvips: {median['ours'] / fastest_vips:.3f} (ours / the faster pyvips figure)")
 
 
 if __name__ == "__main__":

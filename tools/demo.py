@@ -6,7 +6,8 @@ import sys
 from lambda_local.environment import read_env_file
 from tools.functions import by_name
 from tools.moto import sns_notifications
-from tools.stack import ROOT, invoke
+from tools.stack import invoke
+from tools.stack_common import ROOT
 
 DEMO_DATE = "2026-11-20"
 

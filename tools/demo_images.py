@@ -13,7 +13,7 @@ from PIL import Image
 from lambda_local.environment import read_env_file
 from tools import moto
 from tools.imagegen import jpeg, photo
-from tools.stack import ROOT
+from tools.stack_common import ROOT
 
 KEY = "demo/holiday photo 1.jpg"
 NAMES = ("web", "tablet", "mobile")

@@ -145,7 +145,7 @@ def ensure_bucket(s3: Any, bucket: str) -> None:
 def main(argv: list[str]) -> None:
     from lambda_local.environment import read_env_file
     from tools import moto  # developer tooling; the pure generator above is also used by the bootstrap
-    from tools.stack import ROOT
+    from tools.stack_common import ROOT
 
     local = read_env_file(ROOT / "local.env")
     parser = argparse.ArgumentParser(prog="python -m tools.gen_weather", description=__doc__.split("\n")[0])

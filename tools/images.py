@@ -26,7 +26,8 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from tools.functions import FUNCTIONS, Function
-from tools.stack import ROOT, docker_engine_available
+from tools.stack import docker_engine_available
+from tools.stack_common import ROOT
 
 PUSHED = Path(os.environ.get("PUSHED_IMAGES_FILE", ROOT / ".cache" / "pushed-images.json"))
 

@@ -8,7 +8,7 @@ import boto3
 from botocore.config import Config
 
 from lambda_local.environment import read_env_file
-from tools.stack import AWS_ENDPOINT, ROOT
+from tools.stack_common import AWS_ENDPOINT, ROOT
 
 
 def _local_account() -> dict[str, str]:

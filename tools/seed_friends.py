@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from lambda_local.environment import read_env_file
 from lambda_local.template import load
 from tools import moto
-from tools.stack import ROOT
+from tools.stack_common import ROOT
 
 
 @dataclass(frozen=True)

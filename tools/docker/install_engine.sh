@@ -45,8 +45,12 @@ go_tool() {
   gotmp="$(mktemp -d)"
   log "building $name $version with Go (a few minutes the first time; cached afterwards)"
   local started=$SECONDS
-  # Private caches, removed afterwards: only the binary is kept.
-  GOPATH="$gotmp/gopath" GOCACHE="$gotmp/cache" GOFLAGS=-modcacherw "$@" "$gotmp" "$version"
+  # Private caches, removed afterwards: only the binary is kept. Go's output only when it fails.
+  if ! GOPATH="$gotmp/gopath" GOCACHE="$gotmp/cache" GOFLAGS=-modcacherw "$@" "$gotmp" "$version" >"$gotmp/build.log" 2>&1; then
+    tail -n 40 "$gotmp/build.log" >&2
+    echo "building $name $version failed" >&2
+    exit 1
+  fi
   mv "$gotmp/bin/$name" "$out"
   rm -rf "$gotmp"
   log "built $name $version in $((SECONDS - started))s"

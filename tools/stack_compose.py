@@ -1,0 +1,74 @@
+"""Docker mode: the stack is compose.yaml, driven with `docker compose`."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+
+from tools.functions import Function
+from tools.stack_common import ROOT, backing_ports, port_open, wait_for_plane
+
+
+def compose(*args: str, check: bool = True, capture: bool = False) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["docker", "compose", *args], cwd=ROOT, check=check, text=True, capture_output=capture)
+
+
+def compose_wait(ports: dict[str, int], timeout: float = 180) -> None:
+    """Wait until every published port answers (`up --wait` can exit 1 on the one-shot aws-init)."""
+    deadline = time.monotonic() + timeout
+    for service, port in ports.items():
+        while not port_open(port):
+            if time.monotonic() > deadline:
+                raise SystemExit(f"{service} did not answer on port {port}; see `docker compose logs {service}`")
+            time.sleep(0.5)
+
+
+def compose_healthy(service: str, timeout: float = 120) -> None:
+    """Wait for a compose service's health check (a published port answers before the server does)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if compose("ps", "--format", "{{.Health}}", service, check=False, capture=True).stdout.strip() == "healthy":
+            return
+        time.sleep(1)
+    raise SystemExit(f"{service} did not become healthy within {timeout:.0f}s; see `docker compose logs {service}`")
+
+
+class ComposeStack:
+    """The `Stack` of Docker mode."""
+
+    mode = "docker"
+
+    def ports_to_claim(self) -> dict[str, int]:
+        running = compose("ps", "--quiet", "--status", "running", check=False, capture=True).stdout.strip()
+        return {} if running else backing_ports()
+
+    def up(self) -> None:
+        # Function containers start only after aws-init completed (depends_on), so `up` fails when
+        # the bootstrap does.
+        compose("up", "--detach", "--build")
+        compose_wait(backing_ports())
+        wait_for_plane()
+
+    def down(self) -> None:
+        compose("down", "--volumes")
+
+    def stop_service(self, service: str) -> None:
+        compose("stop", service)
+
+    def start_service(self, service: str) -> None:
+        compose("start", service)
+        compose_healthy(service)
+
+    def restart_function(self, fn: Function) -> None:
+        compose("restart", fn.directory)
+        compose_healthy(fn.directory)  # its port is the plane's, so wait on the container itself
+
+    def read_logs(self, service: str) -> str:
+        result = compose("logs", "--no-color", "--no-log-prefix", service, check=False, capture=True)
+        return result.stdout + result.stderr
+
+    def show_logs(self, services: list[str]) -> None:
+        compose("logs", "--tail", "200", *services, check=False)
+
+    def follow_events(self) -> None:
+        compose("logs", "--follow", "--no-log-prefix", "lambda", check=False)
