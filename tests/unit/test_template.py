@@ -17,8 +17,10 @@ STAR_RESOURCE_ACTIONS = {"rekognition:DetectLabels"}
 # AWS managed policies SAM attaches: the basic one to every function (CloudWatch Logs; the functions
 # log to their own log groups), the VPC one whenever VpcConfig is declared (ENI actions), and the
 # stream readers to functions with DynamoDB / Kinesis events (their event source mappings read as the
-# function's role; SAM gives no way to scope them to one stream short of a hand-written role).
+# function's role; SAM gives no way to scope them to one stream short of a hand-written role), and
+# X-Ray's write-only policy for `Tracing: Active` (segments carry no resource to scope to).
 MANAGED_POLICIES = {
+    "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess",
     "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
     "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole",
     "arn:aws:iam::aws:policy/service-role/AWSLambdaDynamoDBExecutionRole",
@@ -240,3 +242,8 @@ def test_the_reader_names_what_is_missing():
         parse(broken)
     with pytest.raises(TemplateError, match="unknown function 'nope'"):
         load().function("nope")
+
+
+def test_every_function_is_traced_by_lambda_itself():
+    for logical_id, function in resources_of_type(CFN, "AWS::Lambda::Function").items():
+        assert function["Properties"]["TracingConfig"] == {"Mode": "Active"}, logical_id
