@@ -31,7 +31,7 @@ if [ "${STACK_MODE:-}" = "host" ] || { [ "${STACK_MODE:-}" != "docker" ] && ! { 
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mariadb-server >/dev/null
   else
     echo "No Docker engine and no MariaDB server: install one of them." >&2
-    echo "  Debian/Ubuntu: sudo apt-get install mariadb-server   macOS: brew install mariadb" >&2
+    echo "  Debian/Ubuntu: sudo apt-get install mariadb-server (host mode runs on Linux; elsewhere use Docker mode)" >&2
     exit 1
   fi
 fi

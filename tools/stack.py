@@ -154,6 +154,8 @@ def current() -> Stack:
         from tools.stack_compose import ComposeStack
 
         return ComposeStack()
+    if not sys.platform.startswith("linux"):
+        raise SystemExit(f"host mode runs on Linux only (this is {sys.platform}): start a Docker engine")
     from tools.stack_host import HostStack
 
     return HostStack()

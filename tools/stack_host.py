@@ -181,7 +181,7 @@ def start_db() -> None:
         if not shutil.which("mariadb-install-db"):
             raise SystemExit(
                 "mariadb-install-db not found: install MariaDB server (Debian/Ubuntu: "
-                "`apt-get install mariadb-server`; macOS: `brew install mariadb`) or run `make setup`"
+                "`apt-get install mariadb-server`) or run `make setup`; host mode runs on Linux only"
             )
         log("initialising a private MariaDB data directory")
         datadir.mkdir(parents=True)
