@@ -5,9 +5,9 @@ message is the S3 event; both give the same objects.
 """
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -17,6 +17,7 @@ from botocore.exceptions import ClientError, ParamValidationError
 from shared.clients import client
 from shared.errors import ConfigError, InvalidEventError, preview
 from shared.failures import error_code, is_transient
+from shared.log import get_logger
 
 
 @dataclass(frozen=True)
@@ -127,3 +128,55 @@ def object_refs(event: Any) -> list[S3ObjectRef]:
             raise InvalidEventError(f"Records[{index}] has an empty bucket name or object key")
         refs.append(S3ObjectRef(bucket, unquote_plus(raw_key)))
     return refs
+
+
+@dataclass
+class ObjectOutcomes:
+    """What became of each object of an event: its result, or why it was skipped or failed."""
+
+    done: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+    failed: list[dict[str, Any]] = field(default_factory=list)
+
+
+def for_each_object(
+    refs: list[S3ObjectRef],
+    work: Callable[[S3ObjectRef], dict[str, Any] | str],
+    refuse: Callable[[S3ObjectRef], tuple[str, str] | None],
+    what: str,
+    undo: Callable[[S3ObjectRef], None] | None = None,
+) -> ObjectOutcomes:
+    """The per-record loop of an S3-triggered function, as Lambda expects failures to be reported.
+
+    `refuse` gives ("skipped" | "failed", reason) for a record not to touch. `work` returns the
+    record's result, or a string: the reason it was skipped. ObjectFailed fails that record only,
+    with its reason, and the others go on; any other exception is transient (throttling, 5xx,
+    timeout) or unforeseen: logged with its stack trace and raised, so Lambda retries the event.
+    Either way `undo` first removes what the record had written, so nothing partial stays.
+    """
+    logger = get_logger()
+    outcomes = ObjectOutcomes()
+    for ref in refs:
+        source = {"bucket": ref.bucket, "key": ref.key}
+        refused = refuse(ref)
+        if refused:
+            (outcomes.skipped if refused[0] == "skipped" else outcomes.failed).append(source | {"reason": refused[1]})
+            continue
+        try:
+            result = work(ref)
+        except ObjectFailed as exc:
+            logger.warning(f"{what} failed", extra=source | {"reason": str(exc)})
+            if undo:
+                undo(ref)
+            outcomes.failed.append(source | {"reason": str(exc)})
+            continue
+        except Exception:
+            logger.exception(f"{what} attempt failed; failing the invocation for a retry", extra=source)
+            if undo:
+                undo(ref)
+            raise
+        if isinstance(result, str):
+            outcomes.skipped.append(source | {"reason": result})
+        else:
+            outcomes.done.append(source | result)
+    return outcomes

@@ -48,7 +48,7 @@ from tools.stack_common import (  # noqa: F401 - re-exported: the stack's consta
     preflight,
     wait_for_plane,
 )
-from tools.stack_host import plane_env, start_function, stop  # noqa: F401 - host mode's extra processes
+from tools.stack_host import plane_env, service_pid, start_function, stop  # noqa: F401 - host mode's extra processes
 
 
 class Stack(Protocol):
@@ -139,6 +139,8 @@ def mode() -> str:
         return forced
     if forced:
         raise SystemExit(f"STACK_MODE must be host or docker, got {forced!r}")
+    if any(service_pid(service) for service in ("lambda", "db", "aws")):
+        return "host"  # a host-mode stack runs: later commands act on it, engine or not
     if not docker_engine_available():
         return "host"
     if not compose_available():

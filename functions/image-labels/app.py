@@ -17,7 +17,15 @@ from shared.config import env
 from shared.failures import error_code, is_transient
 from shared.log import get_logger
 from shared.metrics import MetricUnit, get_metrics
-from shared.s3_events import ObjectFailed, S3ObjectRef, derived_key_problem, object_refs, reading, writing_to
+from shared.s3_events import (
+    ObjectFailed,
+    S3ObjectRef,
+    derived_key_problem,
+    for_each_object,
+    object_refs,
+    reading,
+    writing_to,
+)
 
 logger = get_logger()
 metrics = get_metrics()
@@ -65,34 +73,26 @@ def refusal(ref: S3ObjectRef, results_bucket: str) -> tuple[str, str] | None:
     return ("failed", problem) if problem else None
 
 
+def labelled(ref: S3ObjectRef, results_bucket: str) -> dict[str, Any] | str:
+    """The record's entry in the response, or the reason it was skipped."""
+    outcome = detect(ref, results_bucket)
+    if isinstance(outcome, str):
+        return outcome
+    return {"labels_key": labels_key(ref.key), "labels": outcome["labels"]}
+
+
 @logger.inject_lambda_context
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     refs = object_refs(event)
     results_bucket = env("LABELS_RESULTS_BUCKET")
-    images: list[dict[str, Any]] = []
-    skipped: list[dict[str, str]] = []
-    failed: list[dict[str, str]] = []
-    for ref in refs:
-        source = {"bucket": ref.bucket, "key": ref.key}
-        refused = refusal(ref, results_bucket)
-        if refused:
-            (skipped if refused[0] == "skipped" else failed).append(source | {"reason": refused[1]})
-            continue
-        try:
-            outcome = detect(ref, results_bucket)
-        except ObjectFailed as exc:
-            logger.warning("labels failed", extra=source | {"reason": str(exc)})
-            failed.append(source | {"reason": str(exc)})
-            continue
-        except Exception:
-            # Transient (or unforeseen): fail, so Lambda retries the event (labels are rewritten whole).
-            logger.exception("labels attempt failed; failing the invocation for a retry", extra=source)
-            raise
-        if isinstance(outcome, str):
-            skipped.append(source | {"reason": outcome})
-        else:
-            images.append(source | {"labels_key": labels_key(ref.key), "labels": outcome["labels"]})
+    outcomes = for_each_object(
+        refs,
+        work=lambda ref: labelled(ref, results_bucket),
+        refuse=lambda ref: refusal(ref, results_bucket),
+        what="labels",
+    )
+    images, skipped, failed = outcomes.done, outcomes.skipped, outcomes.failed
     logger.info("labels done", extra={"images": len(images), "skipped": len(skipped), "failed": len(failed)})
     metrics.add_metric(name="ImagesLabelled", unit=MetricUnit.Count, value=len(images))
     metrics.add_metric(name="ObjectsFailed", unit=MetricUnit.Count, value=len(failed))

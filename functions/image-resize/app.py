@@ -19,7 +19,15 @@ from shared.errors import ConfigError
 from shared.failures import error_code
 from shared.log import get_logger
 from shared.metrics import MetricUnit, get_metrics
-from shared.s3_events import ObjectFailed, S3ObjectRef, derived_key_problem, object_refs, reading, writing_to
+from shared.s3_events import (
+    ObjectFailed,
+    S3ObjectRef,
+    derived_key_problem,
+    for_each_object,
+    object_refs,
+    reading,
+    writing_to,
+)
 
 logger = get_logger()
 metrics = get_metrics()
@@ -122,24 +130,14 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     refs = object_refs(event)
     destination = env("IMAGE_DESTINATION_BUCKET")
     prefixes = tuple(f"{spec.name}/" for spec in settings().renditions)
-    outcome: dict[str, list[dict[str, Any]]] = {"processed": [], "skipped": [], "failed": []}
-    for ref in refs:
-        source = {"bucket": ref.bucket, "key": ref.key}
-        refused = refusal(ref, destination, prefixes)
-        if refused:
-            outcome[refused[0]].append(source | {"reason": refused[1]})
-            continue
-        try:
-            outcome["processed"].append(source | {"renditions": process(ref, destination)})
-        except ObjectFailed as exc:
-            logger.warning("rendition failed", extra=source | {"reason": str(exc)})
-            remove_renditions(destination, ref.key)
-            outcome["failed"].append(source | {"reason": str(exc)})
-        except Exception:
-            # Transient (or unforeseen): leave nothing partial and fail, so Lambda retries the event.
-            logger.exception("rendition attempt failed; failing the invocation for a retry", extra=source)
-            remove_renditions(destination, ref.key)
-            raise
+    outcomes = for_each_object(
+        refs,
+        work=lambda ref: {"renditions": process(ref, destination)},
+        refuse=lambda ref: refusal(ref, destination, prefixes),
+        what="rendition",
+        undo=lambda ref: remove_renditions(destination, ref.key),
+    )
+    outcome = {"processed": outcomes.done, "skipped": outcomes.skipped, "failed": outcomes.failed}
     logger.info("renditions done", extra={name: len(items) for name, items in outcome.items()})
     written = sum(len(processed["renditions"]) for processed in outcome["processed"])
     metrics.add_metric(name="RenditionsWritten", unit=MetricUnit.Count, value=written)
