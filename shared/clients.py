@@ -1,15 +1,16 @@
-"""boto3 clients made once per process, and synchronous invocation of another Lambda function.
+"""AWS clients made once per process, and synchronous invocation of another Lambda function.
 
-In AWS no endpoint is configured. Locally `AWS_ENDPOINT_URL` (read by botocore itself) points every
-client at the moto server and `AWS_ENDPOINT_URL_LAMBDA` points Lambda calls at the local Invoke API:
-the code is the same in both.
+botocore's own session makes the clients: boto3 adds resources and S3 transfers, which no function
+uses, and its import (s3transfer among it) to every cold start. In AWS no endpoint is configured.
+Locally `AWS_ENDPOINT_URL` (read by botocore itself) points every client at the moto server and
+`AWS_ENDPOINT_URL_LAMBDA` points Lambda calls at the local Invoke API: the code is the same in both.
 """
 
 import json
 from functools import cache
 from typing import Any
 
-import boto3
+import botocore.session
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -20,17 +21,22 @@ _LAMBDA_CONFIG = Config(read_timeout=900, connect_timeout=5, retries={"max_attem
 
 
 @cache
+def _session() -> botocore.session.Session:
+    return botocore.session.get_session()
+
+
+@cache
 def client(service: str, max_pool_connections: int | None = None) -> Any:
-    """A boto3 client for `service`, created once and reused across warm invocations. Threads may share
-    it; give `max_pool_connections` as many as will call it at once (botocore's default pool is 10)."""
+    """A client for `service`, created once and reused across warm invocations. Threads may share it;
+    give `max_pool_connections` as many as will call it at once (botocore's default pool is 10)."""
     if max_pool_connections is None:
-        return boto3.client(service)
-    return boto3.client(service, config=Config(max_pool_connections=max_pool_connections))
+        return _session().create_client(service)
+    return _session().create_client(service, config=Config(max_pool_connections=max_pool_connections))
 
 
 @cache
 def _lambda_client() -> Any:
-    return boto3.client("lambda", config=_LAMBDA_CONFIG)
+    return _session().create_client("lambda", config=_LAMBDA_CONFIG)
 
 
 def invoke_function(function_name: str, payload: Any) -> Any:

@@ -65,7 +65,7 @@ build() {
 
 build public.ecr.aws/lambda/python:3.13 lambda-python.Dockerfile \
   --build-arg "AWSLAMBDARIC_VERSION=$(pin awslambdaric requirements-dev.txt)" \
-  --build-arg "BOTO3_VERSION=$(pin boto3 shared/requirements.txt)"
+  --build-arg "BOTO3_VERSION=$(pin boto3 lambda_local/requirements.txt)"
 build python:3.13-slim python-slim.Dockerfile
 build mariadb:10.11 mariadb.Dockerfile
 build motoserver/moto:5.2.5 moto.Dockerfile --build-arg "MOTO_VERSION=$(pin 'moto\[server\]' requirements-dev.txt)"
