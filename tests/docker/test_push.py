@@ -6,16 +6,15 @@ import base64
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from tests.support.containers import free_port, wait_for_http
 from tools import moto
 from tools.functions import FUNCTIONS
 from tools.stack import MOTO_PORT, ROOT, read_env_file
@@ -24,12 +23,6 @@ MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 INDEXES = ("application/vnd.docker.distribution.manifest.list.v2+json", "application/vnd.oci.image.index.v1+json")
 ACCEPT = ", ".join((MANIFEST, OCI_MANIFEST, *INDEXES))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -47,15 +40,10 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with open(folder / "registry.log", "wb") as log:
         proc = subprocess.Popen([binary, "serve", str(config)], stdout=log, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/v2/", timeout=2).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise AssertionError((folder / "registry.log").read_text()) from None
-                time.sleep(0.2)
+        try:
+            wait_for_http(f"http://127.0.0.1:{port}/v2/", "the registry", 30, alive=lambda: proc.poll() is None)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}\n{(folder / 'registry.log').read_text()}") from None
         yield f"127.0.0.1:{port}"
     finally:
         proc.terminate()

@@ -8,7 +8,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -19,6 +19,21 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def wait_for_http(url: str, what: str, timeout: float = 60, alive: Callable[[], bool] | None = None) -> None:
+    """Until `url` answers HTTP at all (an error status counts: the server is up)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=2).close()
+            return
+        except urllib.error.HTTPError:
+            return
+        except OSError:
+            if time.monotonic() > deadline or (alive is not None and not alive()):
+                raise AssertionError(f"{what} never answered on {url}") from None
+            time.sleep(0.2)
 
 
 @contextmanager
@@ -41,17 +56,7 @@ def service_container(
     subprocess.run(run, cwd=ROOT, check=True, capture_output=True)
     try:
         # docker-proxy accepts on the published port at once: wait for an HTTP answer of the RIE.
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2).close()
-                break
-            except urllib.error.HTTPError:
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise AssertionError(f"the RIE in {name} never answered") from None
-                time.sleep(0.2)
+        wait_for_http(f"http://127.0.0.1:{port}/", f"the RIE in {name}")
         yield port
     finally:
         subprocess.run(["docker", "rm", "--force", name], capture_output=True)
