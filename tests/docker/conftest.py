@@ -1,5 +1,6 @@
-"""Docker-mode only tests (`make test-docker`): they need a Docker engine with Compose and the
-function images built (`docker compose build`, which `make test-docker` runs first)."""
+"""Docker-mode only tests (`make test-docker`): they need a Docker engine with Compose. The stack is
+started (`docker compose up --detach --build`) when none is up, as for the integration suite; a
+stack already up is used as it is, so rebuild it (`make up`) after changing an image."""
 
 import shutil
 import subprocess

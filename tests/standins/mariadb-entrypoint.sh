@@ -43,7 +43,8 @@ initialise() {
   for f in /docker-entrypoint-initdb.d/*; do
     case "$f" in
       *.sql) echo "[entrypoint] running $f"; docker_process_sql <"$f" ;;
-      *.sh) echo "[entrypoint] sourcing $f"; . "$f" ;;
+      # As the real entrypoint: an executable script runs as its own process, any other is sourced.
+      *.sh) if [ -x "$f" ]; then echo "[entrypoint] running $f"; "$f"; else echo "[entrypoint] sourcing $f"; . "$f"; fi ;;
       *) ;;
     esac
   done

@@ -2,6 +2,7 @@
 the same way. Adding a function = its folder + its template entry + its compose service; forgetting
 one of the three fails here."""
 
+import os
 from pathlib import Path
 
 import yaml
@@ -130,3 +131,10 @@ def test_sample_events_exist_for_every_function():
     for fn in FUNCTIONS:
         events = list(Path(ROOT / "events" / fn.directory).glob("*.json"))
         assert events, f"no sample events under events/{fn.directory}/"
+
+
+def test_init_scripts_that_use_the_entrypoints_functions_are_sourced_not_run():
+    # The mariadb image runs an executable *.sh as its own process, where docker_process_sql is undefined.
+    for script in (ROOT / "images" / "db" / "initdb").glob("*.sh"):
+        if "docker_process_sql" in script.read_text():
+            assert not os.access(script, os.X_OK), f"{script.name} must not be executable (it is sourced)"

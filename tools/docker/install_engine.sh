@@ -2,10 +2,12 @@
 # A Docker engine with the Compose v2 and buildx plugins, and a local image registry, on a Debian
 # machine without Docker Desktop (CI, or a user who wants Docker mode there). Idempotent.
 #   - engine: Debian's docker.io (dockerd, containerd, runc), started in the background as root;
-#   - docker-compose and docker-buildx CLI plugins, built with `go install` from the Go module proxy;
+#   - docker-compose and docker-buildx CLI plugins, built with Go from the Go module proxy;
 #   - registry (CNCF distribution) for `make push` against a local registry.
 # The Go binaries are cached per version in $DOCKER_TOOLS_CACHE (not the Go build caches, which
 # are gigabytes): a second run on the same machine takes seconds.
+# Exit status 3: no engine can be had here (not root with nothing running, no docker.io package,
+# no Go to build the plugins, or dockerd will not start); .ci/run then skips Docker mode, saying why.
 set -euo pipefail
 
 COMPOSE_VERSION="${COMPOSE_VERSION:-v2.40.3}"
@@ -17,20 +19,29 @@ PLUGINS="${DOCKER_CLI_PLUGINS:-/usr/local/lib/docker/cli-plugins}"
 
 log() { echo "==> $*"; }
 
+cannot() {
+  echo "no Docker engine here: $*" >&2
+  exit 3
+}
+
+ready() {
+  docker info >/dev/null 2>&1 && docker compose version >/dev/null 2>&1 && docker buildx version >/dev/null 2>&1 \
+    && command -v registry >/dev/null 2>&1
+}
+
+if ready; then
+  log "Docker engine $(docker version --format '{{.Server.Version}}'), compose $(docker compose version --short), $(docker buildx version | cut -d' ' -f1-2): ready"
+  exit 0
+fi
 if [ "$(id -u)" != "0" ]; then
-  echo "tools/docker/install_engine.sh installs packages and starts dockerd: run it as root" >&2
-  exit 1
+  cannot "installing the engine and its plugins needs root (or start an engine with Compose, buildx and registry yourself)"
 fi
 
 if ! command -v dockerd >/dev/null 2>&1; then
+  command -v apt-get >/dev/null 2>&1 || cannot "no dockerd and no apt-get to install Debian's docker.io"
   log "installing the Docker engine (Debian's docker.io)"
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io >/dev/null
-fi
-
-if ! command -v go >/dev/null 2>&1; then
-  echo "Go is needed to build the Compose and buildx plugins: install it (https://go.dev/dl)" >&2
-  exit 1
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io >/dev/null || cannot "apt-get could not install docker.io"
 fi
 
 # Builds one Go tool into $CACHE/<name>-<version> unless that file is there already.
@@ -40,6 +51,7 @@ go_tool() {
   if [ -x "$out" ]; then
     return 0
   fi
+  command -v go >/dev/null 2>&1 || cannot "Go is needed to build $name (https://go.dev/dl)"
   mkdir -p "$CACHE"
   local gotmp
   gotmp="$(mktemp -d)"
@@ -96,9 +108,8 @@ if ! docker info >/dev/null 2>&1; then
     sleep 0.5
   done
   if ! docker info >/dev/null 2>&1; then
-    echo "dockerd did not start; its log:" >&2
     tail -n 30 /var/log/dockerd.log >&2
-    exit 1
+    cannot "dockerd did not start (its log above)"
   fi
 fi
 log "Docker engine $(docker version --format '{{.Server.Version}}'), $(docker compose version --short 2>/dev/null | sed 's/^/compose /'), $(docker buildx version | cut -d' ' -f1-2)"
