@@ -179,12 +179,6 @@ class Plane:
         for fn in self.template.functions:
             runtime = FunctionRuntime(fn, self._instances(fn), self.settings.queue_size, self.client)
             self.runtimes[fn.lambda_name] = runtime
-        if self.settings.mode == "docker":
-            self._syslog, _ = await container_logs.receive(
-                self.logs, self.settings.bind_host, self.settings.syslog_port
-            )
-        for fn in self.template.functions:
-            runtime = self.runtimes[fn.lambda_name]
             invoker = AsyncInvoker(
                 runtime,
                 fn.async_config,
@@ -194,6 +188,10 @@ class Plane:
                 self.settings.retry_delays,
             )
             self.invokers[fn.lambda_name] = invoker
+        if self.settings.mode == "docker":  # the containers' output, into the buffers _instances made
+            self._syslog, _ = await container_logs.receive(
+                self.logs, self.settings.bind_host, self.settings.syslog_port
+            )
         await asyncio.gather(*(runtime.start() for runtime in self.runtimes.values()))
         for invoker in self.invokers.values():
             invoker.start()

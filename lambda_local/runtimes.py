@@ -69,6 +69,10 @@ class LogBuffer:
         new = min(self.count - mark, len(self.lines))
         return list(self.lines)[-new:] if new > 0 else []
 
+    def request_ids(self, mark: int) -> list[str]:
+        """The request ids of the RIE's START lines appended after `mark`."""
+        return [m.group(1) for line in self.since(mark) if (m := _START.match(line))]
+
     async def wait_for(self, mark: int, prefix: str, timeout: float) -> None:
         """Wait until a line starting with `prefix` was appended after `mark` (or `timeout` passed)."""
         deadline = time.monotonic() + timeout
@@ -356,10 +360,10 @@ class FunctionRuntime:
                 status, body = 0, b""  # the runtime died mid-invocation; supervise() restarts it
             break
         duration_ms = (time.perf_counter() - started) * 1000
-        starts = [m.group(1) for line in instance.log.since(mark) if (m := _START.match(line))]
+        starts = instance.log.request_ids(mark)
         if not starts and status != 0:  # Docker mode: the lines come by syslog, a moment later
             await instance.log.wait_for(mark, "START RequestId", 0.5)
-            starts = [m.group(1) for line in instance.log.since(mark) if (m := _START.match(line))]
+            starts = instance.log.request_ids(mark)
         request_id = starts[-1] if starts else str(uuid.uuid4())
         if not starts and status == 200:
             # No log line at all: trust the error keys awslambdaric always writes.

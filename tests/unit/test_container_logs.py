@@ -5,6 +5,7 @@ import socket
 
 from lambda_local.container_logs import SyslogReceiver, parse_rfc5424, receive
 from lambda_local.runtimes import LogBuffer
+from tests.support.containers import free_port
 
 # What Docker's syslog driver sends with syslog-format rfc5424 (tag = the compose service).
 DATAGRAM = b"<30>1 2026-11-25T02:11:59Z host weather-api 4242 weather-api - START RequestId: 6f1c Version: $LATEST\n"
@@ -25,9 +26,7 @@ def test_anything_else_is_not_taken_for_a_log_line():
 def test_lines_reach_the_buffer_of_the_service_their_tag_names(tmp_path):
     async def scenario() -> tuple[list[str], list[str], int]:
         weather, labels = LogBuffer(tmp_path / "weather.log"), LogBuffer(tmp_path / "labels.log")
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
+        port = free_port()
         transport, protocol = await receive({"weather-api": weather, "image-labels": labels}, "127.0.0.1", port)
         try:
             sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
