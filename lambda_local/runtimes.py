@@ -203,11 +203,18 @@ class RieProcess(Instance):
                     proc.kill()
 
     async def restart(self) -> None:
-        if self.process is not None and self.process.returncode is None:
-            self.process.send_signal(signal.SIGKILL)
-        # supervise() sees the exit and starts a fresh one
-        await asyncio.sleep(0.05)
-        await self.ready.wait()
+        """Kill the runtime and return once supervise() has a fresh one listening (not before: the next
+        invocation must be a plain cold start, not one that also waits out the restart)."""
+        old = self.process
+        if old is not None and old.returncode is None:
+            self.ready.clear()
+            old.send_signal(signal.SIGKILL)
+            await old.wait()
+        deadline = time.monotonic() + 60
+        while self.process is old or not self.ready.is_set():
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{self.fn.lambda_name}: no fresh runtime on :{self.port} within 60s")
+            await asyncio.sleep(0.02)
 
     async def stop(self) -> None:
         self.stopping = True

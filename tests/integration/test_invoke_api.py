@@ -11,8 +11,9 @@ import pytest
 
 from lambda_local.template import load
 from tests.integration.conftest import LOCAL_ENV
-from tests.support.runtimes import kill_runtime, restarts
+from tests.support.runtimes import kill_runtime, plane_state, restarts
 from tools import moto, stack
+from tools.functions import by_name
 from tools.stack import ROOT
 
 pytestmark = pytest.mark.integration
@@ -143,3 +144,18 @@ def test_a_killed_runtime_comes_back_by_itself():
         time.sleep(0.5)
     assert payload == {"statusCode": 200, "body": []}
     assert restarts(name) == before + 1
+
+
+def test_a_restart_returns_once_a_fresh_runtime_is_up_and_the_next_invocation_is_its_cold_start():
+    name = "salesAnalysisReportDataExtractor"
+    if stack.mode() == "host":
+        (before,) = plane_state()[name]["instances"]
+    stack.restart_function(by_name(name))
+    if stack.mode() == "host":
+        # Not the old process still being reaped, nor none yet: the new one is already listening.
+        (after,) = plane_state()[name]["instances"]
+        assert after["pid"] not in (None, before["pid"])
+    response = lambda_client().invoke(FunctionName=name, Payload=b'{"date": "2031-06-01"}', LogType="Tail")
+    assert "FunctionError" not in response
+    log = base64.b64decode(response["LogResult"]).decode()
+    assert "INIT START" in log and "INIT REPORT" in log
