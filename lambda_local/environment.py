@@ -33,6 +33,8 @@ def function_env(
         "AWS_LAMBDA_FUNCTION_NAME": fn.lambda_name,
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(fn.memory_mb),
         "AWS_LAMBDA_FUNCTION_TIMEOUT": str(fn.timeout_s),
+        # Lambda's (the image's base sets it): the X-Ray SDK and Powertools read it to know they run in Lambda.
+        "LAMBDA_TASK_ROOT": str(fn.code),
         # In the image, shared/ sits in the task root; here the task root is the function folder.
         "PYTHONPATH": str(ROOT),
     }

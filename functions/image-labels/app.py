@@ -26,9 +26,11 @@ from shared.s3_events import (
     reading,
     writing_to,
 )
+from shared.tracing import get_tracer
 
 logger = get_logger()
 metrics = get_metrics()
+tracer = get_tracer()
 
 
 def labels_key(key: str) -> str:
@@ -82,6 +84,7 @@ def labelled(ref: S3ObjectRef, results_bucket: str) -> dict[str, Any] | str:
 
 
 @logger.inject_lambda_context
+@tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     refs = object_refs(event)

@@ -28,9 +28,11 @@ from shared.s3_events import (
     reading,
     writing_to,
 )
+from shared.tracing import get_tracer
 
 logger = get_logger()
 metrics = get_metrics()
+tracer = get_tracer()
 
 
 @cache
@@ -125,6 +127,7 @@ def process(ref: S3ObjectRef, destination: str) -> list[dict[str, Any]]:
 
 
 @logger.inject_lambda_context
+@tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     refs = object_refs(event)

@@ -15,15 +15,18 @@ from shared import db
 from shared.config import env
 from shared.log import get_logger
 from shared.metrics import MetricUnit, get_metrics
+from shared.tracing import get_tracer
 from warehouse import Load, UntransformableRecord, change_rows
 from warehouse_load import statements
 
 logger = get_logger()
 metrics = get_metrics()
+tracer = get_tracer("pymysql")
 WAREHOUSE_PREFIX = "WAREHOUSE_PARAMETER_PREFIX"  # Parameter Store path of the warehouse's dbUrl, dbName, ...
 
 
 @logger.inject_lambda_context
+@tracer.capture_lambda_handler
 @metrics.log_metrics
 @event_source(data_class=DynamoDBStreamEvent)
 def handler(event: DynamoDBStreamEvent, context: LambdaContext) -> PartialItemFailureResponse:

@@ -10,12 +10,15 @@ from shared.config import env, report_timezone
 from shared.dates import resolve_report_date, today
 from shared.log import get_logger
 from shared.metrics import MetricUnit, get_metrics
+from shared.tracing import get_tracer
 
 logger = get_logger()
 metrics = get_metrics()
+tracer = get_tracer()
 
 
 @logger.inject_lambda_context
+@tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     tz = report_timezone()

@@ -27,11 +27,13 @@ from shared.config import env
 from shared.errors import ConfigError, InvalidEventError
 from shared.log import get_logger
 from shared.metrics import MetricUnit, get_metrics
+from shared.tracing import get_tracer
 from telemetry import Incident, Reading, Rule, decode_reading
 from telemetry_store import place_order, update_series
 
 logger = get_logger()
 metrics = get_metrics()
+tracer = get_tracer()
 
 
 @cache
@@ -65,6 +67,7 @@ def order_parts(incidents: list[Incident], orders_table: str, topic_arn: str) ->
 
 
 @logger.inject_lambda_context
+@tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     stats_table, orders_table, topic_arn = env("STATS_TABLE"), env("ORDERS_TABLE"), env("DEALER_TOPIC_ARN")

@@ -18,9 +18,11 @@ from shared.clients import client
 from shared.config import env
 from shared.log import get_logger
 from shared.metrics import MetricUnit, get_metrics
+from shared.tracing import get_tracer
 
 logger = get_logger()
 metrics = get_metrics()
+tracer = get_tracer()
 api = APIGatewayRestResolver()
 
 
@@ -52,6 +54,7 @@ def post_status() -> Response[dict[str, Any]]:
 
 
 @logger.inject_lambda_context
+@tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return api.resolve(event, context)

@@ -16,10 +16,12 @@ from shared.config import env
 from shared.errors import ConfigError
 from shared.log import get_logger
 from shared.metrics import MetricUnit, get_metrics
+from shared.tracing import get_tracer
 from weather import BadQuery, answer, not_found_message, parse_query
 
 logger = get_logger()
 metrics = get_metrics()
+tracer = get_tracer()
 
 CACHE_OK = "public, max-age=300"  # observations are refreshed far less often than this
 
@@ -38,6 +40,7 @@ def response(status: int, body: dict[str, Any], origin: str) -> dict[str, Any]:
 
 
 @logger.inject_lambda_context
+@tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     origin = env("SITE_ORIGIN")

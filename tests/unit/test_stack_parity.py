@@ -13,7 +13,7 @@ from tools.stack import DB_PORT, LAMBDA_PORT, MOTO_PORT, ROOT, function_env, rea
 COMPOSE = yaml.safe_load((ROOT / "compose.yaml").read_text())
 SERVICES = COMPOSE["services"]
 FUNCTIONS = load().functions
-HOST_ONLY = {"PATH", "HOME", "LANG", "TMPDIR", "PYTHONPATH"}
+HOST_ONLY = {"PATH", "HOME", "LANG", "TMPDIR", "PYTHONPATH", "LAMBDA_TASK_ROOT"}  # the base image sets the last
 # Set only locally: the local endpoints and dummy credentials (Lambda sets region and name itself).
 LOCAL_ONLY = {
     "AWS_ENDPOINT_URL",
@@ -30,6 +30,7 @@ LOCAL_ONLY = {
     "PUSH_APPLICATION_NAME",
     "FAILED_INVOCATIONS_QUEUE",
     "POWERTOOLS_LOGGER_LOG_EVENT",
+    "POWERTOOLS_TRACE_DISABLED",
 }
 
 
@@ -106,6 +107,16 @@ def test_events_are_logged_locally_and_never_in_the_account():
     for fn in FUNCTIONS:
         assert "POWERTOOLS_LOGGER_LOG_EVENT" not in fn.environment, f"{fn.directory} would log whole events in AWS"
         assert "POWERTOOLS_LOGGER_LOG_EVENT" in function_env(fn)
+
+
+def test_tracing_is_off_locally_and_on_in_the_account():
+    assert read_env_file(ROOT / "local.env")["POWERTOOLS_TRACE_DISABLED"] == "true"
+    for fn in FUNCTIONS:
+        assert "POWERTOOLS_TRACE_DISABLED" not in fn.environment, f"{fn.directory} would not trace in AWS"
+        assert function_env(fn)["POWERTOOLS_TRACE_DISABLED"] == "true"
+        assert function_env(fn)["LAMBDA_TASK_ROOT"] == str(ROOT / "functions" / fn.directory)
+        source = (ROOT / "functions" / fn.directory / "app.py").read_text()
+        assert "@tracer.capture_lambda_handler" in source, f"{fn.directory}: the handler has no X-Ray subsegment"
 
 
 def test_local_names_of_the_template_match_local_env():
