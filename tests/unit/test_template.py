@@ -74,7 +74,7 @@ def test_every_function_is_an_image_with_its_build_and_lab_name():
         assert props["Code"] == {"ImageUri": {"Ref": f"{fn.logical_id.removesuffix('Function')}ImageUri"}}
         assert fn.metadata["DockerContext"] == "."
         assert fn.dockerfile == "images/lambda-python.Dockerfile"
-        assert fn.build_args == {"FUNCTION": fn.directory}
+        assert fn.build_args.keys() == {"FUNCTION", "AWS_SERVICES"} and fn.build_args["FUNCTION"] == fn.directory
         assert props["Architectures"] == ["x86_64"]
         assert props["LoggingConfig"]["LogGroup"] == {"Ref": f"{fn.logical_id.removesuffix('Function')}LogGroup"}
         log_group = CFN["Resources"][props["LoggingConfig"]["LogGroup"]["Ref"]]["Properties"]
@@ -131,6 +131,15 @@ def test_each_function_gets_exactly_the_permissions_its_code_uses():
     assert [s["Resource"] for s in publish][2:] == [push]  # the application's endpoints, no topic
     for _, decrypt in (found for found in statements() if found[1]["Action"] == "kms:Decrypt"):
         assert "kms:ViaService" in decrypt["Condition"]["StringEquals"]
+
+
+def test_each_image_keeps_the_botocore_models_of_exactly_the_services_its_policies_allow():
+    for fn in FUNCTIONS:
+        policies = SAM["Resources"][fn.logical_id]["Properties"]["Policies"]
+        actions = [a for policy in policies for statement in policy["Statement"] for a in as_list(statement["Action"])]
+        allowed = {action.split(":")[0] for action in actions}
+        kept = fn.build_args["AWS_SERVICES"].split()
+        assert kept == sorted(allowed), f"{fn.directory}: AWS_SERVICES should be {' '.join(sorted(allowed))}"
 
 
 def test_every_environment_value_that_names_a_resource_names_one_of_this_stack():
