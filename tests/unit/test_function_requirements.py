@@ -52,6 +52,7 @@ def imports_of(path: Path) -> set[str]:
 
 
 def third_party_imports(function_dir: Path) -> set[str]:
+    """Third-party modules the function imports (full dotted names), its shared/ modules' included."""
     local = {p.stem for p in function_dir.glob("*.py")}
     pending = list(function_dir.glob("*.py"))
     seen: set[Path] = set()
@@ -68,7 +69,7 @@ def third_party_imports(function_dir: Path) -> set[str]:
                 if source.is_file():
                     pending.append(source)
             elif top not in local and top not in sys.stdlib_module_names:
-                third_party.add(top)
+                third_party.add(module)
     return third_party
 
 
@@ -78,10 +79,19 @@ def test_function_imports_are_in_its_image_requirements(fn):
     allowed = requirement_names(ROOT / "shared" / "requirements.txt") | requirement_names(
         function_dir / "requirements.txt"
     )
-    imports = third_party_imports(function_dir)
+    imports = {module.split(".")[0] for module in third_party_imports(function_dir)}
     assert imports, "the scan found no third-party import at all"
     for top in sorted(imports):
         dists = {d.lower().replace("_", "-") for d in DISTRIBUTIONS.get(top, [])}
         assert dists & allowed, (
             f"{fn.directory} imports {top} ({', '.join(dists) or '?'}) but no requirement installs it"
         )
+
+
+@pytest.mark.parametrize("fn", FUNCTIONS, ids=lambda f: f.directory)
+def test_powertools_parameters_come_with_a_pinned_boto3(fn):
+    # The parameters utility imports boto3, which Powertools leaves to an extra: without a pin the
+    # image would run the base image's boto3 (/var/runtime) against the pinned botocore.
+    function_dir = ROOT / "functions" / fn.directory
+    if any(m.startswith("aws_lambda_powertools.utilities.parameters") for m in third_party_imports(function_dir)):
+        assert "boto3" in requirement_names(function_dir / "requirements.txt")
