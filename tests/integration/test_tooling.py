@@ -63,7 +63,8 @@ def test_push_dry_run_creates_repositories_prints_every_docker_step_and_records_
         assert uri == f"{registry}/test/{fn.directory}:t3st"
         build = (
             f"[dry-run] docker buildx build --file images/lambda-python.Dockerfile --build-arg "
-            f"FUNCTION={fn.directory} --tag {uri} --platform linux/amd64 --provenance=false --load ."
+            f"FUNCTION={fn.directory} --build-arg {shlex.quote('AWS_SERVICES=' + fn.build_args['AWS_SERVICES'])} "
+            f"--tag {uri} --platform linux/amd64 --provenance=false --load ."
         )
         assert build in lines
         assert lines.index(build) < lines.index(f"[dry-run] docker push {uri}")
