@@ -8,26 +8,22 @@ ARG FUNCTION
 ARG AWS_SERVICES=""
 RUN test -n "${FUNCTION}" || (echo "build arg FUNCTION (a folder under functions/) is required" >&2 && exit 1)
 
-COPY shared/requirements.txt /tmp/requirements/shared.txt
-COPY functions/${FUNCTION}/requirements.txt /tmp/requirements/function.txt
-# botocore lists every service model directory (about 450) on the first client of each kind, about
-# 40 ms of every cold start, and they take 27 MB; the function's role can call only its own services.
+COPY shared/requirements.txt /tmp/build/shared.txt
+COPY functions/${FUNCTION}/requirements.txt /tmp/build/function.txt
+COPY images/prune_botocore.py /tmp/build/
+# botocore's data for every AWS service takes 27 MB and costs every cold start a scan of about 450
+# model folders and a 1.2 MB endpoints.json parse; the function's role can call only its own services.
 # Pruned in the install layer, so the image does not carry them either.
+# hadolint ignore=SC2086
 RUN pip install --no-cache-dir --target "${LAMBDA_TASK_ROOT}" \
-        -r /tmp/requirements/shared.txt -r /tmp/requirements/function.txt \
-    && rm -rf /tmp/requirements \
-    && models="${LAMBDA_TASK_ROOT}/botocore/data" \
-    && for service in ${AWS_SERVICES}; do \
-        test -d "${models}/${service}" || { echo "AWS_SERVICES: botocore has no model '${service}'" >&2; exit 1; }; \
-    done \
-    && if [ -n "${AWS_SERVICES}" ]; then \
-        for dir in "${models}"/*/; do \
-            name="$(basename "${dir}")"; \
-            case " ${AWS_SERVICES} " in *" ${name} "*) ;; *) rm -rf "${dir}" ;; esac; \
-        done; \
-    fi
+        -r /tmp/build/shared.txt -r /tmp/build/function.txt \
+    && python3 /tmp/build/prune_botocore.py "${LAMBDA_TASK_ROOT}/botocore/data" ${AWS_SERVICES} \
+    && rm -rf /tmp/build
 
 COPY shared/ ${LAMBDA_TASK_ROOT}/shared/
 COPY functions/${FUNCTION}/ ${LAMBDA_TASK_ROOT}/
+# Lambda's file system is read-only: without these .pyc files every cold start compiles the
+# function's own modules again (pip already compiled the installed packages).
+RUN python3 -m compileall -q "${LAMBDA_TASK_ROOT}/shared" "${LAMBDA_TASK_ROOT}"/*.py
 
 CMD ["app.handler"]

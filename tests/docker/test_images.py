@@ -1,29 +1,46 @@
 """What each function's image carries, read from the images the stack runs."""
 
+import json
 import subprocess
 
+import botocore.session
 import pytest
 
 from tools.functions import FUNCTIONS, Function
 
 
-@pytest.mark.parametrize("fn", FUNCTIONS, ids=lambda fn: fn.directory)
-def test_an_image_keeps_only_the_botocore_models_of_its_services(fn: Function) -> None:
-    listing = subprocess.run(
-        [
-            "docker",
-            "run",
-            "--rm",
-            "--entrypoint",
-            "/bin/sh",
-            f"{fn.directory}:local",
-            "-c",
-            "cd /var/task/botocore/data && ls -d */ && ls endpoints.json partitions.json",
-        ],
+def in_image(fn: Function, command: str) -> str:
+    return subprocess.run(
+        ["docker", "run", "--rm", "--entrypoint", "/bin/sh", f"{fn.directory}:local", "-c", command],
         capture_output=True,
         text=True,
         check=True,
-    ).stdout.split()
+    ).stdout
+
+
+@pytest.mark.parametrize("fn", FUNCTIONS, ids=lambda fn: fn.directory)
+def test_an_image_keeps_only_the_botocore_data_of_its_services(fn: Function) -> None:
+    listing = in_image(fn, "cd /var/task/botocore/data && ls -d */ && ls endpoints.json partitions.json").split()
     kept = sorted(entry.rstrip("/") for entry in listing if entry.endswith("/"))
-    assert kept == sorted(fn.build_args["AWS_SERVICES"].split())
+    services = fn.build_args["AWS_SERVICES"].split()
+    assert kept == sorted(services)
     assert {"endpoints.json", "partitions.json"} <= set(listing), "botocore's shared data stays"
+
+    endpoints = json.loads(in_image(fn, "cat /var/task/botocore/data/endpoints.json"))
+    full = botocore.session.get_session().get_component("data_loader").load_data("endpoints")
+    session = botocore.session.get_session()
+    prefixes = {session.get_service_model(name).endpoint_prefix for name in services}
+    for partition, reference in zip(endpoints["partitions"], full["partitions"], strict=True):
+        assert set(partition["services"]) == prefixes & set(reference["services"]), partition["partition"]
+
+
+@pytest.mark.parametrize("fn", FUNCTIONS, ids=lambda fn: fn.directory)
+def test_the_functions_own_modules_are_compiled_in_the_image(fn: Function) -> None:
+    """The root file system is read-only in Lambda: a module without its .pyc is compiled on every cold start."""
+    compiled = in_image(
+        fn,
+        "cd /var/task && python3 -c 'import importlib.util, pathlib, os; "
+        'print(*[p for p in [*pathlib.Path().glob("*.py"), *pathlib.Path("shared").glob("*.py")] '
+        "if not os.path.exists(importlib.util.cache_from_source(str(p)))])'",
+    ).split()
+    assert compiled == [], f"modules without bytecode: {compiled}"

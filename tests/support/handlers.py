@@ -19,7 +19,6 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from aws_lambda_powertools.utilities import parameters
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 
 from shared import clients, config, db
@@ -62,7 +61,7 @@ def reset_caches() -> None:
     clients.client.cache_clear()
     clients._lambda_client.cache_clear()
     config.report_timezone.cache_clear()
-    parameters.clear_caches()
+    db.parameter_store.cache_clear()
     db.close()
 
 
