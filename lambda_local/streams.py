@@ -41,7 +41,7 @@ from lambda_local.template import EventSpec, FunctionSpec, TemplateError
 
 STREAM_TYPES = ("DynamoDB", "Kinesis")
 PAYLOAD_LIMIT = 6 * 1024 * 1024
-POLL_INTERVAL_S = 0.1  # an idle shard is read this often (AWS: about 4 times a second for DynamoDB)
+POLL_INTERVAL_S = 0.25  # an idle shard is read this often: about 4 times a second, as AWS reads DynamoDB streams
 READ_AHEAD = 1000  # records per GetRecords call; reading runs ahead of the invocations by a few calls
 READ_AHEAD_CHUNKS = 4
 RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0)  # back-off between attempts of a failed batch (AWS: exponential)
