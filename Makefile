@@ -6,7 +6,7 @@ TAG ?=
 RULE ?=
 AT ?=
 
-.PHONY: setup up down logs status events fire token invoke place-orders analytics simulate-tractors seed-friends bench-etl bench-fanout demo demo-images test test-docker ci-images docker-engine lint build push deploy destroy bench bench-images bench-invoke bench-events
+.PHONY: setup up down logs status events fire token invoke place-orders analytics simulate-tractors seed-friends bench-etl bench-fanout demo demo-images test test-docker ci-images docker-engine lint build push deploy destroy bench bench-imports bench-images bench-invoke bench-events
 
 setup:
 	@tools/setup.sh
@@ -88,6 +88,9 @@ destroy: setup
 
 bench: up
 	@$(PY) -m bench.extractor_bench
+
+bench-imports: up
+	@$(PY) -m bench.imports_bench
 
 bench-images: setup
 	@$(PY) -m pip install --quiet -r bench/requirements.txt
