@@ -89,7 +89,7 @@ destroy: setup
 bench: up
 	@$(PY) -m bench.extractor_bench
 
-bench-imports: up
+bench-imports: setup
 	@$(PY) -m bench.imports_bench
 
 bench-images: setup

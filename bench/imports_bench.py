@@ -19,15 +19,17 @@ import tempfile
 from collections import defaultdict
 from pathlib import Path
 
+from lambda_local.environment import PASSED_THROUGH
 from tools import stack
 from tools.functions import FUNCTIONS, Function
-from tools.stack import ROOT
+from tools.stack_common import ROOT, function_env
+from tools.stack_compose import compose
 
 RUNS = int(os.environ.get("BENCH_IMPORT_RUNS", "5"))
 TOP = 8
 LINE = re.compile(r"^import time:\s+(\d+) \|\s+(\d+) \|(\s*)(\S+)$")
 PROBE = "import awslambdaric.bootstrap; import app"
-HOST_ONLY = ("PATH", "HOME", "PYTHONPATH", "LAMBDA_TASK_ROOT")  # the image sets its own
+HOST_ONLY = (*PASSED_THROUGH, "PYTHONPATH", "LAMBDA_TASK_ROOT")  # the image sets its own
 
 
 def importtime(fn: Function, env_file: Path | None) -> str:
@@ -40,7 +42,7 @@ def importtime(fn: Function, env_file: Path | None) -> str:
         ]  # fmt: skip
         result = subprocess.run(command, capture_output=True, text=True)
     else:
-        env = stack.function_env(fn)
+        env = function_env(fn)
         result = subprocess.run(
             [sys.executable, "-X", "importtime", "-c", PROBE],
             cwd=ROOT / "functions" / fn.directory,
@@ -70,7 +72,7 @@ def env_file_for(fn: Function, folder: Path) -> Path:
     """The function's environment as compose gives it (its values do not matter to imports but for
     the ones that decide what is imported, e.g. POWERTOOLS_TRACE_DISABLED)."""
     path = folder / f"{fn.directory}.env"
-    env = stack.function_env(fn)
+    env = function_env(fn)
     path.write_text("".join(f"{k}={v}\n" for k, v in env.items() if k not in HOST_ONLY))
     return path
 
@@ -81,6 +83,9 @@ def main() -> None:
         raise SystemExit(f"FUNCTION={os.environ['FUNCTION']}: no such function folder")
     in_images = stack.mode() == "docker"
     where = "in each function's image" if in_images else "with the host-mode virtualenv"
+    if in_images:
+        print("==> building the function images (compose's build cache makes this quick when nothing changed)")
+        compose("build", "--quiet", *(fn.directory for fn in chosen))
     print(f"==> importing the runtime client and app {RUNS} times per function, {where}", flush=True)
     rows = []
     with tempfile.TemporaryDirectory() as folder:

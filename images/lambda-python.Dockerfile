@@ -4,7 +4,8 @@
 FROM public.ecr.aws/lambda/python:3.13
 
 ARG FUNCTION
-# botocore service models to keep (template.yaml: those the function's policies allow); empty keeps all.
+# AWS services whose botocore data (models, endpoints.json entries) the image keeps (template.yaml:
+# those the function's policies allow); empty keeps all.
 ARG AWS_SERVICES=""
 RUN test -n "${FUNCTION}" || (echo "build arg FUNCTION (a folder under functions/) is required" >&2 && exit 1)
 
@@ -23,7 +24,8 @@ RUN pip install --no-cache-dir --target "${LAMBDA_TASK_ROOT}" \
 COPY shared/ ${LAMBDA_TASK_ROOT}/shared/
 COPY functions/${FUNCTION}/ ${LAMBDA_TASK_ROOT}/
 # Lambda's file system is read-only: without these .pyc files every cold start compiles the
-# function's own modules again (pip already compiled the installed packages).
-RUN python3 -m compileall -q "${LAMBDA_TASK_ROOT}/shared" "${LAMBDA_TASK_ROOT}"/*.py
+# function's own modules again (pip already compiled the installed packages). Unchecked hashes: the
+# image never changes the sources, and a rewritten timestamp cannot make the bytecode stale.
+RUN python3 -m compileall -q --invalidation-mode unchecked-hash "${LAMBDA_TASK_ROOT}/shared" "${LAMBDA_TASK_ROOT}"/*.py
 
 CMD ["app.handler"]

@@ -4,7 +4,7 @@ usage: python prune_botocore.py <botocore data folder> [service ...]   (no servi
 
 Removes the other service model folders (about 450, 27 MB, which botocore lists on the first client of
 each kind) and the other services' entries of endpoints.json (1.2 MB that every cold start parses, about
-20 ms; the kept services' entries and each partition's defaults stay as they were).
+10 to 20 ms; the kept services' entries and each partition's defaults stay as they were).
 """
 
 import gzip

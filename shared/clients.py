@@ -1,7 +1,9 @@
 """AWS clients made once per process, and synchronous invocation of another Lambda function.
 
 botocore's own session makes the clients: boto3 adds resources and S3 transfers, which no function
-uses, and its import (s3transfer among it) to every cold start. In AWS no endpoint is configured.
+uses, and its import (s3transfer among it) to the cold start of every function that does not need it
+for something else (Powertools' parameters utility, DynamoDB's type serializers). In AWS no endpoint
+is configured.
 Locally `AWS_ENDPOINT_URL` (read by botocore itself) points every client at the moto server and
 `AWS_ENDPOINT_URL_LAMBDA` points Lambda calls at the local Invoke API: the code is the same in both.
 """

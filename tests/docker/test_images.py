@@ -1,12 +1,14 @@
 """What each function's image carries, read from the images the stack runs."""
 
 import json
+import shlex
 import subprocess
 
 import botocore.session
 import pytest
 
 from tools.functions import FUNCTIONS, Function
+from tools.stack import ROOT
 
 
 def in_image(fn: Function, command: str) -> str:
@@ -37,10 +39,13 @@ def test_an_image_keeps_only_the_botocore_data_of_its_services(fn: Function) -> 
 @pytest.mark.parametrize("fn", FUNCTIONS, ids=lambda fn: fn.directory)
 def test_the_functions_own_modules_are_compiled_in_the_image(fn: Function) -> None:
     """The root file system is read-only in Lambda: a module without its .pyc is compiled on every cold start."""
-    compiled = in_image(
-        fn,
-        "cd /var/task && python3 -c 'import importlib.util, pathlib, os; "
-        'print(*[p for p in [*pathlib.Path().glob("*.py"), *pathlib.Path("shared").glob("*.py")] '
-        "if not os.path.exists(importlib.util.cache_from_source(str(p)))])'",
-    ).split()
-    assert compiled == [], f"modules without bytecode: {compiled}"
+    sources = [
+        str(p.relative_to(ROOT / "functions" / fn.directory)) for p in (ROOT / "functions" / fn.directory).rglob("*.py")
+    ]
+    sources += [str(p.relative_to(ROOT)) for p in (ROOT / "shared").rglob("*.py")]
+    check = (
+        "import importlib.util, os, sys; "
+        "print(*[s for s in sys.argv[1:] if not os.path.exists(importlib.util.cache_from_source(s))])"
+    )
+    missing = in_image(fn, f"cd /var/task && python3 -c {shlex.quote(check)} {shlex.join(sources)}").split()
+    assert len(sources) > 2 and missing == [], f"modules without bytecode: {missing}"

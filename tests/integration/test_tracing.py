@@ -6,11 +6,13 @@ import json
 import socket
 import subprocess
 import sys
+import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tools import stack
+from tools import moto, stack
 from tools.functions import by_name
 from tools.stack import ROOT
 
@@ -26,12 +28,14 @@ print(json.dumps(result, default=str))
 """
 
 
-def traced_invocation(directory: str, event: dict[str, Any]) -> list[dict[str, Any]]:
+def traced_invocation(
+    directory: str, event: dict[str, Any], overrides: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
     """Invoke the handler once with tracing on; the subsegment documents it sent, flattened."""
     fn = by_name(directory)
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as daemon:
         daemon.bind(("127.0.0.1", 0))
-        env = stack.function_env(fn) | {
+        env = stack.function_env(fn, overrides) | {
             "POWERTOOLS_TRACE_DISABLED": "false",
             "AWS_XRAY_DAEMON_ADDRESS": f"127.0.0.1:{daemon.getsockname()[1]}",
             "_X_AMZN_TRACE_ID": f"Root={TRACE_ID};Parent=53995c3f42cd8ad8;Sampled=1",
@@ -79,8 +83,29 @@ def test_a_traced_invocation_records_the_handler_and_each_aws_call():
     assert all(s["http"]["response"]["status"] == 200 for s in calls)
 
 
-def test_sql_queries_are_subsegments_where_a_function_uses_pymysql():
-    subsegments = traced_invocation("sales-data-extractor", {"date": "2031-06-01"})
+@pytest.fixture
+def db_prefix_from_here() -> Iterator[str]:
+    """The database's parameters under a prefix of this test's, with the address this process reaches it
+    at (in Docker mode the stack's own dbUrl names the compose service)."""
+    ssm = moto.client("ssm")
+    source = stack.read_env_file(ROOT / "local.env")["DB_PARAMETER_PREFIX"]
+    prefix = f"/trace-test-{uuid.uuid4().hex[:8]}"
+    names = []
+    for name in ("dbUrl", "dbName", "dbUser", "dbPassword"):
+        parameter = ssm.get_parameter(Name=f"{source}/{name}", WithDecryption=True)["Parameter"]
+        value = f"127.0.0.1:{stack.DB_PORT}" if name == "dbUrl" else parameter["Value"]
+        ssm.put_parameter(Name=f"{prefix}/{name}", Value=value, Type=parameter["Type"])
+        names.append(f"{prefix}/{name}")
+    try:
+        yield prefix
+    finally:
+        ssm.delete_parameters(Names=names)
+
+
+def test_sql_queries_are_subsegments_where_a_function_uses_pymysql(db_prefix_from_here: str) -> None:
+    subsegments = traced_invocation(
+        "sales-data-extractor", {"date": "2031-06-01"}, {"DB_PARAMETER_PREFIX": db_prefix_from_here}
+    )
     assert {s["name"] for s in subsegments} >= {"## handler"}
     queries = [s for s in subsegments if "sql" in s]
     assert queries, [s["name"] for s in subsegments]

@@ -1,0 +1,42 @@
+"""What a function's Init leaves out (each module costs every cold start): `import app` in a fresh
+interpreter with the function's local environment, as the runtime does it."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tools.functions import FUNCTIONS, Function
+from tools.stack import ROOT, function_env
+
+WATCHED = ("aws_xray_sdk.core", "asyncio", "aws_lambda_powertools.utilities.batch")
+PROBE = f"import sys, json; import app; print(json.dumps([m for m in {WATCHED!r} if m in sys.modules]))"
+
+
+def imported_at_init(fn: Function) -> list[str]:
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE],
+        cwd=ROOT / "functions" / fn.directory,
+        env=function_env(fn),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    loaded: list[str] = json.loads(result.stdout.strip().splitlines()[-1])
+    return loaded
+
+
+@pytest.mark.parametrize("fn", FUNCTIONS, ids=lambda fn: fn.directory)
+def test_no_function_loads_the_xray_sdk_with_tracing_off(fn: Function) -> None:
+    assert "aws_xray_sdk.core" not in imported_at_init(fn)
+
+
+def test_order_etl_takes_only_types_from_the_batch_utility() -> None:
+    (fn,) = [fn for fn in FUNCTIONS if fn.directory == "order-etl"]
+    assert imported_at_init(fn) == []
+
+
+def test_the_probe_sees_what_a_function_does_import() -> None:
+    (fn,) = [fn for fn in FUNCTIONS if fn.directory == "sensor-anomaly"]  # its batch processor needs asyncio
+    assert {"asyncio", "aws_lambda_powertools.utilities.batch"} <= set(imported_at_init(fn))
