@@ -27,7 +27,7 @@ from tools.stack_compose import compose
 
 RUNS = int(os.environ.get("BENCH_IMPORT_RUNS", "5"))
 TOP = 8
-LINE = re.compile(r"^import time:\s+(\d+) \|\s+(\d+) \|(\s*)(\S+)$")
+LINE = re.compile(r"^import time:\s+(\d+) \|\s+\d+ \|\s*(\S+)$")  # self us | cumulative us | module
 PROBE = "import awslambdaric.bootstrap; import app"
 HOST_ONLY = (*PASSED_THROUGH, "PYTHONPATH", "LAMBDA_TASK_ROOT")  # the image sets its own
 
@@ -62,9 +62,9 @@ def by_package(stderr: str) -> tuple[float, dict[str, float]]:
     for line in stderr.splitlines():
         match = LINE.match(line)
         if match:
-            self_us, _, _, module = match.groups()
-            own[module.split(".")[0]] += int(self_us) / 1000
-            total += int(self_us) / 1000
+            ms = int(match[1]) / 1000
+            own[match[2].split(".")[0]] += ms
+            total += ms
     return total, own
 
 

@@ -29,8 +29,8 @@ def test_an_image_keeps_only_the_botocore_data_of_its_services(fn: Function) -> 
     assert {"endpoints.json", "partitions.json"} <= set(listing), "botocore's shared data stays"
 
     endpoints = json.loads(in_image(fn, "cat /var/task/botocore/data/endpoints.json"))
-    full = botocore.session.get_session().get_component("data_loader").load_data("endpoints")
     session = botocore.session.get_session()
+    full = session.get_component("data_loader").load_data("endpoints")
     prefixes = {session.get_service_model(name).endpoint_prefix for name in services}
     for partition, reference in zip(endpoints["partitions"], full["partitions"], strict=True):
         assert set(partition["services"]) == prefixes & set(reference["services"]), partition["partition"]

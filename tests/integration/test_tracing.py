@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from shared.db import PARAMETER_NAMES
 from tools import moto, stack
 from tools.functions import by_name
 from tools.stack import ROOT
@@ -91,7 +92,7 @@ def db_prefix_from_here() -> Iterator[str]:
     source = stack.read_env_file(ROOT / "local.env")["DB_PARAMETER_PREFIX"]
     prefix = f"/trace-test-{uuid.uuid4().hex[:8]}"
     names = []
-    for name in ("dbUrl", "dbName", "dbUser", "dbPassword"):
+    for name in PARAMETER_NAMES:
         parameter = ssm.get_parameter(Name=f"{source}/{name}", WithDecryption=True)["Parameter"]
         value = f"127.0.0.1:{stack.DB_PORT}" if name == "dbUrl" else parameter["Value"]
         ssm.put_parameter(Name=f"{prefix}/{name}", Value=value, Type=parameter["Type"])
