@@ -11,7 +11,10 @@ AT ?=
 setup:
 	@tools/setup.sh
 
+# The template is read first: a mistake in it is one line naming the place, before anything starts.
 up: setup
+	@$(PY) -m lambda_local check --quiet
+	@$(PY) -m lambda_local render-compose --quiet
 	@$(PY) -m tools.stack up
 
 down:

@@ -17,9 +17,9 @@ from pathlib import Path
 from botocore.config import Config
 
 from lambda_local.event_shapes import dynamodb_record
+from lambda_local.provision import create_resources
 from tests.support.probe_plane import INVOKE_PORT, ProbePlane
 from tools import moto, place_orders, stack
-from tools.bootstrap_aws import create_resources
 
 TEMPLATE = Path(__file__).resolve().parent / "etl" / "template.yaml"
 ORDERS = 4_000

@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from botocore.config import Config
 
 from lambda_local.api_gateway import template_token
-from lambda_local.template import load
+from lambda_local.providers import load
 from tools import moto, stack
 from tools.seed_friends import seed, social_graph
 

@@ -1,18 +1,26 @@
 """`python -m lambda_local`: the local Lambda plane in one process: the function runtimes and their
 queues, the event sources, the Invoke API on LAMBDA_LOCAL_PORT (3001) plus every function's own port
-(9001, ...), and API Gateway on LAMBDA_LOCAL_API_PORT (3000) when the template declares API events."""
+(Metadata.LocalPort), and API Gateway on LAMBDA_LOCAL_API_PORT (3000) when the template declares API
+events. `check` reads the template and says what it declares; `render-compose` rewrites compose.yaml's
+rendered part. A template the plane cannot run is one line naming the place, and exit status 2."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import os
 import socket
 import sys
+from pathlib import Path
 from typing import Any
 
 import uvicorn
+from botocore.exceptions import BotoCoreError, ClientError
 
-from lambda_local import api_gateway, invoke_api
-from lambda_local.plane import build, report
+from lambda_local import compose
+from lambda_local.providers import TEMPLATE, Template, TemplateError, load
+
+EXIT_TEMPLATE = 2
 
 
 def listen(host: str, port: int) -> socket.socket:
@@ -27,10 +35,13 @@ def listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-async def main() -> None:
+async def serve() -> None:
+    from lambda_local import api_gateway, invoke_api
+    from lambda_local.plane import build, report
+
     plane = build()
     settings = plane.settings
-    routes = api_gateway.routes_of(plane.template)
+    routes = plane.template.routes
     ports = [settings.invoke_port, *plane.by_port] + ([settings.api_port] if routes else [])
     sockets = [listen(settings.bind_host, port) for port in ports]
     print(f"lambda_local: starting {len(plane.template.functions)} functions ({settings.mode} mode)", flush=True)
@@ -59,5 +70,57 @@ async def main() -> None:
         await plane.stop()
 
 
+def template_path(given: str | None) -> Path:
+    return Path(given or os.environ.get("LAMBDA_LOCAL_TEMPLATE") or TEMPLATE).resolve()
+
+
+def summary(template: Template) -> str:
+    lines = [f"{template.file}: {len(template.functions)} functions"]
+    for fn in template.functions:
+        port = f", port {fn.port}" if fn.port else ""
+        lines.append(f"  {fn.lambda_name} (functions/{fn.directory}, {fn.memory_mb} MB, {fn.timeout_s} s{port})")
+    lines.append(
+        f"  triggers: {len(template.schedules)} schedules, {len(template.queue_triggers)} SNS/S3, "
+        f"{len(template.stream_triggers)} streams, {len(template.routes)} API routes"
+    )
+    lines += [f"  warning: {w}" for w in template.warnings]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m lambda_local", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--template", help="the template (default: LAMBDA_LOCAL_TEMPLATE or template.yaml)")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.add_parser("serve", help="run the plane (the default)")
+    check = commands.add_parser("check", help="read the template and list what it declares")
+    check.add_argument("--quiet", action="store_true", help="say nothing when the template is fine")
+    render = commands.add_parser("render-compose", help="rewrite compose.yaml's part rendered from the template")
+    render.add_argument("--check", action="store_true", help="exit 1 if compose.yaml is stale, change nothing")
+    render.add_argument("--quiet", action="store_true", help="speak only when compose.yaml changes")
+    args = parser.parse_args(argv)
+    try:
+        template = load(template_path(args.template))
+        if args.command == "check":
+            if not args.quiet:
+                print(summary(template))
+        elif args.command == "render-compose":
+            if args.check:
+                stale = compose.render(template, compose.COMPOSE.read_text()) != compose.COMPOSE.read_text()
+                print("compose.yaml is stale: run `make compose`" if stale else "compose.yaml is up to date")
+                return 1 if stale else 0
+            changed = compose.write(template)
+            if changed or not args.quiet:
+                print(f"compose.yaml {'rendered anew' if changed else 'already up to date'} from {template.file}")
+        else:
+            asyncio.run(serve())
+    except TemplateError as exc:
+        print(f"lambda_local: {exc}", file=sys.stderr, flush=True)
+        return EXIT_TEMPLATE
+    except (BotoCoreError, ClientError) as exc:  # a resource the plane needs is missing on the local endpoint
+        print(f"lambda_local: the local AWS endpoint: {exc}", file=sys.stderr, flush=True)
+        return 1
+    return 0
+
+
 if __name__ == "__main__":
-    asyncio.run(main())
+    sys.exit(main())

@@ -33,8 +33,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from lambda_local.plane import ACCOUNT
+from lambda_local.providers import ApiRoute, Authorizer, Template, TemplateError
 from lambda_local.runtimes import FunctionRuntime, Throttled
-from lambda_local.template import Template, TemplateError
 
 DEV_SECRET_DEFAULT = "lambda-local-development-key-never-used-in-aws"  # noqa: S105 - loopback-only dev tokens
 PAYLOAD_LIMIT = 6 * 1024 * 1024  # Lambda's synchronous invoke limit, below API Gateway's 10 MB
@@ -44,123 +44,6 @@ REST_STAGE = "Prod"
 HTTP_STAGE = "$default"
 TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javascript", "application/x-www-form")
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
-
-
-@dataclass(frozen=True)
-class Authorizer:
-    name: str
-    issuer: str | None
-    audience: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class ApiRoute:
-    kind: str  # "rest" | "http"
-    api_id: str  # logical id of the API (ServerlessRestApi / ServerlessHttpApi when implicit)
-    path: str  # as in the template: /items/{id}, /files/{proxy+}; "$default" for HttpApi's catch-all
-    method: str  # upper case; ANY
-    function: str  # Lambda name
-    payload_version: str  # "1.0" | "2.0"
-    authorizer: Authorizer | None
-
-    @property
-    def route_key(self) -> str:
-        return "$default" if self.path == "$default" else f"{self.method} {self.path}"
-
-    @property
-    def starlette_path(self) -> str:
-        if self.path == "$default":
-            return "/{proxy:path}"
-        return self.path.replace("+}", ":path}")
-
-    @property
-    def precedence(self) -> tuple[int, int, int]:
-        """API Gateway's order: literal paths, then path parameters, then greedy ones, longest first."""
-        segments = self.path.strip("/").split("/")
-        greedy = sum(s.endswith("+}") for s in segments) + (self.path == "$default") * 10
-        params = sum(s.startswith("{") for s in segments)
-        return (greedy, params, -len(segments))
-
-
-def _pool_id(value: Any, names: dict[str, str], where: str) -> str:
-    """The user pool id of a `UserPoolArn`: a literal ARN, or `!GetAtt Pool.Arn` of the template's pool
-    (its local name in Metadata.LocalNames is the local pool id, e.g. us-east-1_localusers)."""
-    if isinstance(value, str):
-        return value.rsplit("/", 1)[-1]
-    if isinstance(value, dict) and isinstance(value.get("Fn::GetAtt"), list) and value["Fn::GetAtt"][0] in names:
-        return names[value["Fn::GetAtt"][0]]
-    raise TemplateError(f"{where}: UserPoolArn must be an ARN or !GetAtt <Pool>.Arn of a pool in Metadata.LocalNames")
-
-
-def _authorizers(
-    api: dict[str, Any], kind: str, where: str, names: dict[str, str]
-) -> tuple[str | None, dict[str, Authorizer]]:
-    auth = api.get("Auth", {})
-    found: dict[str, Authorizer] = {}
-    for name, config in auth.get("Authorizers", {}).items():
-        if kind == "rest":
-            if "UserPoolArn" not in config:
-                raise TemplateError(f"{where}: authorizer {name}: only Cognito user pool authorizers run locally")
-            pool = _pool_id(config["UserPoolArn"], names, f"{where}: authorizer {name}")
-            region = pool.split("_", 1)[0]
-            found[name] = Authorizer(name, f"https://cognito-idp.{region}.amazonaws.com/{pool}", ())
-        else:
-            jwt_config = config.get("JwtConfiguration")
-            if not jwt_config:
-                raise TemplateError(f"{where}: authorizer {name}: only JWT authorizers run locally")
-            audience = jwt_config.get("audience", [])
-            found[name] = Authorizer(
-                name, jwt_config.get("issuer"), tuple(audience if isinstance(audience, list) else [audience])
-            )
-    return auth.get("DefaultAuthorizer"), found
-
-
-def routes_of(template: Template) -> list[ApiRoute]:
-    """Every `Api` and `HttpApi` event of the template, with its API's authorizer."""
-    resources = template.resources
-    globals_ = template.data.get("Globals", {})
-    names: dict[str, str] = template.data.get("Metadata", {}).get("LocalNames", {})
-    routes: list[ApiRoute] = []
-    for fn in template.functions:
-        for event in fn.events:
-            if event.type not in ("Api", "HttpApi"):
-                continue
-            kind = "rest" if event.type == "Api" else "http"
-            props = event.properties
-            where = f"template.yaml: {fn.logical_id}.Events.{event.name}"
-            reference = props.get("RestApiId" if kind == "rest" else "ApiId")
-            if reference is None:
-                api_id = "ServerlessRestApi" if kind == "rest" else "ServerlessHttpApi"
-                api = globals_.get("Api" if kind == "rest" else "HttpApi", {})
-            else:
-                ref = reference.get("Ref") if isinstance(reference, dict) else None
-                if not isinstance(ref, str) or ref not in resources:
-                    raise TemplateError(f"{where}: {'RestApiId' if kind == 'rest' else 'ApiId'} must be !Ref <Api>")
-                api_id = ref
-                api = resources[api_id].get("Properties", {})
-            default, authorizers = _authorizers(api, kind, where, names)
-            chosen = props.get("Auth", {}).get("Authorizer", default)
-            if chosen in (None, "NONE"):
-                authorizer = None
-            elif chosen in authorizers:
-                authorizer = authorizers[chosen]
-            else:
-                raise TemplateError(f"{where}: authorizer {chosen!r} is not declared on {api_id}")
-            path, method = props.get("Path"), props.get("Method")
-            if kind == "http" and path is None and method is None:
-                path, method = "$default", "ANY"
-            if not isinstance(path, str) or not isinstance(method, str):
-                raise TemplateError(f"{where}: Path and Method are required")
-            default_version = "1.0" if kind == "rest" else "2.0"
-            version = str(props.get("PayloadFormatVersion", api.get("PayloadFormatVersion", default_version)))
-            routes.append(ApiRoute(kind, api_id, path, method.upper(), fn.lambda_name, version, authorizer))
-    seen: dict[tuple[str, str], ApiRoute] = {}
-    for route in routes:
-        key = (route.path, route.method)
-        if key in seen and seen[key] != route:
-            raise TemplateError(f"template.yaml: two events declare {route.method} {route.path}")
-        seen[key] = route
-    return sorted(routes, key=lambda r: r.precedence)
 
 
 # ------------------------------------------------------------------ events (pure)
@@ -409,7 +292,7 @@ def dev_token(claims: dict[str, Any], authorizer: Authorizer | None = None, life
 def template_token(template: Template, claims: dict[str, Any], authorizer: str | None = None) -> str:
     """A development token for the template's authorizers: the one named, or every one (they must then
     share an issuer; the token carries all their audiences)."""
-    found = {r.authorizer.name: r.authorizer for r in routes_of(template) if r.authorizer is not None}
+    found = {r.authorizer.name: r.authorizer for r in template.routes if r.authorizer is not None}
     if not found:
         raise TemplateError("template.yaml declares no Cognito or JWT authorizer on an API event")
     if authorizer is not None:
@@ -453,7 +336,7 @@ def _message(status: int, message: str) -> JSONResponse:
     return JSONResponse({"message": message}, status_code=status)
 
 
-def app(routes: list[ApiRoute], runtimes: dict[str, FunctionRuntime], report: Any) -> Starlette:
+def app(routes: tuple[ApiRoute, ...], runtimes: dict[str, FunctionRuntime], report: Any) -> Starlette:
     """The ASGI app serving `routes`; each path is one Starlette route, the method is looked up inside."""
     by_path: dict[str, dict[str, ApiRoute]] = {}
     for route in routes:

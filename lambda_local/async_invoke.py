@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from lambda_local.providers import AsyncInvokeConfig
 from lambda_local.runtimes import FunctionRuntime, InvokeResult
-from lambda_local.template import AsyncInvokeConfig
 
 # Lambda waits about 1 then 2 minutes between attempts; locally seconds (ASYNC_RETRY_DELAYS).
 DEFAULT_DELAYS = (1.0, 2.0)

@@ -1,5 +1,5 @@
-"""A function's local environment: the template's literal settings, local values for the resource
-names (local.env), the local endpoints, and the variables Lambda itself sets."""
+"""A function's local environment: local.env's local-only settings, the template's variables with
+their local values (resolved by the provider), the local endpoints, and the variables Lambda sets."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
-from lambda_local.template import ROOT, FunctionSpec
+from lambda_local.providers import ROOT, FunctionSpec, Template
 
 PASSED_THROUGH = ("PATH", "HOME", "LANG", "TMPDIR")
+LOCAL_ENV = ROOT / "local.env"
 
 
 def read_env_file(path: Path) -> dict[str, str]:
@@ -19,20 +20,31 @@ def read_env_file(path: Path) -> dict[str, str]:
     return {k: v for k, v in dotenv_values(path).items() if v is not None}
 
 
-def function_env(
-    fn: FunctionSpec, aws_endpoint: str, lambda_endpoint: str, overrides: Mapping[str, str] | None = None
-) -> dict[str, str]:
-    """The environment of `fn`'s runtime in host mode (compose.yaml sets the same keys)."""
-    env = {k: os.environ[k] for k in PASSED_THROUGH if k in os.environ}
-    env |= read_env_file(ROOT / "local.env")
-    env |= {key: value for key, value in fn.environment.items() if isinstance(value, str)}
-    env |= {
+def lambda_variables(fn: FunctionSpec, aws_endpoint: str, lambda_endpoint: str) -> dict[str, str]:
+    """What the local stack sets for every function beside the template's variables (both modes)."""
+    return {
         "AWS_ENDPOINT_URL": aws_endpoint,
         # botocore's per-service endpoint: Lambda calls go to the local Invoke API.
         "AWS_ENDPOINT_URL_LAMBDA": lambda_endpoint,
         "AWS_LAMBDA_FUNCTION_NAME": fn.lambda_name,
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(fn.memory_mb),
         "AWS_LAMBDA_FUNCTION_TIMEOUT": str(fn.timeout_s),
+    }
+
+
+def function_env(
+    template: Template,
+    fn: FunctionSpec,
+    aws_endpoint: str,
+    lambda_endpoint: str,
+    overrides: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """The environment of `fn`'s runtime in host mode (compose.yaml's rendered services set the same keys)."""
+    env = {k: os.environ[k] for k in PASSED_THROUGH if k in os.environ}
+    env |= read_env_file(LOCAL_ENV)
+    env |= template.function_env(fn, aws_endpoint)
+    env |= lambda_variables(fn, aws_endpoint, lambda_endpoint)
+    env |= {
         # Lambda's (the image's base sets it): the X-Ray SDK and Powertools read it to know they run in Lambda.
         "LAMBDA_TASK_ROOT": str(fn.code),
         # In the image, shared/ sits in the task root; here the task root is the function folder.

@@ -23,13 +23,22 @@ import httpx
 from lambda_local import container_logs
 from lambda_local.async_invoke import DEFAULT_DELAYS, AsyncInvoker, Done
 from lambda_local.environment import function_env
-from lambda_local.queue_sources import QueuePoller, QueueTrigger, logical_ref, queue_triggers
-from lambda_local.runtimes import Container, FunctionRuntime, Instance, LogBuffer, RieProcess
-from lambda_local.schedules import Scheduler, schedules_of
-from lambda_local.streams import DynamoDBStream, KinesisStream, StreamMapping, StreamSource, stream_events
-from lambda_local.template import ROOT, FunctionSpec, Template, load
+from lambda_local.providers import (
+    LOCAL_ACCOUNT,
+    ROOT,
+    Destination,
+    FunctionSpec,
+    QueueTrigger,
+    StreamTrigger,
+    Template,
+    load,
+)
+from lambda_local.queue_sources import QueuePoller
+from lambda_local.runtimes import Container, FunctionRuntime, Instance, LogBuffer, RieProcess, free_port
+from lambda_local.schedules import Scheduler
+from lambda_local.streams import DynamoDBStream, KinesisStream, StreamMapping, StreamSource
 
-ACCOUNT = "123456789012"  # moto's default account: the local stack's account
+ACCOUNT = LOCAL_ACCOUNT
 STATE = ROOT / ".stack"
 
 
@@ -99,12 +108,6 @@ def report(
     print(json.dumps(line), flush=True)
 
 
-def instance_ports(fn: FunctionSpec, index: int) -> tuple[int, int]:
-    """Host mode: an instance's RIE port and its Runtime API port (the RIE's default 9001 is taken)."""
-    base = 20000 + (fn.port % 1000) * 10 + index
-    return base, base + 10000
-
-
 class Plane:
     def __init__(self, template: Template, settings: Settings) -> None:
         self.template = template
@@ -114,13 +117,11 @@ class Plane:
         self.logs: dict[str, LogBuffer] = {}  # by function folder (the compose service in Docker mode)
         self._syslog: asyncio.DatagramTransport | None = None
         self.invokers: dict[str, AsyncInvoker] = {}
-        self.by_port = {fn.port: fn.lambda_name for fn in template.functions}
+        self.by_port = {fn.port: fn.lambda_name for fn in template.functions if fn.port is not None}
         self._sqs: Any = None
         self.pollers: list[QueuePoller] = []
         self.mappings: list[StreamMapping] = []
-        self.scheduler = Scheduler(
-            [s for fn in template.functions for s in schedules_of(fn)], ACCOUNT, settings.region, self.submit
-        )
+        self.scheduler = Scheduler(list(template.schedules), ACCOUNT, settings.region, self.submit)
 
     def aws(self, service: str) -> Any:
         return boto3.client(service, endpoint_url=self.settings.aws_endpoint, region_name=self.settings.region)
@@ -132,48 +133,26 @@ class Plane:
     def function_arn(self, name: str) -> str:
         return f"arn:aws:lambda:{self.settings.region}:{ACCOUNT}:function:{name}"
 
-    def local_name(self, logical_id: str) -> str:
-        """The physical name of one of the template's resources in the local stack."""
-        names: dict[str, str] = self.template.data.get("Metadata", {}).get("LocalNames", {})
-        if logical_id not in names:
-            raise KeyError(f"template.yaml Metadata.LocalNames has no local name for {logical_id}")
-        return names[logical_id]
-
     def _instances(self, fn: FunctionSpec) -> list[Instance]:
         count = int(fn.metadata.get("LocalConcurrency", 1))
         log = LogBuffer(self.settings.log_dir / f"{fn.directory}.log")
         self.logs[fn.directory] = log
         if self.settings.mode == "docker":
             return [Container(fn, f"http://{fn.directory}:8080", log)]
-        env = function_env(fn, self.settings.aws_endpoint, self.settings.lambda_endpoint)
+        env = function_env(self.template, fn, self.settings.aws_endpoint, self.settings.lambda_endpoint)
         instances: list[Instance] = []
-        for index in range(count):
-            port, api_port = instance_ports(fn, index)
-            instances.append(RieProcess(fn, port, api_port, env, self.settings.rie, log))
+        for _ in range(count):
+            instances.append(RieProcess(fn, free_port(), free_port(), env, self.settings.rie, log))
         return instances
 
-    async def _send_to_queue(self, logical_id: str, record: dict[str, Any]) -> None:
+    async def _send_to_queue(self, destination: Destination, record: dict[str, Any]) -> None:
         if self._sqs is None:
-            self._sqs = boto3.client("sqs", endpoint_url=self.settings.aws_endpoint, region_name=self.settings.region)
-        name = self.local_name(logical_id)
-        url = (await asyncio.to_thread(self._sqs.get_queue_url, QueueName=name))["QueueUrl"]
+            self._sqs = self.aws("sqs")
+        url = (await asyncio.to_thread(self._sqs.get_queue_url, QueueName=destination.name))["QueueUrl"]
         await asyncio.to_thread(self._sqs.send_message, QueueUrl=url, MessageBody=json.dumps(record))
 
-    def _failure_sender(self, fn: FunctionSpec) -> Any:
-        destination = fn.async_config.on_failure
-        if not destination:
-            return None
-        if destination.get("Type") != "SQS":
-            print(f"lambda_local: {fn.lambda_name}: only SQS on-failure destinations run locally", file=sys.stderr)
-            return None
-        target = destination["Destination"]
-        logical_id = target["Fn::GetAtt"][0] if isinstance(target, dict) and "Fn::GetAtt" in target else None
-        if logical_id is None:
-            print(
-                f"lambda_local: {fn.lambda_name}: on-failure destination must be !GetAtt <Queue>.Arn", file=sys.stderr
-            )
-            return None
-        return partial(self._send_to_queue, logical_id)
+    def _failure_sender(self, destination: Destination | None) -> Any:
+        return partial(self._send_to_queue, destination) if destination else None
 
     async def start(self) -> None:
         for fn in self.template.functions:
@@ -183,7 +162,7 @@ class Plane:
                 runtime,
                 fn.async_config,
                 self.function_arn(fn.lambda_name),
-                self._failure_sender(fn),
+                self._failure_sender(fn.async_config.on_failure),
                 report,
                 self.settings.retry_delays,
             )
@@ -195,33 +174,32 @@ class Plane:
         await asyncio.gather(*(runtime.start() for runtime in self.runtimes.values()))
         for invoker in self.invokers.values():
             invoker.start()
-        triggers = [trigger for fn in self.template.functions for trigger in queue_triggers(fn)]
-        self.pollers = [await asyncio.to_thread(self._connect, trigger) for trigger in triggers]
+        for warning in self.template.warnings:
+            print(f"lambda_local: {warning}", file=sys.stderr, flush=True)
+        self.pollers = [await asyncio.to_thread(self._connect, t) for t in self.template.queue_triggers]
         for poller in self.pollers:
             poller.start()
-        for fn in self.template.functions:
-            for event in stream_events(fn):
-                source = await asyncio.to_thread(self._stream_source, fn, event.properties.get("Stream"), event.type)
-                mapping = StreamMapping(
-                    fn,
-                    event,
-                    source,
-                    self.runtimes[fn.lambda_name],
-                    self.function_arn(fn.lambda_name),
-                    None,
-                    report,
-                    self.settings.state_dir / "checkpoints",
-                )
-                if mapping.settings.on_failure:
-                    mapping.send_failure = partial(self._send_to_queue, mapping.settings.on_failure)
-                await mapping.start()
-                self.mappings.append(mapping)
+        for trigger in self.template.stream_triggers:
+            fn = self.template.function(trigger.function)
+            source = await asyncio.to_thread(self._stream_source, fn, trigger)
+            mapping = StreamMapping(
+                fn,
+                trigger,
+                source,
+                self.runtimes[fn.lambda_name],
+                self.function_arn(fn.lambda_name),
+                self._failure_sender(trigger.on_failure),
+                report,
+                self.settings.state_dir / "checkpoints",
+            )
+            await mapping.start()
+            self.mappings.append(mapping)
         self.scheduler.start()
 
-    def _stream_source(self, fn: FunctionSpec, stream: Any, kind: str) -> StreamSource:
-        """The stream of `!GetAtt Table.StreamArn` (DynamoDB) or `!GetAtt Stream.Arn` (Kinesis), on moto."""
-        name = self.local_name(logical_ref(stream, f"{fn.logical_id}: the {kind} event's Stream"))
-        if kind == "DynamoDB":
+    def _stream_source(self, fn: FunctionSpec, trigger: StreamTrigger) -> StreamSource:
+        """The table's stream (DynamoDB) or the Kinesis stream of a stream trigger, on the local endpoint."""
+        name = trigger.stream_name
+        if trigger.kind == "DynamoDB":
             table = self.aws("dynamodb").describe_table(TableName=name)["Table"]
             if "LatestStreamArn" not in table:
                 raise RuntimeError(f"table {name} has no stream: enable StreamSpecification")
@@ -232,21 +210,16 @@ class Plane:
     def _connect(self, trigger: QueueTrigger) -> QueuePoller:
         """Create the trigger's queue and point its topic or bucket at it (idempotent)."""
         sqs = self.aws("sqs")
-        visibility = trigger.visibility_timeout(
-            trigger.function.async_config.maximum_retry_attempts, self.settings.retry_delays
-        )
+        visibility = trigger.visibility_timeout(self.settings.retry_delays)
         url = sqs.create_queue(QueueName=trigger.queue_name, Attributes={"VisibilityTimeout": str(visibility)})[
             "QueueUrl"
         ]
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         props = trigger.event.properties
-        where = f"{trigger.function.logical_id}.{trigger.event.name}"
         subscription = ""
         if trigger.event.type == "SNS":
             sns = self.aws("sns")
-            topic = sns.create_topic(Name=self.local_name(logical_ref(props.get("Topic"), f"{where}.Topic")))[
-                "TopicArn"
-            ]
+            topic = sns.create_topic(Name=trigger.source_name)["TopicArn"]
             attributes = {}
             if props.get("FilterPolicy"):
                 attributes["FilterPolicy"] = json.dumps(props["FilterPolicy"])
@@ -256,7 +229,7 @@ class Plane:
             )["SubscriptionArn"]
         else:
             s3 = self.aws("s3")
-            bucket = self.local_name(logical_ref(props.get("Bucket"), f"{where}.Bucket"))
+            bucket = trigger.source_name
             config = s3.get_bucket_notification_configuration(Bucket=bucket)
             config.pop("ResponseMetadata", None)
             entries = [q for q in config.get("QueueConfigurations", []) if q.get("Id") != trigger.queue_name]

@@ -14,41 +14,12 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from lambda_local.event_shapes import complete_s3_event, sns_event
-from lambda_local.template import EventSpec, FunctionSpec
+from lambda_local.providers import QueueTrigger
 
-QUEUE_PREFIX = "lambda-local-"
 POLL_WAIT_S = 1
-
-
-@dataclass(frozen=True)
-class QueueTrigger:
-    function: FunctionSpec
-    event: EventSpec
-
-    @property
-    def queue_name(self) -> str:
-        return f"{QUEUE_PREFIX}{self.function.lambda_name}-{self.event.name}"[:80]
-
-    def visibility_timeout(self, retries: int, delays: tuple[float, ...]) -> int:
-        """Long enough for every attempt of one delivery, so a message is not taken twice meanwhile."""
-        return int(self.function.timeout_s * (retries + 1) + sum(delays) + 30)
-
-
-def queue_triggers(fn: FunctionSpec) -> list[QueueTrigger]:
-    return [QueueTrigger(fn, event) for event in fn.events if event.type in ("SNS", "S3")]
-
-
-def logical_ref(value: Any, what: str) -> str:
-    """The logical id of `!Ref X` (or `!GetAtt X.Arn`)."""
-    if isinstance(value, dict) and isinstance(value.get("Ref"), str):
-        return str(value["Ref"])
-    if isinstance(value, dict) and isinstance(value.get("Fn::GetAtt"), list):
-        return str(value["Fn::GetAtt"][0])
-    raise ValueError(f"{what} must be !Ref to a resource of the template, got {value!r}")
 
 
 Submit = Callable[..., str]
@@ -110,4 +81,4 @@ class QueuePoller:
             await settled("dropped")
             return
         source = self.trigger.event.type.lower()
-        self.submit(self.trigger.function.lambda_name, json.dumps(event).encode(), source, settled)
+        self.submit(self.trigger.function, json.dumps(event).encode(), source, settled)

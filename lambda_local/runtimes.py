@@ -14,6 +14,7 @@ import contextlib
 import json
 import re
 import signal
+import socket
 import sys
 import time
 import uuid
@@ -26,7 +27,7 @@ from typing import Any
 import httpx
 import psutil
 
-from lambda_local.template import FunctionSpec
+from lambda_local.providers import FunctionSpec
 
 RIE_INVOKE_PATH = "/2015-03-31/functions/function/invocations"
 TAIL_BYTES = 4096
@@ -109,6 +110,13 @@ class Instance(ABC):
 
     def state(self) -> dict[str, Any]:
         return {"url": self.url, "restarts": self.restarts}
+
+
+def free_port() -> int:
+    """A loopback port no one listens on now (the kernel's choice)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 async def wait_for_port(host: str, port: int, timeout: float, alive: Any = None) -> None:

@@ -36,10 +36,9 @@ from pathlib import Path
 from typing import Any
 
 from lambda_local.event_shapes import dynamodb_record, kinesis_record, stream_failure_record
+from lambda_local.providers import FunctionSpec, MappingSettings, StreamTrigger
 from lambda_local.runtimes import FunctionRuntime, InvokeResult
-from lambda_local.template import EventSpec, FunctionSpec, TemplateError
 
-STREAM_TYPES = ("DynamoDB", "Kinesis")
 PAYLOAD_LIMIT = 6 * 1024 * 1024
 POLL_INTERVAL_S = 0.25  # an idle shard is read this often: about 4 times a second, as AWS reads DynamoDB streams
 READ_AHEAD = 1000  # records per GetRecords call; reading runs ahead of the invocations by a few calls
@@ -49,63 +48,6 @@ SETTLED_FROM_START = "TRIM_HORIZON"  # checkpoint of a shard whose records are a
 
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 Report = Callable[..., None]
-
-
-@dataclass(frozen=True)
-class MappingSettings:
-    """An event source mapping's settings, from a stream event's properties (SAM's names and defaults)."""
-
-    batch_size: int = 100
-    window_s: float = 0.0
-    starting_position: str = "TRIM_HORIZON"
-    starting_timestamp: float | None = None
-    report_item_failures: bool = False
-    bisect: bool = False
-    max_retries: int = -1
-    max_record_age_s: int = -1
-    on_failure: str | None = None  # logical id of the destination queue
-    enabled: bool = True
-
-    @classmethod
-    def of(cls, fn: FunctionSpec, event: EventSpec) -> MappingSettings:
-        props = event.properties
-        where = f"template.yaml: {fn.logical_id}.Events.{event.name}"
-
-        def number(name: str, default: int, low: int, high: int, also: tuple[int, ...] = ()) -> int:
-            value = props.get(name, default)
-            if not isinstance(value, int) or not (low <= value <= high or value in also):
-                allowed = f"{low}..{high}" + "".join(f" or {a}" for a in also)
-                raise TemplateError(f"{where}: {name} must be an integer in {allowed}, got {value!r}")
-            return value
-
-        position = props.get("StartingPosition")
-        positions = ("TRIM_HORIZON", "LATEST") + (("AT_TIMESTAMP",) if event.type == "Kinesis" else ())
-        if position not in positions:
-            raise TemplateError(f"{where}: StartingPosition must be one of {', '.join(positions)}, got {position!r}")
-        timestamp = props.get("StartingPositionTimestamp")
-        if position == "AT_TIMESTAMP" and not isinstance(timestamp, int | float):
-            raise TemplateError(f"{where}: AT_TIMESTAMP needs StartingPositionTimestamp (epoch seconds)")
-        types = props.get("FunctionResponseTypes", [])
-        if not isinstance(types, list) or not set(types) <= {"ReportBatchItemFailures"}:
-            raise TemplateError(f"{where}: FunctionResponseTypes may only be [ReportBatchItemFailures]")
-        on_failure = None
-        destination = props.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
-        if destination is not None:
-            if not (isinstance(destination, dict) and isinstance(destination.get("Fn::GetAtt"), list)):
-                raise TemplateError(f"{where}: DestinationConfig.OnFailure.Destination must be !GetAtt <Queue>.Arn")
-            on_failure = destination["Fn::GetAtt"][0]
-        return cls(
-            batch_size=number("BatchSize", 100, 1, 10000),
-            window_s=float(number("MaximumBatchingWindowInSeconds", 0, 0, 300)),
-            starting_position=position,
-            starting_timestamp=float(timestamp) if isinstance(timestamp, int | float) else None,
-            report_item_failures="ReportBatchItemFailures" in types,
-            bisect=props.get("BisectBatchOnFunctionError", False) is True,
-            max_retries=number("MaximumRetryAttempts", -1, 0, 10000, also=(-1,)),
-            max_record_age_s=number("MaximumRecordAgeInSeconds", -1, 60, 604800, also=(-1,)),
-            on_failure=on_failure,
-            enabled=props.get("Enabled", True) is not False,
-        )
 
 
 @dataclass(frozen=True)
@@ -349,7 +291,7 @@ class StreamMapping:
     def __init__(
         self,
         fn: FunctionSpec,
-        event: EventSpec,
+        trigger: StreamTrigger,
         source: StreamSource,
         runtime: FunctionRuntime,
         function_arn: str,
@@ -359,15 +301,16 @@ class StreamMapping:
         delays: tuple[float, ...] = RETRY_DELAYS,
     ) -> None:
         self.fn = fn
-        self.event = event
-        self.settings = MappingSettings.of(fn, event)
+        self.event = trigger.event
+        self.trigger = trigger
+        self.settings: MappingSettings = trigger.settings
         self.source = source
         self.runtime = runtime
         self.function_arn = function_arn
         self.send_failure = send_failure
         self.report = report
         self.delays = delays
-        self.name = f"{fn.lambda_name}-{event.name}"
+        self.name = f"{fn.lambda_name}-{trigger.event.name}"
         self.checkpoints = Checkpoints(state_dir / f"{self.name}.json", source.identity)
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -459,7 +402,3 @@ class StreamMapping:
             await self.send_failure(record)
         self.report(self.source.kind, self.fn.lambda_name, "-", attempts, 0.0, outcome, records=len(batch), shard=shard)
         self.checkpoints.save(shard, batch[-1].sequence)
-
-
-def stream_events(fn: FunctionSpec) -> list[EventSpec]:
-    return [event for event in fn.events if event.type in STREAM_TYPES]

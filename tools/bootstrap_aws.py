@@ -1,17 +1,15 @@
-"""Create what the functions expect in the AWS account: SSM parameters, the SNS topic with its email
-subscription, the daily EventBridge schedule, the image buckets. Idempotent. Runs against moto locally (compose's
-`aws-init` service, host mode's `make up`); needs only boto3.
+"""Create what the functions expect in the local AWS account: every resource template.yaml declares
+(lambda_local/provision.py), the database settings in Parameter Store, and this project's demo data
+(the weather page and its observations, the push platform application). Idempotent. Runs against the
+local endpoint: compose's `aws-init` service and host mode's `make up`.
 
-Env: AWS_ENDPOINT_URL, AWS_REGION, TOPIC_ARN, DB_PARAMETER_PREFIX, WAREHOUSE_PARAMETER_PREFIX, DB_URL, MARIADB_DATABASE,
-MARIADB_USER, MARIADB_PASSWORD, ADMIN_EMAIL, IMAGE_UPLOAD_BUCKET, IMAGE_DESTINATION_BUCKET,
-LABELS_RESULTS_BUCKET, FAILED_INVOCATIONS_QUEUE.
+Env: AWS_ENDPOINT_URL, AWS_REGION, DB_URL, MARIADB_DATABASE, MARIADB_USER, MARIADB_PASSWORD.
 """
 
-import contextlib
+import argparse
 import json
 import os
 import sys
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,17 +18,11 @@ import boto3
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from lambda_local.template import Template, load  # noqa: E402 - runs as a script from the project root or its image
+from lambda_local.providers import Template, TemplateError, load  # noqa: E402
+from lambda_local.provision import create_resources  # noqa: E402 - runs as a script from the project root or its image
 from tools.gen_weather import observations  # noqa: E402
 
-SCHEDULE_RULE = "salesAnalysisReportDailySchedule"
-SCHEDULE = "cron(0 20 ? * MON-SAT *)"
-REPORT_FUNCTION = "salesAnalysisReport"
-BUCKET_VARIABLES = ("IMAGE_UPLOAD_BUCKET", "IMAGE_DESTINATION_BUCKET", "LABELS_RESULTS_BUCKET")
-
-
-def _location(region: str) -> dict[str, Any]:
-    return {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+SITE_TYPES = {".html": "text/html", ".css": "text/css", ".js": "application/javascript", ".json": "application/json"}
 
 
 def _require(name: str) -> str:
@@ -40,11 +32,13 @@ def _require(name: str) -> str:
     return value
 
 
-def bootstrap() -> None:
-    prefix = os.environ.get("DB_PARAMETER_PREFIX", "/cafe").rstrip("/")
-    topic_arn = _require("TOPIC_ARN")
-    region, account = topic_arn.split(":")[3:5]
+def say(line: str) -> None:
+    print(f"bootstrap_aws: {line}", flush=True)
 
+
+def database_parameters(template: Template) -> None:
+    """The café database's settings under the template's DbParameterPrefix, and the warehouse's (a
+    second database on the same server, loaded by the same user) under WarehouseParameterPrefix."""
     ssm = boto3.client("ssm")
     parameters = {
         "dbUrl": ("String", _require("DB_URL")),
@@ -52,134 +46,25 @@ def bootstrap() -> None:
         "dbUser": ("String", _require("MARIADB_USER")),
         "dbPassword": ("SecureString", _require("MARIADB_PASSWORD")),
     }
-    for name, (kind, value) in parameters.items():
-        ssm.put_parameter(Name=f"{prefix}/{name}", Value=value, Type=kind, Overwrite=True)
-    # The warehouse is a second database on the same server, loaded by the same user.
-    warehouse = os.environ.get("WAREHOUSE_PARAMETER_PREFIX", "/cafe-dw").rstrip("/")
-    for name, (kind, value) in (parameters | {"dbName": ("String", "cafe_dw")}).items():
-        ssm.put_parameter(Name=f"{warehouse}/{name}", Value=value, Type=kind, Overwrite=True)
-
-    sns = boto3.client("sns")
-    created = sns.create_topic(Name=topic_arn.rsplit(":", 1)[1])["TopicArn"]
-    if created != topic_arn:
-        sys.exit(f"bootstrap_aws: created topic {created} but TOPIC_ARN is {topic_arn}")
-    sns.subscribe(TopicArn=topic_arn, Protocol="email", Endpoint=os.environ.get("ADMIN_EMAIL", "admin@example.com"))
-
-    events = boto3.client("events")
-    events.put_rule(Name=SCHEDULE_RULE, ScheduleExpression=SCHEDULE, State="ENABLED")
-    function_arn = f"arn:aws:lambda:{region}:{account}:function:{REPORT_FUNCTION}"
-    events.put_targets(Rule=SCHEDULE_RULE, Targets=[{"Id": REPORT_FUNCTION, "Arn": function_arn}])
-    queue = os.environ.get("FAILED_INVOCATIONS_QUEUE")
-    if queue:
-        boto3.client("sqs").create_queue(QueueName=queue, Attributes={"MessageRetentionPeriod": "1209600"})
-        print(f"bootstrap_aws: on-failure queue {queue}")
-    s3 = boto3.client("s3")
-    buckets = [os.environ[name] for name in BUCKET_VARIABLES if os.environ.get(name)]
-    existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
-    for bucket in buckets:
-        if bucket not in existing:
-            s3.create_bucket(Bucket=bucket, **_location(region))
-    print(f"bootstrap_aws: buckets {', '.join(buckets)}")
-    notify_topics(s3, sns)
-    created = create_resources(load(), boto3.client)
-    print(f"bootstrap_aws: {', '.join(created) or 'tables, streams and queues already there'}")
-    publish_weather(s3, region)
-    # Created outside the stack in AWS (it holds the FCM / APNs credentials); locally a stand-in key.
-    application = os.environ.get("PUSH_APPLICATION_NAME", "status-fanout")
-    sns.create_platform_application(Name=application, Platform="GCM", Attributes={"PlatformCredential": "local"})
-    print(f"bootstrap_aws: SNS platform application GCM/{application}")
-    print(f"bootstrap_aws: parameters under {prefix}/, topic {topic_arn}, schedule {SCHEDULE} -> {REPORT_FUNCTION}")
-
-
-def notify_topics(s3: object, sns: object) -> None:
-    """The template's bucket → topic notifications (UploadsBucket → UploadsTopic), on the local names.
-
-    Queue notifications the local plane adds for S3 triggers are kept."""
-    template = load()
-    names = template.data.get("Metadata", {}).get("LocalNames", {})
-    for logical_id, resource in template.data["Resources"].items():
-        if resource.get("Type") != "AWS::S3::Bucket":
+    prefixes = {
+        "DbParameterPrefix": parameters,
+        "WarehouseParameterPrefix": parameters | {"dbName": ("String", "cafe_dw")},
+    }
+    for parameter, values in prefixes.items():
+        if parameter not in template.data.get("Parameters", {}):
             continue
-        topics = resource.get("Properties", {}).get("NotificationConfiguration", {}).get("TopicConfigurations", [])
-        if not topics:
-            continue
-        configurations = []
-        for entry in topics:
-            topic_id = entry["Topic"]["Ref"]
-            arn = sns.create_topic(Name=names[topic_id])["TopicArn"]  # type: ignore[attr-defined]
-            configurations.append({"TopicArn": arn, "Events": [entry["Event"]]} | _filter(entry))
-        bucket = names[logical_id]
-        config = s3.get_bucket_notification_configuration(Bucket=bucket)  # type: ignore[attr-defined]
-        config.pop("ResponseMetadata", None)
-        config["TopicConfigurations"] = configurations
-        s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=config)  # type: ignore[attr-defined]
-        print(f"bootstrap_aws: s3://{bucket} notifies {', '.join(c['TopicArn'] for c in configurations)}")
+        prefix = str(template.parameter(parameter)).rstrip("/")
+        for name, (kind, value) in values.items():
+            ssm.put_parameter(Name=f"{prefix}/{name}", Value=value, Type=kind, Overwrite=True)
+        say(f"database settings under {prefix}/")
 
 
-def create_resources(template: Template, clients: Callable[[str], Any], fresh: bool = False) -> list[str]:
-    """The template's DynamoDB tables (with their streams), Kinesis streams, SQS queues and SNS topics,
-    under their local names (Metadata.LocalNames); `fresh` deletes tables, streams and queues first.
-    Returns what was created."""
-    names = template.data.get("Metadata", {}).get("LocalNames", {})
-    created = []
-    for logical_id, resource in template.data["Resources"].items():
-        kind, props = resource.get("Type"), resource.get("Properties", {})
-        if kind not in ("AWS::DynamoDB::Table", "AWS::Kinesis::Stream", "AWS::SQS::Queue", "AWS::SNS::Topic"):
-            continue
-        if logical_id not in names:
-            sys.exit(f"bootstrap_aws: Metadata.LocalNames has no local name for {logical_id}")
-        name = names[logical_id]
-        if kind == "AWS::DynamoDB::Table":
-            dynamodb = clients("dynamodb")
-            if fresh:
-                with contextlib.suppress(dynamodb.exceptions.ResourceNotFoundException):
-                    dynamodb.delete_table(TableName=name)
-            with contextlib.suppress(dynamodb.exceptions.ResourceInUseException):
-                stream = props.get("StreamSpecification")
-                dynamodb.create_table(
-                    TableName=name,
-                    KeySchema=props["KeySchema"],
-                    AttributeDefinitions=props["AttributeDefinitions"],
-                    BillingMode="PAY_PER_REQUEST",
-                    **({"StreamSpecification": {"StreamEnabled": True, **stream}} if stream else {}),
-                )
-                created.append(f"table {name}")
-        elif kind == "AWS::Kinesis::Stream":
-            kinesis = clients("kinesis")
-            if fresh:
-                with contextlib.suppress(kinesis.exceptions.ResourceNotFoundException):
-                    kinesis.delete_stream(StreamName=name, EnforceConsumerDeletion=True)
-            with contextlib.suppress(kinesis.exceptions.ResourceInUseException):
-                kinesis.create_stream(StreamName=name, ShardCount=int(props.get("ShardCount", 1)))
-                created.append(f"stream {name}")
-        elif kind == "AWS::SNS::Topic":
-            clients("sns").create_topic(Name=name)  # idempotent
-        else:
-            sqs = clients("sqs")
-            if fresh:
-                with contextlib.suppress(sqs.exceptions.QueueDoesNotExist):
-                    sqs.delete_queue(QueueUrl=sqs.get_queue_url(QueueName=name)["QueueUrl"])
-            attributes = {k: str(v) for k, v in props.items() if k in ("MessageRetentionPeriod", "VisibilityTimeout")}
-            sqs.create_queue(QueueName=name, Attributes=attributes)
-            created.append(f"queue {name}")
-    return created
-
-
-SITE_TYPES = {".html": "text/html", ".css": "text/css", ".js": "application/javascript", ".json": "application/json"}
-
-
-def publish_weather(s3: Any, region: str) -> None:
+def publish_weather(template: Template, s3: Any) -> None:
     """The weather page's files and its config.json in the site bucket, and a fresh observations data set
     in the data bucket (what a deployment pipeline does in the account)."""
-    names = load().data["Metadata"]["LocalNames"]
-    site, data = names["WeatherSiteBucket"], names["WeatherDataBucket"]
-    existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
-    for bucket in (site, data):
-        if bucket not in existing:
-            s3.create_bucket(Bucket=bucket, **_location(region))
-    # The template's WeatherSitePolicy: anyone may read the page's objects (a website), nothing else.
-    public_read = {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{site}/*"}
-    s3.put_bucket_policy(Bucket=site, Policy=json.dumps({"Version": "2012-10-17", "Statement": [public_read]}))
+    if "WeatherSiteBucket" not in template.names:
+        return
+    site, data = template.local_name("WeatherSiteBucket"), template.local_name("WeatherDataBucket")
     files = sorted((ROOT / "sites" / "weather").iterdir())
     for path in files:
         s3.put_object(Bucket=site, Key=path.name, Body=path.read_bytes(), ContentType=SITE_TYPES[path.suffix])
@@ -191,11 +76,23 @@ def publish_weather(s3: Any, region: str) -> None:
     # A second run (compose re-runs aws-init when a service that needs it starts again) keeps the data
     # set that the functions may hold in their caches.
     if _exists(s3, data, key):
-        print(f"bootstrap_aws: weather page in s3://{site}/ ({len(files)} files), data set kept")
+        say(f"weather page in s3://{site}/ ({len(files)} files), data set kept")
         return
     document = observations(int(os.environ.get("WEATHER_SEED", "7")), datetime.now(UTC))
     s3.put_object(Bucket=data, Key=key, Body=json.dumps(document).encode(), ContentType="application/json")
-    print(f"bootstrap_aws: weather page in s3://{site}/ ({len(files)} files), {len(document['stations'])} stations")
+    say(f"weather page in s3://{site}/ ({len(files)} files), {len(document['stations'])} stations")
+
+
+def push_application(template: Template) -> None:
+    """Created outside the stack in AWS (it holds the FCM / APNs credentials); locally a stand-in key."""
+    if "PushApplicationName" not in template.data.get("Parameters", {}):
+        return
+    name = str(template.parameter("PushApplicationName"))
+    platform = str(template.parameter("PushPlatform")) if "PushPlatform" in template.data["Parameters"] else "GCM"
+    boto3.client("sns").create_platform_application(
+        Name=name, Platform=platform, Attributes={"PlatformCredential": "local"}
+    )
+    say(f"SNS platform application {platform}/{name}")
 
 
 def _exists(s3: Any, bucket: str, key: str) -> bool:
@@ -208,9 +105,24 @@ def _exists(s3: Any, bucket: str, key: str) -> bool:
     return True
 
 
-def _filter(entry: dict[str, Any]) -> dict[str, Any]:
-    return {"Filter": entry["Filter"]} if entry.get("Filter") else {}
+def bootstrap(template: Template) -> None:
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    created = create_resources(template, boto3.client, region=region, progress=say)
+    say(f"{len(created)} created ({len(template.names)} resources in {template.file}; the rest were there)")
+    database_parameters(template)
+    push_application(template)
+    publish_weather(template, boto3.client("s3"))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--template", default=os.environ.get("LAMBDA_LOCAL_TEMPLATE", str(ROOT / "template.yaml")))
+    args = parser.parse_args()
+    try:
+        bootstrap(load(Path(args.template).resolve()))
+    except TemplateError as exc:
+        sys.exit(f"bootstrap_aws: {exc}")
 
 
 if __name__ == "__main__":
-    bootstrap()
+    main()

@@ -3,24 +3,23 @@
 import json
 import sys
 
-from lambda_local.environment import read_env_file
+from lambda_local.providers import load
 from tools.functions import by_name
 from tools.moto import sns_notifications
-from tools.stack import invoke
-from tools.stack_common import ROOT
+from tools.stack import invoke_function
 
 DEMO_DATE = "2026-11-20"
 
 
 def main() -> None:
     report = by_name("sales-report")
-    print(f"==> invoking {report.lambda_name} on 127.0.0.1:{report.port} for {DEMO_DATE}", flush=True)
-    code, body = invoke(report.port, {"date": DEMO_DATE})
+    print(f"==> invoking {report.lambda_name} through the Invoke API for {DEMO_DATE}", flush=True)
+    code, body = invoke_function(report, {"date": DEMO_DATE})
     result = json.loads(body)
     print(json.dumps(result, indent=2))
     if code != 200 or "messageId" not in result:
         sys.exit("the report function failed; see `make logs`")
-    topic_arn = read_env_file(ROOT / "local.env")["TOPIC_ARN"]
+    topic_arn = load().ref("ReportTopic")
     published = [n for n in sns_notifications(topic_arn) if n["message_id"] == result["messageId"]]
     if not published:
         sys.exit(f"message {result['messageId']} not found on {topic_arn}")

@@ -10,10 +10,9 @@ from typing import Any
 
 from PIL import Image
 
-from lambda_local.environment import read_env_file
+from lambda_local.providers import load
 from tools import moto
 from tools.imagegen import jpeg, photo
-from tools.stack_common import ROOT
 
 KEY = "demo/holiday photo 1.jpg"
 NAMES = ("web", "tablet", "mobile")
@@ -36,12 +35,8 @@ def wait_for(s3: Any, bucket: str, keys: list[str]) -> None:
 
 
 def main() -> None:
-    env = read_env_file(ROOT / "local.env")
-    uploads, renditions, labels = (
-        env["IMAGE_UPLOAD_BUCKET"],
-        env["IMAGE_DESTINATION_BUCKET"],
-        env["LABELS_RESULTS_BUCKET"],
-    )
+    names = load().names
+    uploads, renditions, labels = names["UploadsBucket"], names["RenditionsBucket"], names["LabelsBucket"]
     s3 = moto.client("s3")
     outputs = [f"{name}/{KEY}" for name in NAMES]
     labels_key = f"labels/{KEY}.json"

@@ -19,7 +19,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from lambda_local.template import load
+from lambda_local.providers import load
 from tools.images import PUSHED, aws_region, dry_run
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -3,8 +3,8 @@
 compose.yaml and host mode are checked against this table (tests/unit/test_stack_parity.py).
 """
 
+from lambda_local.providers import FunctionSpec, TemplateError, load
 from lambda_local.runtimes import RIE_INVOKE_PATH as INVOKE_PATH
-from lambda_local.template import FunctionSpec, TemplateError, load
 
 Function = FunctionSpec
 FUNCTIONS: tuple[Function, ...] = load().functions

@@ -143,22 +143,21 @@ def ensure_bucket(s3: Any, bucket: str) -> None:
 
 
 def main(argv: list[str]) -> None:
-    from lambda_local.environment import read_env_file
+    from lambda_local.providers import load
     from tools import moto  # developer tooling; the pure generator above is also used by the bootstrap
-    from tools.stack_common import ROOT
 
-    local = read_env_file(ROOT / "local.env")
+    bucket = load().names.get("WeatherDataBucket", DEFAULT_BUCKET)
     parser = argparse.ArgumentParser(prog="python -m tools.gen_weather", description=__doc__.split("\n")[0])
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed (default %(default)s)")
     parser.add_argument(
         "--bucket",
-        default=local.get("WEATHER_DATA_BUCKET", DEFAULT_BUCKET),
-        help="S3 bucket (default: WEATHER_DATA_BUCKET of local.env, else %(default)s)",
+        default=bucket,
+        help="S3 bucket (default: the template's WeatherDataBucket, %(default)s)",
     )
     parser.add_argument(
         "--key",
-        default=local.get("WEATHER_DATA_KEY", DEFAULT_KEY),
-        help="object key (default: WEATHER_DATA_KEY of local.env, else %(default)s)",
+        default=DEFAULT_KEY,
+        help="object key (default: %(default)s)",
     )
     args = parser.parse_args(argv)
     document = observations(args.seed, datetime.now(UTC))

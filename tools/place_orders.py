@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from lambda_local.template import load
+from lambda_local.providers import load
 from tools import moto
 from tools.stack import db_connection
 
@@ -93,7 +93,7 @@ def changes(placed: list[dict[str, Any]], share: float, seed: int) -> tuple[list
 
 
 def table_name() -> str:
-    return str(load().data["Metadata"]["LocalNames"]["OrdersTable"])
+    return str(load().names["OrdersTable"])
 
 
 def write(items: list[dict[str, Any]], cancelled: Sequence[str] = ()) -> None:

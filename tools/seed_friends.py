@@ -12,10 +12,8 @@ import random
 import time
 from dataclasses import dataclass
 
-from lambda_local.environment import read_env_file
-from lambda_local.template import load
+from lambda_local.providers import load
 from tools import moto
-from tools.stack_common import ROOT
 
 
 @dataclass(frozen=True)
@@ -38,7 +36,7 @@ def social_graph(user: str, friends: int, disabled: float, seed: int) -> tuple[l
 
 
 def application_arn() -> str:
-    name = read_env_file(ROOT / "local.env").get("PUSH_APPLICATION_NAME", "status-fanout")
+    name = str(load().parameter("PushApplicationName"))
     applications = moto.client("sns").list_platform_applications()["PlatformApplications"]
     for application in applications:
         if application["PlatformApplicationArn"].endswith(f"/{name}"):
@@ -56,7 +54,7 @@ def seed(user: str, friends: list[str], devices: list[Device]) -> dict[str, list
         if not device.enabled:
             sns.set_endpoint_attributes(EndpointArn=arn, Attributes={"Enabled": "false"})
         endpoints.setdefault(device.user_id, []).append(arn)
-    names = load().data["Metadata"]["LocalNames"]
+    names = load().names
     dynamodb = moto.resource("dynamodb")
     with dynamodb.Table(names["FriendsTable"]).batch_writer() as batch:
         for friend in friends:

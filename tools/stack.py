@@ -26,7 +26,7 @@ from typing import Any, Protocol
 
 from lambda_local.api_gateway import template_token
 from lambda_local.environment import read_env_file
-from lambda_local.template import TemplateError, load
+from lambda_local.providers import TemplateError, load
 from tools.functions import FUNCTIONS, INVOKE_PATH, Function, by_name
 from tools.stack_common import (  # noqa: F401 - re-exported: the stack's constants, for tools and tests
     API_PORT,
@@ -112,6 +112,20 @@ def invoke(port: int, event: object, timeout: float = 120) -> tuple[int, bytes]:
         return exc.code, exc.read()
 
 
+def invoke_function(fn: Function, event: object, timeout: float = 120) -> tuple[int, bytes]:
+    """Invoke `fn` with `event` through the plane's Invoke API; returns (HTTP status, body)."""
+    request = urllib.request.Request(
+        f"{LAMBDA_ENDPOINT}/2015-03-31/functions/{fn.lambda_name}/invocations",
+        data=json.dumps(event).encode(),
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
 def docker_engine_available() -> bool:
     """Whether a Docker engine answers (DOCKER_HOST or the default socket), asked with the Docker SDK."""
     import docker  # only needed to tell the modes apart
@@ -172,7 +186,13 @@ def up() -> None:
     log(f"mode: {stack.mode}")
     preflight(stack.ports_to_claim())
     stack.up()
-    log("stack is up: " + ", ".join(f"{f.directory} http://127.0.0.1:{f.port}{INVOKE_PATH}" for f in FUNCTIONS))
+    log(
+        "stack is up: "
+        + ", ".join(
+            f"{f.directory} http://127.0.0.1:{f.port}{INVOKE_PATH}" if f.port else f"{f.directory} (Invoke API)"
+            for f in FUNCTIONS
+        )
+    )
     log(f"Lambda Invoke API {LAMBDA_ENDPOINT}, local AWS endpoint {AWS_ENDPOINT}, MariaDB 127.0.0.1:{DB_PORT}")
 
 
@@ -219,7 +239,7 @@ def _probe_aws(port: int) -> str:
     config = Config(connect_timeout=2, read_timeout=5, retries={"max_attempts": 1})
     ssm = moto.client("ssm", config, endpoint=f"http://127.0.0.1:{port}")
     try:
-        prefix = read_env_file(ROOT / "local.env")["DB_PARAMETER_PREFIX"]
+        prefix = load().parameter("DbParameterPrefix")
         ssm.get_parameter(Name=f"{prefix}/dbUrl")
     except ClientError:
         return "foreign: answers, but holds none of this stack's parameters"
@@ -272,7 +292,7 @@ def failed_events_line() -> str:
     """How many failed events wait in the on-failure queue (and how many the plane gave up on)."""
     from tools import moto
 
-    queue = read_env_file(ROOT / "local.env")["FAILED_INVOCATIONS_QUEUE"]
+    queue = load().local_name("FailedInvocationsQueue")
     sqs = moto.client("sqs")
     try:
         url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]

@@ -9,12 +9,11 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from lambda_local import environment
-from lambda_local.api_gateway import routes_of
-from lambda_local.template import load
+from lambda_local.providers import load
 from tools.functions import FUNCTIONS, Function
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,7 +36,7 @@ def log(message: str) -> None:
 
 def function_env(fn: Function, overrides: Mapping[str, str] | None = None) -> dict[str, str]:
     """The environment of a function's runtime in host mode (compose.yaml sets the same keys)."""
-    return environment.function_env(fn, AWS_ENDPOINT, LAMBDA_ENDPOINT, overrides)
+    return environment.function_env(load(), fn, AWS_ENDPOINT, LAMBDA_ENDPOINT, overrides)
 
 
 def port_open(port: int, host: str = "127.0.0.1", timeout: float = 0.5) -> bool:
@@ -81,8 +80,8 @@ def preflight(ports: Mapping[str, int]) -> None:
 
 def plane_ports() -> dict[str, int]:
     """What the plane listens on: the Invoke API, each function's port and, with API events, API Gateway."""
-    ports = {"lambda": LAMBDA_PORT} | {f.directory: f.port for f in FUNCTIONS}
-    return ports | ({"api": API_PORT} if routes_of(load()) else {})
+    ports = {"lambda": LAMBDA_PORT} | {f.directory: f.port for f in FUNCTIONS if f.port is not None}
+    return ports | ({"api": API_PORT} if load().routes else {})
 
 
 def backing_ports() -> dict[str, int]:
@@ -105,10 +104,23 @@ def _probe_plane(port: int, function: str | None) -> str:
     return "up" if function is None or function in names else "foreign"
 
 
-def wait_for_plane(timeout: float = 120) -> None:
-    """Until the plane serves: its sockets listen before its runtimes and event sources are ready."""
+def last_words(output: str, lines: int = 5) -> str:
+    """What a plane that stopped said last: its own `lambda_local:` lines (a TemplateError, the AWS
+    error that stopped its start), else the end of its output."""
+    said = [line for line in output.splitlines() if line.startswith("lambda_local:") and "starting" not in line]
+    return "\n".join((said or output.splitlines())[-lines:])
+
+
+def wait_for_plane(
+    timeout: float = 120, alive: Callable[[], bool] | None = None, output: Callable[[], str] | None = None
+) -> None:
+    """Until the plane serves: its sockets listen before its runtimes and event sources are ready. A
+    plane that stops meanwhile (`alive` says no) ends the wait at once with its last words."""
     deadline = time.monotonic() + timeout
     while _probe_plane(LAMBDA_PORT, None) != "up":
+        if alive is not None and not alive():
+            said = last_words(output()) if output else ""
+            raise SystemExit(f"the local Lambda plane stopped during start:\n{said}")
         if time.monotonic() > deadline:
             raise SystemExit(f"the local Lambda plane did not become ready within {timeout:.0f}s; see `make logs`")
         time.sleep(0.2)

@@ -47,7 +47,12 @@ class ComposeStack:
         # the bootstrap does.
         compose("up", "--detach", "--build")
         compose_wait(backing_ports())
-        wait_for_plane()
+
+        def alive() -> bool:  # the plane exits on a bad template or a missing resource: restarting, not running
+            state = compose("ps", "--all", "--format", "{{.State}}", "lambda", check=False, capture=True)
+            return state.stdout.strip() in ("running", "")
+
+        wait_for_plane(alive=alive, output=lambda: self.read_logs("lambda"))
 
     def down(self) -> None:
         compose("down", "--volumes")

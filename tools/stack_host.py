@@ -261,6 +261,8 @@ def start_function(
 ) -> str:
     """Run `fn` under the RIE on `port` (default: its own). Returns the service name."""
     port = port or fn.port
+    if port is None:
+        raise SystemExit(f"{fn.lambda_name} has no Metadata.LocalPort: give start_function a port")
     service = service or fn.directory
     if service_pid(service):
         return service
@@ -292,9 +294,19 @@ def start_plane() -> None:
     for port in plane_ports().values():
         _require_free(port, "lambda")
     log(f"starting the local Lambda plane: Invoke API on {LAMBDA_ENDPOINT}, {len(FUNCTIONS)} functions under the RIE")
+    started = log_file("lambda").stat().st_size if log_file("lambda").exists() else 0
     spawn("lambda", [sys.executable, "-m", "lambda_local"], env=plane_env())
+
+    def output() -> str:  # this start's lines only
+        with open(log_file("lambda"), "rb") as lines:
+            lines.seek(started)
+            return lines.read().decode(errors="replace")
+
+    def alive() -> bool:
+        return service_pid("lambda") is not None
+
     wait_for_port("lambda", LAMBDA_PORT, timeout=120)
-    wait_for_plane()
+    wait_for_plane(alive=alive, output=output)
 
 
 def host_services() -> list[str]:

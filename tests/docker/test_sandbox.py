@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from lambda_local.template import load
+from lambda_local.providers import load
 from tests.support.containers import service_container
 
 PROBE = Path(__file__).with_name("sandbox_probe.py")

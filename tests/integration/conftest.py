@@ -11,11 +11,13 @@ from typing import Any
 import pymysql
 import pytest
 
+from lambda_local.providers import load
 from tools import stack
 from tools.functions import by_name
 from tools.stack import ROOT, read_env_file
 
 LOCAL_ENV = read_env_file(ROOT / "local.env")
+TEMPLATE = load()
 DB_ENV = read_env_file(ROOT / "db.env")
 SECRETS = (DB_ENV["MARIADB_PASSWORD"], DB_ENV["MARIADB_ROOT_PASSWORD"])
 

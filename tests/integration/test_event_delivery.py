@@ -11,16 +11,16 @@ from datetime import date
 import pytest
 from PIL import Image
 
-from tests.integration.conftest import LOCAL_ENV
+from tests.integration.conftest import TEMPLATE
 from tests.support.sns_tap import tap
 from tools import moto, stack
 from tools.imagegen import jpeg, photo, png_with_alpha
 from tools.stack import ROOT
 
 pytestmark = pytest.mark.integration
-UPLOADS = LOCAL_ENV["IMAGE_UPLOAD_BUCKET"]
-RENDITIONS = LOCAL_ENV["IMAGE_DESTINATION_BUCKET"]
-LABELS = LOCAL_ENV["LABELS_RESULTS_BUCKET"]
+UPLOADS = TEMPLATE.names["UploadsBucket"]
+RENDITIONS = TEMPLATE.names["RenditionsBucket"]
+LABELS = TEMPLATE.names["LabelsBucket"]
 NAMES = ("web", "tablet", "mobile")
 RULE = "salesAnalysisReportDailySchedule"
 
@@ -103,7 +103,7 @@ def test_the_function_sees_the_event_aws_documents():
 
 
 def test_make_fire_publishes_the_report_for_the_day_of_at():
-    with tap(LOCAL_ENV["TOPIC_ARN"]) as topic:
+    with tap(TEMPLATE.ref("ReportTopic")) as topic:
         result = subprocess.run(
             ["make", "--no-print-directory", "fire", f"RULE={RULE}", "AT=2026-11-20T20:00:00Z"],
             cwd=ROOT,
@@ -127,7 +127,7 @@ def test_make_fire_names_an_unknown_rule():
 
 def test_a_delivery_that_keeps_failing_is_retried_twice_then_lands_on_the_failure_queue():
     sqs, sns = moto.client("sqs"), moto.client("sns")
-    queue = sqs.get_queue_url(QueueName=LOCAL_ENV["FAILED_INVOCATIONS_QUEUE"])["QueueUrl"]
+    queue = sqs.get_queue_url(QueueName=TEMPLATE.names["FailedInvocationsQueue"])["QueueUrl"]
     topic = next(t["TopicArn"] for t in sns.list_topics()["Topics"] if t["TopicArn"].endswith(":photo-uploads-events"))
     marker = f"not an S3 event {time.time_ns()}"
     sns.publish(TopicArn=topic, Message=marker)

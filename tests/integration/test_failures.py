@@ -12,7 +12,7 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 
 from shared.errors import DownstreamFunctionError
 from shared.s3_events import MISSING_REASON
-from tests.integration.conftest import DB_ENV, LOCAL_ENV, db_connect
+from tests.integration.conftest import DB_ENV, TEMPLATE, db_connect
 from tests.integration.test_images import rendition_keys
 from tests.support.handlers import REKOGNITION_THROTTLED, S3_SLOW_DOWN, fail_requests, load
 from tools import moto, stack
@@ -22,8 +22,8 @@ pytestmark = pytest.mark.integration
 # A source bucket without notifications: an upload to the real one also reaches both functions through
 # the plane, which would race with the invocations these tests make themselves.
 UPLOADS = "failures-quiet-source"
-RENDITIONS = LOCAL_ENV["IMAGE_DESTINATION_BUCKET"]
-LABELS = LOCAL_ENV["LABELS_RESULTS_BUCKET"]
+RENDITIONS = TEMPLATE.names["RenditionsBucket"]
+LABELS = TEMPLATE.names["LabelsBucket"]
 NAMES = ("web", "tablet", "mobile")
 UNREACHABLE = "http://127.0.0.1:9"  # discard port: nothing listens
 FEW_ATTEMPTS = {"AWS_MAX_ATTEMPTS": "2"}
@@ -160,7 +160,7 @@ def test_the_report_names_an_unreachable_extractor_as_a_downstream_failure(monke
 @contextmanager
 def rotated_password() -> Iterator[str]:
     """The application user's password changed in MariaDB and in Parameter Store, restored afterwards."""
-    ssm, name = moto.client("ssm"), f"{LOCAL_ENV['DB_PARAMETER_PREFIX']}/dbPassword"
+    ssm, name = moto.client("ssm"), f"{TEMPLATE.parameter('DbParameterPrefix')}/dbPassword"
     old = ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
     new = secrets.token_urlsafe(16)
 

@@ -6,14 +6,14 @@ import json
 import pytest
 from PIL import Image
 
-from tests.integration.conftest import LOCAL_ENV
+from tests.integration.conftest import TEMPLATE
 from tools import moto
 from tools.imagegen import GPS_IFD, encode, jpeg, photo, png_bomb, png_with_alpha, s3_event
 
 pytestmark = pytest.mark.integration
-UPLOADS = LOCAL_ENV["IMAGE_UPLOAD_BUCKET"]
-RENDITIONS = LOCAL_ENV["IMAGE_DESTINATION_BUCKET"]
-LABELS = LOCAL_ENV["LABELS_RESULTS_BUCKET"]
+UPLOADS = TEMPLATE.names["UploadsBucket"]
+RENDITIONS = TEMPLATE.names["RenditionsBucket"]
+LABELS = TEMPLATE.names["LabelsBucket"]
 NAMES = ("web", "tablet", "mobile")
 
 

@@ -9,8 +9,8 @@ from typing import Any
 import boto3
 import pytest
 
-from lambda_local.template import load
-from tests.integration.conftest import LOCAL_ENV
+from lambda_local.providers import load
+from tests.integration.conftest import LOCAL_ENV, TEMPLATE
 from tests.support.runtimes import kill_runtime, plane_state, restarts
 from tools import moto, stack
 from tools.functions import by_name
@@ -102,7 +102,7 @@ def test_dry_run_unknown_function_bad_json_and_oversized_payloads_answer_as_lamb
 
 def test_a_failing_event_invoke_is_retried_twice_then_lands_on_the_failure_queue_with_the_event():
     sqs = moto.client("sqs")
-    queue = sqs.get_queue_url(QueueName=LOCAL_ENV["FAILED_INVOCATIONS_QUEUE"])["QueueUrl"]
+    queue = sqs.get_queue_url(QueueName=TEMPLATE.names["FailedInvocationsQueue"])["QueueUrl"]
     event = {"date": "not-a-date", "marker": f"async-{time.time_ns()}"}
     response = lambda_client().invoke(
         FunctionName="salesAnalysisReport", InvocationType="Event", Payload=json.dumps(event).encode()

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from lambda_local.event_shapes import dynamodb_record
-from tests.integration.conftest import LOCAL_ENV
+from tests.integration.conftest import TEMPLATE
 from tools import moto, place_orders, stack
 
 pytestmark = pytest.mark.integration
@@ -55,7 +55,7 @@ def wait_for_lines(order_ids: list[str], expected: dict, timeout: float = 30) ->
 
 def etl_failures(timeout: float = 30) -> list[dict]:
     sqs = moto.client("sqs")
-    queue = sqs.get_queue_url(QueueName=LOCAL_ENV["FAILED_INVOCATIONS_QUEUE"])["QueueUrl"]
+    queue = sqs.get_queue_url(QueueName=TEMPLATE.names["FailedInvocationsQueue"])["QueueUrl"]
     found, deadline = [], time.monotonic() + timeout
     while not found and time.monotonic() < deadline:
         for message in sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=1, MaxNumberOfMessages=10).get(

@@ -5,13 +5,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.integration.conftest import LOCAL_ENV, SECRETS
+from tests.integration.conftest import SECRETS, TEMPLATE
 from tests.support.sns_tap import TopicTap, tap
 from tools import moto, stack
 from tools.functions import FUNCTIONS
 
 pytestmark = pytest.mark.integration
-TOPIC = LOCAL_ENV["TOPIC_ARN"]
+TOPIC = TEMPLATE.ref("ReportTopic")
 
 SEEDED_DAY_REPORT = (
     "                             Sales Analysis Report\n"
@@ -102,7 +102,7 @@ def test_extractor_failure_fails_the_report_and_publishes_nothing(invoke, topic)
 
 def test_password_is_a_secure_string_parameter():
     ssm = moto.client("ssm")
-    prefix = LOCAL_ENV["DB_PARAMETER_PREFIX"]
+    prefix = TEMPLATE.parameter("DbParameterPrefix")
     assert ssm.get_parameter(Name=f"{prefix}/dbPassword")["Parameter"]["Type"] == "SecureString"
 
 

@@ -6,13 +6,13 @@ import time
 
 import pytest
 
-from lambda_local.template import load
+from lambda_local.providers import load
 from tests.support.sns_tap import TopicTap, tap
 from tools import moto
 from tools.simulate_tractors import fleet_readings
 
 pytestmark = pytest.mark.integration
-NAMES = load().data["Metadata"]["LocalNames"]
+NAMES = load().names
 
 
 def put_readings(readings: list[dict]) -> dict[str, int]:

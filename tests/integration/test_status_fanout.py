@@ -9,13 +9,13 @@ import urllib.request
 import pytest
 
 from lambda_local.api_gateway import template_token
-from lambda_local.template import load
+from lambda_local.providers import load
 from tools import moto
 from tools.seed_friends import seed, social_graph
 
 pytestmark = pytest.mark.integration
 API = "http://127.0.0.1:3000"
-NAMES = load().data["Metadata"]["LocalNames"]
+NAMES = load().names
 
 
 def post(body: bytes, user: str | None) -> tuple[int, dict]:

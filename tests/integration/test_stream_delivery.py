@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from lambda_local.api_gateway import dev_token, routes_of
+from lambda_local.api_gateway import dev_token
 from tests.support.probe_plane import ProbePlane, api_request, wait_for
 from tools import moto
 
@@ -143,7 +143,7 @@ def test_the_plane_killed_mid_stream_loses_nothing_and_replays_at_most_the_batch
 
 
 def token(probe: ProbePlane, kind: str, **claims: object) -> str:
-    authorizer = next(r.authorizer for r in routes_of(probe.template) if r.kind == kind and r.authorizer)
+    authorizer = next(r.authorizer for r in probe.template.routes if r.kind == kind and r.authorizer)
     return "Bearer " + dev_token({"sub": "alice"} | claims, authorizer)
 
 

@@ -23,7 +23,7 @@ from typing import Any
 import boto3
 import pytest
 
-from lambda_local.template import load
+from lambda_local.providers import load
 from tests.integration.conftest import LOCAL_ENV
 from tests.support.sam import REGION, translated
 from tools.stack import VENV_BIN, port_open

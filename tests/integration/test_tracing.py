@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from lambda_local.providers import load
 from shared.db import PARAMETER_NAMES
 from tools import moto, stack
 from tools.functions import by_name
@@ -89,7 +90,7 @@ def db_prefix_from_here() -> Iterator[str]:
     """The database's parameters under a prefix of this test's, with the address this process reaches it
     at (in Docker mode the stack's own dbUrl names the compose service)."""
     ssm = moto.client("ssm")
-    source = stack.read_env_file(ROOT / "local.env")["DB_PARAMETER_PREFIX"]
+    source = load().parameter("DbParameterPrefix")
     prefix = f"/trace-test-{uuid.uuid4().hex[:8]}"
     names = []
     for name in PARAMETER_NAMES:

@@ -6,11 +6,11 @@ import urllib.request
 
 import pytest
 
-from tests.integration.conftest import LOCAL_ENV
+from tests.integration.conftest import TEMPLATE
 
 pytestmark = pytest.mark.integration
 API = "http://127.0.0.1:3000"
-ORIGIN = LOCAL_ENV["SITE_ORIGIN"]
+ORIGIN = TEMPLATE.function_env(TEMPLATE.function("weatherApi"))["SITE_ORIGIN"]
 
 
 def get(path: str) -> tuple[int, dict[str, str], dict]:

@@ -17,15 +17,16 @@ from selenium.webdriver.chrome.webdriver import WebDriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
+from lambda_local.providers import load
 from tools import moto
-from tools.stack import AWS_ENDPOINT, ROOT, read_env_file
+from tools.stack import AWS_ENDPOINT, ROOT
 
 pytestmark = pytest.mark.integration
 
-LOCAL_ENV = read_env_file(ROOT / "local.env")
-SITE_URL = f"{AWS_ENDPOINT}/{LOCAL_ENV.get('WEATHER_SITE_BUCKET', 'weather-site')}/index.html"
-DATA_BUCKET = LOCAL_ENV.get("WEATHER_DATA_BUCKET", "weather-data")
-DATA_KEY = LOCAL_ENV.get("WEATHER_DATA_KEY", "observations/latest.json")
+NAMES = load().names
+SITE_URL = f"{AWS_ENDPOINT}/{NAMES['WeatherSiteBucket']}/index.html"
+DATA_BUCKET = NAMES["WeatherDataBucket"]
+DATA_KEY = "observations/latest.json"
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 SCREENSHOT = ROOT / "tests" / "artifacts" / "weather.png"
 WAIT_SECONDS = 30  # the first call may cold-start the function

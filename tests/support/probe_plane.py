@@ -15,9 +15,9 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from lambda_local.template import load
+from lambda_local.providers import load
+from lambda_local.provision import create_resources
 from tools import moto
-from tools.bootstrap_aws import create_resources
 from tools.stack import ROOT, plane_env
 
 TEMPLATE = ROOT / "tests" / "support" / "probe" / "template.yaml"
@@ -33,7 +33,7 @@ class ProbePlane:
         self.state = state
         self.template_path = template
         self.template = load(template)
-        self.names: dict[str, str] = self.template.data["Metadata"]["LocalNames"]
+        self.names: dict[str, str] = self.template.names
         self.process: subprocess.Popen[bytes] | None = None
 
     def create_resources(self) -> None:

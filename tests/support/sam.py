@@ -8,7 +8,7 @@ import boto3
 from samtranslator.parser.parser import Parser
 from samtranslator.translator.translator import Translator
 
-from lambda_local.template import load_yaml
+from lambda_local.providers import load_yaml
 
 REGION = "us-east-1"
 

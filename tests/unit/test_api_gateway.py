@@ -17,11 +17,10 @@ from lambda_local.api_gateway import (
     http_response,
     rest_event,
     rest_response,
-    routes_of,
     template_token,
     verify,
 )
-from lambda_local.template import TemplateError, load, parse
+from lambda_local.providers import TemplateError, load, parse
 from tests.support.probe_plane import TEMPLATE
 
 AUTH = Authorizer("Users", "https://issuer.example", ("client-1",))
@@ -41,7 +40,7 @@ def request(**overrides: object) -> HttpRequest:
 
 
 def test_routes_come_from_the_template_with_their_authorizers() -> None:
-    routes = {(r.kind, r.method, r.path): r for r in routes_of(load(TEMPLATE))}
+    routes = {(r.kind, r.method, r.path): r for r in load(TEMPLATE).routes}
     assert set(routes) == {
         ("rest", "ANY", "/rest/{proxy+}"),
         ("rest", "GET", "/open"),
@@ -69,7 +68,7 @@ def test_an_undeclared_authorizer_is_named() -> None:
     data = json.loads(json.dumps(load(TEMPLATE).data))
     data["Resources"]["HttpEcho"]["Properties"]["Events"]["Echo"]["Properties"]["Auth"]["Authorizer"] = "Nope"
     with pytest.raises(TemplateError, match="'Nope' is not declared on ProbeHttpApi"):
-        routes_of(parse(data, TEMPLATE.parent / "functions"))
+        parse(data, TEMPLATE.parent / "functions")
 
 
 def test_rest_event_keeps_every_value_and_passes_claims_as_strings() -> None:
@@ -164,12 +163,12 @@ def test_tokens_are_checked_for_signature_issuer_audience_and_expiry() -> None:
 def test_one_template_token_passes_every_authorizer_sharing_an_issuer() -> None:
     template = load(TEMPLATE)
     token = template_token(template, {"sub": "alice"})
-    for route in routes_of(template):
+    for route in template.routes:
         if route.authorizer is not None:
             assert verify(f"Bearer {token}", route.authorizer)["sub"] == "alice"
     with pytest.raises(TemplateError, match="no authorizer 'Nope'"):
         template_token(template, {"sub": "alice"}, "Nope")
     project = template_token(load(), {"sub": "alice"})  # the status API's user pool, by its local name
-    [status] = [r for r in routes_of(load()) if r.authorizer is not None]
+    [status] = [r for r in load().routes if r.authorizer is not None]
     assert status.authorizer.issuer == "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_localusers"
     assert verify(f"Bearer {project}", status.authorizer)["sub"] == "alice"

@@ -6,8 +6,7 @@ from datetime import UTC, datetime
 import pytest
 
 from lambda_local.event_shapes import complete_s3_event, scheduled_event, sns_event
-from lambda_local.schedules import Schedule, ScheduleError, schedules_of
-from lambda_local.template import load
+from lambda_local.providers import Schedule, ScheduleError, load
 from shared.s3_events import object_refs
 
 MOTO_S3_EVENT = {
@@ -76,7 +75,7 @@ def test_the_scheduled_event_shape():
 
 
 def test_the_daily_report_fires_at_20_utc_monday_to_saturday():
-    (schedule,) = schedules_of(load().function("sales-report"))
+    (schedule,) = [s for s in load().schedules if s.function == load().function("sales-report").lambda_name]
     assert schedule.rule == "salesAnalysisReportDailySchedule" and schedule.function == "salesAnalysisReport"
     start = datetime(2026, 11, 20, 20, 0, tzinfo=UTC)  # Friday 20:00
     saturday = schedule.next_after(start, start)

@@ -12,16 +12,16 @@ import pytest
 from moto import mock_aws
 
 from lambda_local.event_shapes import kinesis_record
-from lambda_local.template import load
+from lambda_local.providers import load
+from lambda_local.provision import create_resources
 from tests.support.handlers import LoadedFunction, reset_caches
 from tests.support.handlers import load as load_handler
-from tools.bootstrap_aws import create_resources
 from tools.gen_weather import observations
 from tools.imagegen import jpeg, photo, s3_event
 from tools.simulate_tractors import fleet_readings
 from tools.stack import ROOT
 
-NAMES = load().data["Metadata"]["LocalNames"]
+NAMES = load().names
 LOCAL_ONLY_ENDPOINTS = ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_LAMBDA")
 
 
@@ -156,14 +156,13 @@ def test_sensor_anomaly_orders_once_per_incident_and_reports_a_malformed_reading
 def test_image_functions_write_renditions_and_labels(
     aws: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    create_resources(load(), lambda service: boto3.client(service, region_name="us-east-1"))
     env = {
-        line.split("=", 1)[0]: line.split("=", 1)[1]
-        for line in (ROOT / "local.env").read_text().splitlines()
-        if "=" in line and not line.startswith("#")
+        "IMAGE_UPLOAD_BUCKET": NAMES["UploadsBucket"],
+        "IMAGE_DESTINATION_BUCKET": NAMES["RenditionsBucket"],
+        "LABELS_RESULTS_BUCKET": NAMES["LabelsBucket"],
     }
     s3 = boto3.client("s3", region_name="us-east-1")
-    for bucket in ("IMAGE_UPLOAD_BUCKET", "IMAGE_DESTINATION_BUCKET", "LABELS_RESULTS_BUCKET"):
-        s3.create_bucket(Bucket=env[bucket])
     key = "in process/café.jpg"
     s3.put_object(
         Bucket=env["IMAGE_UPLOAD_BUCKET"], Key=key, Body=jpeg(photo(1600, 1200, seed=3)), ContentType="image/jpeg"

@@ -6,8 +6,8 @@ import json
 import httpx
 import pytest
 
+from lambda_local.providers import load
 from lambda_local.runtimes import FunctionRuntime, Throttled, classify
-from lambda_local.template import load
 
 RID = "8476a536-e9f4-4b8a-9b2e-6e5a1b3c4d5e"
 

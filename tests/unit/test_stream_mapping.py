@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from lambda_local.event_shapes import dynamodb_record, kinesis_record, stream_failure_record
+from lambda_local.providers import EventSpec, TemplateError
 from lambda_local.streams import MappingSettings, first_failure
-from lambda_local.template import EventSpec, TemplateError, load
 
 SEQUENCES = ["100", "200", "300", "400"]
 
@@ -36,8 +36,10 @@ def test_partial_batch_answers(answer: bytes, expected: int | None) -> None:
 
 
 def _settings(**properties: object) -> MappingSettings:
-    fn = load().functions[0]
-    return MappingSettings.of(fn, EventSpec("Stream", "Kinesis", {"StartingPosition": "LATEST"} | properties))
+    return MappingSettings.of(
+        EventSpec("Stream", "Kinesis", {"StartingPosition": "LATEST"} | properties),
+        "template.yaml: X.Properties.Events.Stream.Properties",
+    )
 
 
 def test_settings_defaults_are_lambdas() -> None:

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from lambda_local.template import TemplateError, load, load_yaml, parse
+from lambda_local.providers import TemplateError, load, load_yaml, parse
 from tests.support.sam import resources_of_type, translated
 
 CFN = translated()

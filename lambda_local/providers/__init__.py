@@ -1,0 +1,41 @@
+"""The provider layer: the only code that reads template.yaml (see template.py)."""
+
+from lambda_local.providers.functions import AsyncInvokeConfig, FunctionSpec
+from lambda_local.providers.loader import TemplateError, load_yaml
+from lambda_local.providers.resources import LOCAL_ACCOUNT, LOCAL_REGION, LocalResource, kebab
+from lambda_local.providers.routes import ApiRoute, Authorizer
+from lambda_local.providers.template import ROOT, TEMPLATE, Template, load, parse
+from lambda_local.providers.triggers import (
+    Destination,
+    EventSpec,
+    MappingSettings,
+    QueueTrigger,
+    Schedule,
+    ScheduleError,
+    StreamTrigger,
+)
+
+__all__ = [
+    "LOCAL_ACCOUNT",
+    "LOCAL_REGION",
+    "ROOT",
+    "TEMPLATE",
+    "ApiRoute",
+    "AsyncInvokeConfig",
+    "Authorizer",
+    "Destination",
+    "EventSpec",
+    "FunctionSpec",
+    "LocalResource",
+    "MappingSettings",
+    "QueueTrigger",
+    "Schedule",
+    "ScheduleError",
+    "StreamTrigger",
+    "Template",
+    "TemplateError",
+    "kebab",
+    "load",
+    "load_yaml",
+    "parse",
+]

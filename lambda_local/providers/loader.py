@@ -1,0 +1,56 @@
+"""template.yaml as plain data: CloudFormation's short tags (`!Ref X`, `!GetAtt A.B`, `!Sub ...`) load
+as their long forms (`{"Ref": "X"}`, `{"Fn::GetAtt": ["A", "B"]}`, `{"Fn::Sub": ...}`), the shape
+CloudFormation, the SAM translator and cfn-lint work on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
+
+
+class TemplateError(Exception):
+    """The template is missing or misstates something the local stack needs. The message starts with
+    the file and the place (`template.yaml: Resource.Properties.Name: ...`)."""
+
+
+def where(template: str, *path: object) -> str:
+    """`template.yaml: A.B.C`: the place a TemplateError names."""
+    return f"{template}: " + ".".join(str(p) for p in path if p != "")
+
+
+class _CfnLoader(yaml.SafeLoader):
+    pass
+
+
+def _intrinsic(loader: _CfnLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    key = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
+    value: Any
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+        if suffix == "GetAtt":
+            value = value.split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    return {key: value}
+
+
+_CfnLoader.add_multi_constructor("!", _intrinsic)
+
+
+def load_yaml(path: Path = TEMPLATE) -> dict[str, Any]:
+    """The template as plain data, intrinsic functions in their long form."""
+    try:
+        data = yaml.load(path.read_text(), Loader=_CfnLoader)  # noqa: S506 - a SafeLoader subclass
+    except FileNotFoundError:
+        raise TemplateError(f"{path}: no such template") from None
+    except yaml.YAMLError as exc:
+        raise TemplateError(f"{path.name}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("Resources"), dict):
+        raise TemplateError(f"{path.name}: no Resources")
+    return data
