@@ -6,26 +6,50 @@ TAG ?=
 RULE ?=
 AT ?=
 
-.PHONY: setup up down logs status events fire token invoke place-orders analytics simulate-tractors seed-friends bench-etl bench-fanout demo demo-images test test-docker ci-images docker-engine lint build push deploy destroy bench bench-imports bench-images bench-invoke bench-events
+.PHONY: help new-function compose check-template setup up down logs status events fire token invoke place-orders analytics simulate-tractors seed-friends bench-etl bench-fanout demo demo-images test test-docker ci-images docker-engine lint build push deploy destroy bench bench-imports bench-images bench-invoke bench-events
 
+## help: this list (the default target)
+help:
+	@echo "make TARGET, where TARGET is one of:"
+	@sed -n 's/^## \([a-z-]*\): /  \1\t/p' $(MAKEFILE_LIST) | expand -t 22
+
+## new-function: scaffold functions/NAME/, events/NAME/ and its template entry (NAME=kebab-name)
+new-function: setup
+	@test -n "$(NAME)" || { echo "usage: make new-function NAME=<kebab-name> [DESCRIPTION='...']"; exit 2; }
+	@$(PY) -m tools.new_function "$(NAME)" $(if $(DESCRIPTION),--description "$(DESCRIPTION)")
+
+## compose: render compose.yaml's function services from template.yaml (make up does it too)
+compose: setup
+	@$(PY) -m lambda_local render-compose
+
+## check-template: read template.yaml as the local stack does and list what it declares
+check-template: setup
+	@$(PY) -m lambda_local check
+
+## setup: the virtualenv, the RIE and (host mode) MariaDB
 setup:
 	@tools/setup.sh
 
+## up: start the local stack (Docker mode with an engine, else host mode)
 # The template is read first: a mistake in it is one line naming the place, before anything starts.
 up: setup
 	@$(PY) -m lambda_local check --quiet
 	@$(PY) -m lambda_local render-compose --quiet
 	@$(PY) -m tools.stack up
 
+## down: stop it and remove its state
 down:
 	@if [ -x $(PY) ]; then $(PY) -m tools.stack down; fi
 
+## status: each service's state; exits 1 unless all are up
 status:
 	@$(PY) -m tools.stack status
 
+## logs: the services' logs
 logs:
 	@$(PY) -m tools.stack logs
 
+## events: follow the plane's delivery lines
 events:
 	@$(PY) -m tools.stack events
 
@@ -41,27 +65,33 @@ seed-friends: up
 analytics: up
 	@$(PY) -m tools.analytics
 
+## token: a development JWT for the local API's authorizers (SUB=user)
 token:
 	@test -n "$(SUB)" || { echo "usage: make token SUB=<user> [CLAIMS='{\"email\": \"a@b.c\"}'] [AUTHORIZER=<name>]"; exit 2; }
 	@$(PY) -m tools.stack token "$(SUB)" '$(CLAIMS)' "$(AUTHORIZER)"
 
+## fire: fire a schedule rule now (RULE=name [AT=ISO time])
 fire:
 	@test -n "$(RULE)" || { echo "usage: make fire RULE=<schedule rule name> [AT=2026-11-20T20:00:00Z]"; exit 2; }
 	@$(PY) -m tools.stack fire "$(RULE)" $(AT)
 
+## invoke: invoke a function with an event file (FUNCTION=name EVENT=file)
 invoke:
 	@test -n "$(FUNCTION)" -a -n "$(EVENT)" || { echo "usage: make invoke FUNCTION=<name> EVENT=<file>"; exit 2; }
 	@$(PY) -m tools.stack invoke "$(FUNCTION)" "$(EVENT)"
 
+## demo: the café sales report end to end
 demo: up
 	@$(PY) -m tools.demo
 
 demo-images: up
 	@$(PY) -m tools.demo_images
 
+## test: unit and integration tests (starts the stack when none runs)
 test: setup
 	@$(PY) -m pytest --cov=functions --cov=shared --cov=lambda_local --cov=tools --cov-report=term:skip-covered
 
+## test-docker: the integration suite with the stack in containers, and the image tests
 # The integration suite again with the stack in containers, plus the sandbox and push tests.
 test-docker: setup
 	@STACK_MODE=docker $(PY) -m pytest tests/integration tests/docker
@@ -74,21 +104,26 @@ docker-engine:
 ci-images: setup
 	@tests/standins/build.sh
 
+## lint: ruff, mypy --strict, hadolint, cfn-lint, the compose spec
 lint: setup
 	@$(PY) -m tools.lint
 
+## build: build every function's image
 build: setup
 	@$(PY) -m tools.images build
 
+## push: push the images to ECR (TAG=...)
 push: setup
 	@$(PY) -m tools.images push $(if $(TAG),--tag $(TAG))
 
+## deploy: sam deploy of template.yaml with the pushed images
 deploy: setup
 	@$(PY) -m tools.deploy deploy
 
 destroy: setup
 	@$(PY) -m tools.deploy destroy
 
+## bench: cold and warm invokes of every function
 bench: up
 	@$(PY) -m bench.extractor_bench
 

@@ -42,12 +42,15 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 
 LOGIC = '''"""{lambda_name}'s logic: pure and typed, tested without Lambda or AWS."""
 
+import json
 from typing import Any
 
 
 def answer(event: dict[str, Any]) -> dict[str, Any]:
-    """What the function returns for `event`."""
-    return {{"received": sorted(event)}}
+    """What the function returns for `event`: the top-level keys it received, in the shape an API
+    Gateway route needs (a proxy response), which any other trigger takes as a plain result."""
+    body = {{"received": sorted(event)}}
+    return {{"statusCode": 200, "headers": {{"content-type": "application/json"}}, "body": json.dumps(body)}}
 '''
 
 PARAMETER = """  {stem}ImageUri:

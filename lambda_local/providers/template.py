@@ -171,7 +171,7 @@ def parse(data: dict[str, Any], folder: Path = ROOT / "functions", file: str = "
                 routes.append(api_route(fn.lambda_name, event.type, props, at, data, names))
             elif event.type not in KNOWN_TYPES:
                 warnings.append(f"{at}: {event.type} events are not delivered locally")
-    return Template(
+    template = Template(
         data=data,
         functions=functions,
         names=names,
@@ -182,6 +182,9 @@ def parse(data: dict[str, Any], folder: Path = ROOT / "functions", file: str = "
         warnings=tuple(warnings),
         file=file,
     )
+    for fn in functions:  # every variable must have a local value: found now, not when the function starts
+        template.function_env(fn)
+    return template
 
 
 @cache

@@ -184,9 +184,8 @@ def test_environment_intrinsics_resolve_to_local_values_and_unknown_ones_are_nam
         ({"Ref": "Nothing"}, r"Variables\.BAD: !Ref Nothing: no such parameter or resource"),
         ({"Fn::If": ["InDbVpc", "a", "b"]}, r"Variables\.BAD: Fn::If is not evaluated locally"),
     ):
-        template = parsed(ProbeFunction=function(Environment={"Variables": {"BAD": bad}}))
-        with pytest.raises(TemplateError, match=message):
-            template.function_env(template.function("probe"))
+        with pytest.raises(TemplateError, match=message):  # at parse: before anything starts
+            parsed(ProbeFunction=function(Environment={"Variables": {"BAD": bad}}))
 
 
 def test_a_function_needs_its_folder_an_image_and_a_name():

@@ -1,0 +1,82 @@
+"""`python -m lambda_local` and `make up` with a template the local stack cannot run: one line naming
+the place, exit status 2, nothing started."""
+
+import copy
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from lambda_local.providers import ROOT, load_yaml
+
+
+def broken(tmp_path: Path, change: Any) -> Path:
+    data = copy.deepcopy(load_yaml())
+    change(data)
+    shutil.copytree(ROOT / "functions", tmp_path / "functions", ignore=shutil.ignore_patterns("__pycache__"))
+    path = tmp_path / "template.yaml"
+    # Intrinsics in their long form are valid CloudFormation YAML too.
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def unknown_getatt(data: dict[str, Any]) -> None:
+    variables = data["Resources"]["WeatherApiFunction"]["Properties"]["Environment"]["Variables"]
+    variables["SITE_ORIGIN"] = {"Fn::GetAtt": ["WeatherSiteBuckett", "WebsiteURL"]}
+
+
+def missing_local_name(data: dict[str, Any]) -> None:
+    del data["Metadata"]["LocalNames"]["UploadsBucket"]
+
+
+def route_clash(data: dict[str, Any]) -> None:
+    events = data["Resources"]["WeatherApiFunction"]["Properties"]["Events"]
+    events["Clash"] = {"Type": "Api", "Properties": {"Path": "/status", "Method": "POST"}}
+
+
+@pytest.mark.parametrize(
+    ("change", "line"),
+    [
+        (
+            unknown_getatt,
+            "lambda_local: template.yaml: WeatherApiFunction.Properties.Environment.Variables.SITE_ORIGIN: "
+            "!GetAtt WeatherSiteBuckett.WebsiteURL: no such resource",
+        ),
+        (
+            missing_local_name,
+            "lambda_local: template.yaml: UploadsBucket.Properties.BucketName: the name is computed by an "
+            "intrinsic; give UploadsBucket a local name in Metadata.LocalNames",
+        ),
+        (route_clash, "lambda_local: template.yaml: two events declare POST /status (statusFanout, weatherApi)"),
+    ],
+)
+def test_a_bad_template_is_one_line_and_exit_2(tmp_path: Path, change: Any, line: str):
+    path = broken(tmp_path, change)
+    result = subprocess.run(
+        [sys.executable, "-m", "lambda_local", "--template", str(path), "check"], capture_output=True, text=True
+    )
+    assert (result.returncode, result.stdout, result.stderr) == (2, "", line + "\n")
+
+
+def test_make_up_stops_before_starting_anything(tmp_path: Path):
+    path = broken(tmp_path, route_clash)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAKE")} | {"LAMBDA_LOCAL_TEMPLATE": str(path)}
+    result = subprocess.run(["make", "-s", "up"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode != 0
+    assert "two events declare POST /status" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    assert "starting" not in result.stdout  # nothing was started
+
+
+def test_check_lists_what_the_template_declares():
+    result = subprocess.run([sys.executable, "-m", "lambda_local", "check"], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0
+    assert "salesAnalysisReport (functions/sales-report, 256 MB, 60 s, port 9002)" in result.stdout
+    assert "triggers: 1 schedules, 2 SNS/S3, 2 streams, 2 API routes" in result.stdout
+    helped = subprocess.run([sys.executable, "-m", "lambda_local", "--help"], capture_output=True, text=True)
+    assert "render-compose" in helped.stdout and "check" in helped.stdout
