@@ -32,12 +32,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from lambda_local.limits import SYNC_PAYLOAD_LIMIT
 from lambda_local.plane import ACCOUNT
 from lambda_local.providers import ApiRoute, Authorizer, Template, TemplateError
 from lambda_local.runtimes import FunctionRuntime, Throttled
 
 DEV_SECRET_DEFAULT = "lambda-local-development-key-never-used-in-aws"  # noqa: S105 - loopback-only dev tokens
-PAYLOAD_LIMIT = 6 * 1024 * 1024  # Lambda's synchronous invoke limit, below API Gateway's 10 MB
 REST_TIMEOUT_S = 29
 HTTP_TIMEOUT_S = 30
 REST_STAGE = "Prod"
@@ -353,7 +353,7 @@ def app(routes: tuple[ApiRoute, ...], runtimes: dict[str, FunctionRuntime], repo
 
     async def serve(route: ApiRoute, request: Request) -> Response:
         body = await request.body()
-        if len(body) > PAYLOAD_LIMIT:
+        if len(body) > SYNC_PAYLOAD_LIMIT:  # Lambda's, below API Gateway's 10 MB
             return _message(413, "Request Entity Too Large")
         claims = None
         if route.authorizer is not None:

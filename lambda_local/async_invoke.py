@@ -10,11 +10,11 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from lambda_local.providers import AsyncInvokeConfig
 from lambda_local.runtimes import FunctionRuntime, InvokeResult
+from lambda_local.timestamps import iso_ms
 
 # Lambda waits about 1 then 2 minutes between attempts; locally seconds (ASYNC_RETRY_DELAYS).
 DEFAULT_DELAYS = (1.0, 2.0)
@@ -44,7 +44,7 @@ def failure_record(
         request_payload = event.payload.decode(errors="replace")
     record: dict[str, Any] = {
         "version": "1.0",
-        "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "timestamp": iso_ms(),
         "requestContext": {
             "requestId": event.request_id,
             "functionArn": f"{function_arn}:$LATEST",

@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote_plus, unquote_plus
 
+from lambda_local.timestamps import iso_ms
+
 LOCAL_PRINCIPAL = "AWS:AIDALOCALSTACKUSER"
 
 
@@ -64,7 +66,7 @@ def sns_record(notification: dict[str, Any], subscription_arn: str) -> dict[str,
             "TopicArn": notification.get("TopicArn", ""),
             "Subject": notification.get("Subject"),
             "Message": notification.get("Message", ""),
-            "Timestamp": notification.get("Timestamp", _now()),
+            "Timestamp": notification.get("Timestamp", iso_ms()),
             "SignatureVersion": notification.get("SignatureVersion", "1"),
             "Signature": notification.get("Signature", "EXAMPLE"),
             "SigningCertUrl": notification.get("SigningCertURL", ""),
@@ -109,10 +111,6 @@ def scheduled_event(rule_arn: str, account: str, region: str, at: datetime) -> d
         "resources": [rule_arn],
         "detail": {},
     }
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _json_safe(value: Any) -> Any:
@@ -178,9 +176,6 @@ def stream_failure_record(
     """What a stream event source mapping sends to its on-failure destination: where the failed
     records are (shard and sequence range), not the records. `batch`: (sequence number, arrival)."""
 
-    def iso(epoch: float) -> str:
-        return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
     record: dict[str, Any] = {
         "requestContext": {
             "requestId": str(uuid.uuid4()),
@@ -189,13 +184,13 @@ def stream_failure_record(
             "approximateInvokeCount": attempts,
         },
         "version": "1.0",
-        "timestamp": iso(time.time()),
+        "timestamp": iso_ms(),
         "DDBStreamBatchInfo" if kind == "dynamodb" else "KinesisBatchInfo": {
             "shardId": shard_id,
             "startSequenceNumber": batch[0][0],
             "endSequenceNumber": batch[-1][0],
-            "approximateArrivalOfFirstRecord": iso(batch[0][1]),
-            "approximateArrivalOfLastRecord": iso(batch[-1][1]),
+            "approximateArrivalOfFirstRecord": iso_ms(batch[0][1]),
+            "approximateArrivalOfLastRecord": iso_ms(batch[-1][1]),
             "batchSize": len(batch),
             "streamArn": stream_arn,
         },

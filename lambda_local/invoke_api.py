@@ -24,11 +24,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from lambda_local.limits import ASYNC_PAYLOAD_LIMIT, SYNC_PAYLOAD_LIMIT
 from lambda_local.plane import Plane, report
 from lambda_local.runtimes import Throttled
-
-SYNC_PAYLOAD_LIMIT = 6 * 1024 * 1024  # bytes, request and response
-ASYNC_PAYLOAD_LIMIT = 1024 * 1024
 
 
 def aws_error(status: int, error_type: str, message: str, **extra: str) -> JSONResponse:

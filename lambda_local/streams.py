@@ -36,10 +36,10 @@ from pathlib import Path
 from typing import Any
 
 from lambda_local.event_shapes import dynamodb_record, kinesis_record, stream_failure_record
+from lambda_local.limits import SYNC_PAYLOAD_LIMIT
 from lambda_local.providers import FunctionSpec, MappingSettings, StreamTrigger
 from lambda_local.runtimes import FunctionRuntime, InvokeResult
 
-PAYLOAD_LIMIT = 6 * 1024 * 1024
 POLL_INTERVAL_S = 0.25  # an idle shard is read this often: about 4 times a second, as AWS reads DynamoDB streams
 READ_AHEAD = 1000  # records per GetRecords call; reading runs ahead of the invocations by a few calls
 READ_AHEAD_CHUNKS = 4
@@ -245,13 +245,13 @@ class ShardPoller:
                 await asyncio.sleep(POLL_INTERVAL_S)
 
     def _full(self, buffer: list[StreamRecord]) -> bool:
-        return len(buffer) >= self.settings.batch_size or sum(r.size for r in buffer) >= PAYLOAD_LIMIT
+        return len(buffer) >= self.settings.batch_size or sum(r.size for r in buffer) >= SYNC_PAYLOAD_LIMIT
 
     def _take(self, buffer: list[StreamRecord]) -> list[StreamRecord]:
         batch: list[StreamRecord] = []
         size = 0
         for record in buffer[: self.settings.batch_size]:
-            if batch and size + record.size > PAYLOAD_LIMIT - 1024:
+            if batch and size + record.size > SYNC_PAYLOAD_LIMIT - 1024:
                 break
             batch.append(record)
             size += record.size

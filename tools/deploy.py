@@ -17,12 +17,10 @@ import re
 import shlex
 import subprocess
 import sys
-from pathlib import Path
 
-from lambda_local.providers import load
+from lambda_local.providers import ROOT, load
 from tools.images import PUSHED, aws_region, dry_run
 
-ROOT = Path(__file__).resolve().parents[1]
 SAM_CLI_VERSION = "1.170.0"
 SAM_VENV = ROOT / ".cache" / "sam-cli"
 DEFAULT_STACK = "cafe-lambda"

@@ -1,6 +1,6 @@
 """The project's functions, as template.yaml declares them (one Lambda image each).
 
-compose.yaml and host mode are checked against this table (tests/unit/test_stack_parity.py).
+compose.yaml and host mode are checked against this table (tests/unit/lambda_local/test_compose.py).
 """
 
 from lambda_local.providers import FunctionSpec, TemplateError, load

@@ -13,6 +13,7 @@ current one.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import functools
 import json
@@ -320,8 +321,66 @@ def fire(rule: str, at: str | None) -> int:
     return 0 if result["outcome"] == "ok" else 1
 
 
+def _token(sub: str, claims_json: str, authorizer: str) -> None:
+    try:
+        claims = json.loads(claims_json) if claims_json else {}
+    except json.JSONDecodeError as exc:
+        raise SystemExit(f"CLAIMS must be a JSON object: {exc}") from None
+    if not isinstance(claims, dict):
+        raise SystemExit("CLAIMS must be a JSON object")
+    try:
+        print(template_token(load(), {"sub": sub} | claims, authorizer or None))
+    except TemplateError as exc:
+        raise SystemExit(str(exc)) from None
+
+
+def _invoke(name: str, event_file: str) -> None:
+    fn = by_name(name)
+    try:
+        event = json.loads(Path(event_file).read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise SystemExit(f"cannot read event file {event_file}: {exc}") from None
+    if not port_open(LAMBDA_PORT):
+        raise SystemExit(f"the local Invoke API is not answering on port {LAMBDA_PORT}: run `make up` first")
+    request = urllib.request.Request(
+        f"{LAMBDA_ENDPOINT}/2015-03-31/functions/{fn.lambda_name}/invocations",
+        data=json.dumps(event).encode(),
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=960) as response:
+            body, error = response.read(), response.headers.get("X-Amz-Function-Error")
+    except urllib.error.HTTPError as exc:
+        raise SystemExit(f"HTTP {exc.code}: {exc.read().decode(errors='replace')[:500]}") from None
+    try:
+        print(json.dumps(json.loads(body), indent=2, ensure_ascii=False))
+    except json.JSONDecodeError:
+        print(body.decode(errors="replace"))
+    if error:
+        raise SystemExit(f"{fn.lambda_name} failed ({error})")
+
+
 def main(argv: list[str]) -> None:
-    command, args = (argv[0], argv[1:]) if argv else ("status", [])
+    parser = argparse.ArgumentParser(prog="python -m tools.stack", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.add_parser("up", help="start the stack (mode chosen once: STACK_MODE=host|docker forces one)")
+    commands.add_parser("down", help="stop the stack and remove its state")
+    commands.add_parser("status", help="each service's state; exit 1 unless every one is this stack's and up")
+    logs = commands.add_parser("logs", help="the services' logs")
+    logs.add_argument("services", nargs="*", metavar="SERVICE")
+    commands.add_parser("events", help="follow the plane's delivery lines")
+    fire_ = commands.add_parser("fire", help="fire a schedule rule now")
+    fire_.add_argument("rule")
+    fire_.add_argument("at", nargs="?", help="as if at this ISO time (default: now)")
+    token = commands.add_parser("token", help="a development JWT for the local API's authorizers")
+    token.add_argument("sub")
+    token.add_argument("claims", nargs="?", default="", help="more claims, a JSON object")
+    token.add_argument("authorizer", nargs="?", default="", help="the authorizer's name (default: all)")
+    invoke_ = commands.add_parser("invoke", help="invoke a function through the Invoke API")
+    invoke_.add_argument("function", help="folder, Lambda name or logical id")
+    invoke_.add_argument("event_file")
+    args = parser.parse_args(argv)
+    command = args.command or "status"
     if command == "up":
         up()
     elif command == "down":
@@ -329,55 +388,16 @@ def main(argv: list[str]) -> None:
     elif command == "status":
         sys.exit(status())
     elif command == "logs":
-        current().show_logs(args)
+        current().show_logs(args.services)
     elif command == "events":
         with contextlib.suppress(KeyboardInterrupt):
             current().follow_events()
     elif command == "fire":
-        if len(args) not in (1, 2):
-            raise SystemExit("usage: python -m tools.stack fire RULE [AT]")
-        sys.exit(fire(args[0], args[1] if len(args) == 2 else None))
+        sys.exit(fire(args.rule, args.at))
     elif command == "token":
-        if not args:
-            raise SystemExit("usage: python -m tools.stack token SUB [CLAIMS_JSON] [AUTHORIZER]")
-        try:
-            claims = json.loads(args[1]) if len(args) > 1 and args[1] else {}
-        except json.JSONDecodeError as exc:
-            raise SystemExit(f"CLAIMS must be a JSON object: {exc}") from None
-        if not isinstance(claims, dict):
-            raise SystemExit("CLAIMS must be a JSON object")
-        try:
-            print(template_token(load(), {"sub": args[0]} | claims, args[2] if len(args) > 2 and args[2] else None))
-        except TemplateError as exc:
-            raise SystemExit(str(exc)) from None
+        _token(args.sub, args.claims, args.authorizer)
     elif command == "invoke":
-        if len(args) != 2:
-            raise SystemExit("usage: python -m tools.stack invoke FUNCTION EVENT_FILE")
-        fn = by_name(args[0])
-        try:
-            event = json.loads(Path(args[1]).read_text())
-        except (OSError, json.JSONDecodeError) as exc:
-            raise SystemExit(f"cannot read event file {args[1]}: {exc}") from None
-        if not port_open(LAMBDA_PORT):
-            raise SystemExit(f"the local Invoke API is not answering on port {LAMBDA_PORT}: run `make up` first")
-        request = urllib.request.Request(
-            f"{LAMBDA_ENDPOINT}/2015-03-31/functions/{fn.lambda_name}/invocations",
-            data=json.dumps(event).encode(),
-            method="POST",
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=960) as response:
-                body, error = response.read(), response.headers.get("X-Amz-Function-Error")
-        except urllib.error.HTTPError as exc:
-            raise SystemExit(f"HTTP {exc.code}: {exc.read().decode(errors='replace')[:500]}") from None
-        try:
-            print(json.dumps(json.loads(body), indent=2, ensure_ascii=False))
-        except json.JSONDecodeError:
-            print(body.decode(errors="replace"))
-        if error:
-            raise SystemExit(f"{fn.lambda_name} failed ({error})")
-    else:
-        raise SystemExit(__doc__)
+        _invoke(args.function, args.event_file)
 
 
 if __name__ == "__main__":

@@ -13,10 +13,10 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from lambda_local import environment
+from lambda_local.providers import ROOT as ROOT  # re-exported: the project root for the stack modules
 from lambda_local.providers import load
 from tools.functions import FUNCTIONS, Function
 
-ROOT = Path(__file__).resolve().parents[1]
 STATE = ROOT / ".stack"
 VENV_BIN = Path(sys.executable).parent
 MOTO_PORT = 5000

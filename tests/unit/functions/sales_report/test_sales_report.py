@@ -83,7 +83,7 @@ def test_valid_extractor_answer_passes_rows_through():
 
 
 def test_the_readme_quotes_the_empty_day_lines_the_report_writes():
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    readme = (Path(__file__).resolve().parents[4] / "README.md").read_text()
     today = date(2026, 3, 17)
     for day in (today, date(2026, 3, 16)):
         last_line = format_report([], day, today).text.splitlines()[-1]

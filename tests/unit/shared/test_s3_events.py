@@ -8,7 +8,7 @@ import pytest
 from shared.errors import InvalidEventError
 from shared.s3_events import S3ObjectRef, object_refs
 
-EVENTS = Path(__file__).resolve().parents[2] / "events"
+EVENTS = Path(__file__).resolve().parents[3] / "events"
 EXPECTED = [S3ObjectRef("photo-uploads", "samples/café terrace+1.jpg")]
 
 

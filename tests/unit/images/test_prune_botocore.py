@@ -13,7 +13,7 @@ import botocore.session
 import pytest
 from botocore.loaders import Loader
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 DATA = Path(botocore.__file__).parent / "data"
 # dynamodbstreams: its endpoints.json key (streams.dynamodb) is not its folder's name.
 KEPT = ["dynamodb", "dynamodbstreams", "s3", "sns"]
