@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import random
 import re
 import signal
 import socket
@@ -112,11 +113,26 @@ class Instance(ABC):
         return {"url": self.url, "restarts": self.restarts}
 
 
+# Host mode's RIE ports come from below Linux's ephemeral range (32768 and up by default): a port the
+# kernel hands out for outgoing connections could be taken by one between our check and the RIE's bind.
+RIE_PORTS = (20000, 32767)
+_given: set[int] = set()
+
+
 def free_port() -> int:
-    """A loopback port no one listens on now (the kernel's choice)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A loopback port for an RIE: free now, and never given twice by this process."""
+    for _ in range(1000):
+        port = random.randint(*RIE_PORTS)  # noqa: S311 - spreading ports, not a secret
+        if port in _given:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _given.add(port)
+        return port
+    raise RuntimeError(f"no free port in {RIE_PORTS[0]}..{RIE_PORTS[1]}")
 
 
 async def wait_for_port(host: str, port: int, timeout: float, alive: Any = None) -> None:
@@ -147,7 +163,21 @@ class RieProcess(Instance):
         self.stopping = False
         self._reader: asyncio.Task[None] | None = None
 
-    async def start(self) -> None:
+    async def start(self, attempts: int = 3) -> None:
+        """Start the RIE; one that exits before it listens (a port taken meanwhile by another process)
+        is started again on fresh ports."""
+        for attempt in range(attempts):
+            try:
+                await self._start()
+                return
+            except RuntimeError as exc:
+                if attempt == attempts - 1 or "exited before" not in str(exc):
+                    raise
+                self.log.append(f"[lambda_local] {self.fn.lambda_name} runtime on :{self.port} {exc}; new ports")
+                self.port, self.api_port = free_port(), free_port()
+                self.url = f"http://127.0.0.1:{self.port}"
+
+    async def _start(self) -> None:
         self.ready.clear()
         self.process = await asyncio.create_subprocess_exec(
             self.rie,

@@ -48,3 +48,42 @@ def test_a_full_queue_throttles():
             task.cancel()
 
     asyncio.run(scenario())
+
+
+def test_host_mode_ports_come_from_below_the_ephemeral_range_and_are_never_given_twice():
+    from lambda_local.runtimes import RIE_PORTS, free_port
+
+    ports = [free_port() for _ in range(50)]
+    assert len(set(ports)) == 50
+    assert all(RIE_PORTS[0] <= p <= RIE_PORTS[1] < 32768 for p in ports)
+
+
+def test_an_rie_whose_port_was_taken_meanwhile_starts_again_on_fresh_ports(tmp_path):  # type: ignore[no-untyped-def]
+    import socket
+
+    from lambda_local.environment import function_env
+    from lambda_local.runtimes import LogBuffer, RieProcess, free_port
+    from tools.stack_host import rie_binary
+
+    template = load()
+    fn = template.function("weatherApi")
+    env = function_env(template, fn, "http://127.0.0.1:1", "http://127.0.0.1:1")
+    squatter = socket.socket()
+    squatter.bind(("127.0.0.1", free_port()))
+    squatter.listen(1)
+    taken = squatter.getsockname()[1]
+    instance = RieProcess(fn, free_port(), taken, env, rie_binary(), LogBuffer(tmp_path / "rie.log"))
+
+    async def scenario() -> None:
+        try:
+            await instance.start()
+            assert instance.api_port != taken and instance.url == f"http://127.0.0.1:{instance.port}"
+            assert instance.process is not None and instance.process.returncode is None
+        finally:
+            await instance.stop()
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        squatter.close()
+    assert any("new ports" in line for line in instance.log.since(0))
