@@ -109,7 +109,7 @@ def test_the_new_functions_template_entry_reads_with_local_names_of_its_own(proj
         "added-table",
         "added-stream",
     }
-    assert sorted(p.name for p in (project / "functions" / "added-probe").iterdir()) == [
+    assert sorted(p.name for p in (project / "functions" / "added-probe").glob("*.*")) == [
         "added_probe.py",
         "app.py",
         "requirements.txt",
