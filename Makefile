@@ -89,7 +89,7 @@ demo-images: up
 
 ## test: unit and integration tests (starts the stack when none runs)
 test: setup
-	@$(PY) -m pytest --cov=functions --cov=shared --cov=lambda_local --cov=tools --cov-report=term:skip-covered
+	@$(PY) -m pytest --cov=functions --cov=shared --cov=lambda_local --cov=stack --cov=tools --cov-report=term:skip-covered
 
 ## test-docker: the integration suite with the stack in containers, and the image tests
 # The integration suite again with the stack in containers, plus the sandbox and push tests.

@@ -16,10 +16,12 @@ from pathlib import Path
 
 from botocore.config import Config
 
+import stack
 from lambda_local.event_shapes import dynamodb_record
 from lambda_local.provision import create_resources
+from stack import moto
 from tests.support.probe_plane import INVOKE_PORT, ProbePlane
-from tools import moto, place_orders, stack
+from tools import place_orders
 
 TEMPLATE = Path(__file__).resolve().parent / "etl" / "template.yaml"
 ORDERS = 4_000

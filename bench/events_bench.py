@@ -9,9 +9,9 @@ import statistics
 import time
 import urllib.request
 
-from tools import moto, stack
+import stack
+from stack import ROOT, moto, read_env_file
 from tools.imagegen import jpeg, photo, s3_event
-from tools.stack import ROOT, read_env_file
 
 UPLOADS = 50
 POLL_S = 0.005

@@ -14,10 +14,11 @@ import time
 from datetime import date
 from typing import Any
 
-from tools import gen_orders, moto, stack
-from tools.functions import FUNCTIONS, Function
+import stack
+from stack import ROOT, moto, read_env_file
+from stack.functions import FUNCTIONS, Function
+from tools import gen_orders
 from tools.imagegen import jpeg, photo, s3_event
-from tools.stack import ROOT, read_env_file
 
 ITEMS = int(os.environ.get("BENCH_ITEMS", "1000000"))
 INVOCATIONS = int(os.environ.get("BENCH_INVOCATIONS", "30"))

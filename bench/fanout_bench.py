@@ -11,9 +11,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 from botocore.config import Config
 
+import stack
 from lambda_local.api_gateway import template_token
 from lambda_local.providers import load
-from tools import moto, stack
+from stack import moto
 from tools.seed_friends import seed, social_graph
 
 RUNS = 3

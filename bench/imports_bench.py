@@ -19,11 +19,11 @@ import tempfile
 from collections import defaultdict
 from pathlib import Path
 
+import stack
 from lambda_local.environment import PASSED_THROUGH
-from tools import stack
-from tools.functions import FUNCTIONS, Function
-from tools.stack_common import ROOT, function_env
-from tools.stack_compose import compose
+from stack.common import ROOT, function_env
+from stack.docker_mode import compose
+from stack.functions import FUNCTIONS, Function
 
 RUNS = int(os.environ.get("BENCH_IMPORT_RUNS", "5"))
 TOP = 8

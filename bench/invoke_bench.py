@@ -11,7 +11,7 @@ import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
-from tools import stack
+import stack
 
 EVENT = json.dumps({"date": "2031-06-01"}).encode()
 RUNS = 300

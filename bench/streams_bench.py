@@ -9,8 +9,9 @@ import tempfile
 import time
 from pathlib import Path
 
+import stack
+from stack import moto
 from tests.support.probe_plane import ProbePlane
-from tools import moto, stack
 
 RECORDS = 20_000
 RUNS = 2

@@ -7,7 +7,7 @@ import argparse
 from decimal import Decimal
 from typing import Any
 
-from tools.stack import db_connection
+from stack import db_connection
 
 REVENUE_SQL = """
 SELECT d.full_date, p.product_group, SUM(f.quantity) AS items, SUM(f.amount) AS revenue

@@ -4,9 +4,9 @@ import json
 import sys
 
 from lambda_local.providers import load
-from tools.functions import by_name
-from tools.moto import sns_notifications
-from tools.stack import invoke_function
+from stack import invoke_function
+from stack.functions import by_name
+from stack.moto import sns_notifications
 
 DEMO_DATE = "2026-11-20"
 

@@ -11,7 +11,7 @@ from typing import Any
 from PIL import Image
 
 from lambda_local.providers import load
-from tools import moto
+from stack import moto
 from tools.imagegen import jpeg, photo
 
 KEY = "demo/holiday photo 1.jpg"

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 
 import pymysql
 
-from tools.stack import db_connection
+from stack import db_connection
 
 BATCH_ORDERS = 5000
 

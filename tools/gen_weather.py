@@ -144,7 +144,7 @@ def ensure_bucket(s3: Any, bucket: str) -> None:
 
 def main(argv: list[str]) -> None:
     from lambda_local.providers import load
-    from tools import moto  # developer tooling; the pure generator above is also used by the bootstrap
+    from stack import moto  # developer tooling; the pure generator above is also used by the bootstrap
 
     bucket = load().names.get("WeatherDataBucket", DEFAULT_BUCKET)
     parser = argparse.ArgumentParser(prog="python -m tools.gen_weather", description=__doc__.split("\n")[0])

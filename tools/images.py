@@ -25,9 +25,9 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
-from tools.functions import FUNCTIONS, Function
-from tools.stack import docker_engine_available
-from tools.stack_common import ROOT
+from stack import docker_engine_available
+from stack.common import ROOT
+from stack.functions import FUNCTIONS, Function
 
 PUSHED = Path(os.environ.get("PUSHED_IMAGES_FILE", ROOT / ".cache" / "pushed-images.json"))
 

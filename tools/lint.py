@@ -24,7 +24,7 @@ MYPY = [str(BIN / "mypy"), "--strict", "--ignore-missing-imports"]
 CHECKS: dict[str, list[str]] = {
     "ruff format": [str(BIN / "ruff"), "format", "--check", "."],
     "ruff check": [str(BIN / "ruff"), "check", "."],
-    "mypy --strict shared, lambda_local, tools": [*MYPY, "shared", "lambda_local", "tools"],
+    "mypy --strict shared, lambda_local, stack, tools": [*MYPY, "shared", "lambda_local", "stack", "tools"],
     # One run per function: every function has its own app.py, which one run would take for one module.
     **{
         f"mypy --strict functions/{p.name}": [*MYPY, *sorted(str(f.relative_to(ROOT)) for f in p.glob("*.py"))]

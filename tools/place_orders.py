@@ -21,8 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from lambda_local.providers import load
-from tools import moto
-from tools.stack import db_connection
+from stack import db_connection, moto
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 
 from lambda_local.providers import load
-from tools import moto
+from stack import moto
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tools import moto
+from stack import moto
 
 INTERVAL_S = 10
 WARMUP_S = 300  # healthy readings before any fault (30 samples)

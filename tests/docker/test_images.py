@@ -7,8 +7,8 @@ import subprocess
 import botocore.session
 import pytest
 
-from tools.functions import FUNCTIONS, Function
-from tools.stack import ROOT
+from stack import ROOT
+from stack.functions import FUNCTIONS, Function
 
 
 def in_image(fn: Function, command: str) -> str:

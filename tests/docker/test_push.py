@@ -14,10 +14,9 @@ from typing import Any
 
 import pytest
 
+from stack import MOTO_PORT, ROOT, moto, read_env_file
+from stack.functions import FUNCTIONS
 from tests.support.containers import free_port, wait_for_http
-from tools import moto
-from tools.functions import FUNCTIONS
-from tools.stack import MOTO_PORT, ROOT, read_env_file
 
 MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"

@@ -11,10 +11,10 @@ from typing import Any
 import pymysql
 import pytest
 
+import stack
 from lambda_local.providers import load
-from tools import stack
-from tools.functions import by_name
-from tools.stack import ROOT, read_env_file
+from stack import ROOT, read_env_file
+from stack.functions import by_name
 
 LOCAL_ENV = read_env_file(ROOT / "local.env")
 TEMPLATE = load()

@@ -11,8 +11,8 @@ import pytest
 
 from lambda_local.providers import load
 from lambda_local.provision import create_resources
+from stack import moto
 from tests.support.probe_plane import ProbePlane, api_request, wait_for
-from tools import moto
 from tools.new_function import insert_before_top_level_key, scaffold
 
 pytestmark = pytest.mark.integration

@@ -11,11 +11,11 @@ from datetime import date
 import pytest
 from PIL import Image
 
+import stack
+from stack import ROOT, moto
 from tests.integration.conftest import TEMPLATE
 from tests.support.sns_tap import tap
-from tools import moto, stack
 from tools.imagegen import jpeg, photo, png_with_alpha
-from tools.stack import ROOT
 
 pytestmark = pytest.mark.integration
 UPLOADS = TEMPLATE.names["UploadsBucket"]

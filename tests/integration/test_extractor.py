@@ -5,10 +5,10 @@ from datetime import UTC, datetime
 
 import pytest
 
+import stack
+from stack.functions import by_name
 from tests.integration.conftest import expected_rows
 from tests.support.containers import service_container
-from tools import stack
-from tools.functions import by_name
 
 pytestmark = pytest.mark.integration
 UTC = UTC

@@ -10,12 +10,13 @@ from contextlib import contextmanager
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
+import stack
 from shared.errors import DownstreamFunctionError
 from shared.s3_events import MISSING_REASON
+from stack import moto
 from tests.integration.conftest import DB_ENV, TEMPLATE, db_connect
 from tests.integration.test_images import rendition_keys
 from tests.support.handlers import REKOGNITION_THROTTLED, S3_SLOW_DOWN, fail_requests, load
-from tools import moto, stack
 from tools.imagegen import jpeg, photo, s3_event
 
 pytestmark = pytest.mark.integration

@@ -6,8 +6,8 @@ import json
 import pytest
 from PIL import Image
 
+from stack import moto
 from tests.integration.conftest import TEMPLATE
-from tools import moto
 from tools.imagegen import GPS_IFD, encode, jpeg, photo, png_bomb, png_with_alpha, s3_event
 
 pytestmark = pytest.mark.integration

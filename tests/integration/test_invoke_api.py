@@ -9,12 +9,12 @@ from typing import Any
 import boto3
 import pytest
 
+import stack
 from lambda_local.providers import load
+from stack import ROOT, moto
+from stack.functions import by_name
 from tests.integration.conftest import LOCAL_ENV, TEMPLATE
 from tests.support.runtimes import kill_runtime, plane_state, restarts
-from tools import moto, stack
-from tools.functions import by_name
-from tools.stack import ROOT
 
 pytestmark = pytest.mark.integration
 FUNCTIONS = load().functions

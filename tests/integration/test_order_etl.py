@@ -8,9 +8,11 @@ from decimal import Decimal
 
 import pytest
 
+import stack
 from lambda_local.event_shapes import dynamodb_record
+from stack import moto
 from tests.integration.conftest import TEMPLATE
-from tools import moto, place_orders, stack
+from tools import place_orders
 
 pytestmark = pytest.mark.integration
 

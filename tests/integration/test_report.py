@@ -5,10 +5,11 @@ from collections.abc import Iterator
 
 import pytest
 
+import stack
+from stack import moto
+from stack.functions import FUNCTIONS
 from tests.integration.conftest import SECRETS, TEMPLATE
 from tests.support.sns_tap import TopicTap, tap
-from tools import moto, stack
-from tools.functions import FUNCTIONS
 
 pytestmark = pytest.mark.integration
 TOPIC = TEMPLATE.ref("ReportTopic")

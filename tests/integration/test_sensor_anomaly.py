@@ -7,8 +7,8 @@ import time
 import pytest
 
 from lambda_local.providers import load
+from stack import moto
 from tests.support.sns_tap import TopicTap, tap
-from tools import moto
 from tools.simulate_tractors import fleet_readings
 
 pytestmark = pytest.mark.integration

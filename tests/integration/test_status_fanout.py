@@ -10,7 +10,7 @@ import pytest
 
 from lambda_local.api_gateway import template_token
 from lambda_local.providers import load
-from tools import moto
+from stack import moto
 from tools.seed_friends import seed, social_graph
 
 pytestmark = pytest.mark.integration

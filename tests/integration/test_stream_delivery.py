@@ -8,8 +8,8 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from lambda_local.api_gateway import dev_token
+from stack import moto
 from tests.support.probe_plane import ProbePlane, api_request, wait_for
-from tools import moto
 
 pytestmark = pytest.mark.integration
 

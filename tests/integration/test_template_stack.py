@@ -24,9 +24,9 @@ import boto3
 import pytest
 
 from lambda_local.providers import load
+from stack import VENV_BIN, port_open
 from tests.integration.conftest import LOCAL_ENV
 from tests.support.sam import REGION, translated
-from tools.stack import VENV_BIN, port_open
 
 pytestmark = pytest.mark.integration
 ACCOUNT = "000000000042"

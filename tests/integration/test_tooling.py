@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
+import stack
+from stack import AWS_ENDPOINT, ROOT, moto
+from stack.functions import FUNCTIONS
 from tests.integration.conftest import LOCAL_ENV
-from tools import moto, stack
-from tools.functions import FUNCTIONS
-from tools.stack import AWS_ENDPOINT, ROOT
 
 pytestmark = pytest.mark.integration
 

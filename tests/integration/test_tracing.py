@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
+import stack
 from lambda_local.providers import load
 from shared.db import PARAMETER_NAMES
-from tools import moto, stack
-from tools.functions import by_name
-from tools.stack import ROOT
+from stack import ROOT, moto
+from stack.functions import by_name
 
 pytestmark = pytest.mark.integration
 TRACE_ID = "1-67891233-abcdef012345678912345678"

@@ -18,8 +18,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from lambda_local.providers import load
-from tools import moto
-from tools.stack import AWS_ENDPOINT, ROOT
+from stack import AWS_ENDPOINT, ROOT, moto
 
 pytestmark = pytest.mark.integration
 

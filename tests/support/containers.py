@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
-from tools.stack import ROOT
+from stack import ROOT
 
 
 def free_port() -> int:

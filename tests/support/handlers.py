@@ -21,10 +21,10 @@ from typing import Any
 import pytest
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 
+import stack
 from shared import clients, config, db
-from tools import stack
-from tools.functions import by_name
-from tools.stack import ROOT
+from stack import ROOT
+from stack.functions import by_name
 
 
 @dataclass

@@ -17,8 +17,7 @@ from typing import Any
 
 from lambda_local.providers import load
 from lambda_local.provision import create_resources
-from tools import moto
-from tools.stack import ROOT, plane_env
+from stack import ROOT, moto, plane_env
 
 TEMPLATE = ROOT / "tests" / "support" / "probe" / "template.yaml"
 INVOKE_PORT = 3101

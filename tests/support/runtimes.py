@@ -9,9 +9,9 @@ import subprocess
 import urllib.request
 from typing import Any
 
-from tools import stack
-from tools.functions import by_name
-from tools.stack import ROOT
+import stack
+from stack import ROOT
+from stack.functions import by_name
 
 
 def plane_state() -> dict[str, dict[str, Any]]:

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from tools import moto
+from stack import moto
 
 
 class TopicTap:

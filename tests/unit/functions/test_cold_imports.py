@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from tools.functions import FUNCTIONS, Function
-from tools.stack import ROOT, function_env
+from stack import ROOT, function_env
+from stack.functions import FUNCTIONS, Function
 
 WATCHED = ("aws_xray_sdk.core", "asyncio", "aws_lambda_powertools.utilities.batch")
 PROBE = f"import sys, json; import app; print(json.dumps([m for m in {WATCHED!r} if m in sys.modules]))"

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tools.functions import FUNCTIONS
-from tools.stack import ROOT
+from stack import ROOT
+from stack.functions import FUNCTIONS
 
 DISTRIBUTIONS = metadata.packages_distributions()
 

@@ -14,12 +14,12 @@ from moto import mock_aws
 from lambda_local.event_shapes import kinesis_record
 from lambda_local.providers import load
 from lambda_local.provision import create_resources
+from stack import ROOT
 from tests.support.handlers import LoadedFunction, reset_caches
 from tests.support.handlers import load as load_handler
 from tools.gen_weather import observations
 from tools.imagegen import jpeg, photo, s3_event
 from tools.simulate_tractors import fleet_readings
-from tools.stack import ROOT
 
 NAMES = load().names
 LOCAL_ONLY_ENDPOINTS = ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_LAMBDA")

@@ -63,7 +63,7 @@ def test_an_rie_whose_port_was_taken_meanwhile_starts_again_on_fresh_ports(tmp_p
 
     from lambda_local.environment import function_env
     from lambda_local.runtimes import LogBuffer, RieProcess, free_port
-    from tools.stack_host import rie_binary
+    from stack.host_mode import rie_binary
 
     template = load()
     fn = template.function("weatherApi")

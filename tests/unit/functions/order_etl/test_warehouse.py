@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from aws_lambda_powertools.utilities.data_classes import DynamoDBStreamEvent
 
-from tools.stack import ROOT
+from stack import ROOT
 from warehouse import Load, UntransformableRecord, change_rows, date_key, order_rows
 from warehouse_load import FACTS_SQL, statements
 

@@ -8,7 +8,7 @@ import boto3
 from botocore.config import Config
 
 from lambda_local.environment import read_env_file
-from tools.stack_common import AWS_ENDPOINT, ROOT
+from stack.common import AWS_ENDPOINT, ROOT
 
 
 def _local_account() -> dict[str, str]:

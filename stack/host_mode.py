@@ -19,8 +19,7 @@ import psutil
 
 from lambda_local import environment
 from lambda_local.environment import read_env_file
-from tools.functions import FUNCTIONS, Function
-from tools.stack_common import (
+from stack.common import (
     API_PORT,
     AWS_ENDPOINT,
     DB_PORT,
@@ -40,6 +39,7 @@ from tools.stack_common import (
     port_open,
     wait_for_plane,
 )
+from stack.functions import FUNCTIONS, Function
 
 
 def plane_env() -> dict[str, str]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import subprocess
 import time
 
-from tools.functions import Function
-from tools.stack_common import ROOT, backing_ports, port_open, wait_for_plane
+from stack.common import ROOT, backing_ports, port_open, wait_for_plane
+from stack.functions import Function
 
 
 def compose(*args: str, check: bool = True, capture: bool = False) -> subprocess.CompletedProcess[str]:

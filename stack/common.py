@@ -15,7 +15,7 @@ from pathlib import Path
 from lambda_local import environment
 from lambda_local.providers import ROOT as ROOT  # re-exported: the project root for the stack modules
 from lambda_local.providers import load
-from tools.functions import FUNCTIONS, Function
+from stack.functions import FUNCTIONS, Function
 
 STATE = ROOT / ".stack"
 VENV_BIN = Path(sys.executable).parent
