@@ -80,3 +80,32 @@ def test_check_lists_what_the_template_declares():
     assert "triggers: 1 schedules, 2 SNS/S3, 2 streams, 2 API routes" in result.stdout
     helped = subprocess.run([sys.executable, "-m", "lambda_local", "--help"], capture_output=True, text=True)
     assert "render-compose" in helped.stdout and "check" in helped.stdout
+
+
+def test_the_planes_connections_send_without_waiting_for_acks():
+    """Every accepted connection has TCP_NODELAY: without it a kept-alive caller waits ~40 ms per call
+    (Nagle's algorithm holding the response body for the client's delayed ACK)."""
+    import asyncio
+    import socket
+
+    from lambda_local.__main__ import listen
+
+    async def scenario() -> int:
+        accepted: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+        class Server(asyncio.Protocol):
+            def connection_made(self, transport: asyncio.BaseTransport) -> None:
+                sock = transport.get_extra_info("socket")
+                accepted.set_result(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+                transport.close()
+
+        server = await asyncio.get_running_loop().create_server(Server, sock=listen("127.0.0.1", 0))
+        port = server.sockets[0].getsockname()[1]
+        _, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            return await asyncio.wait_for(accepted, 5)
+        finally:
+            writer.close()
+            server.close()
+
+    assert asyncio.run(scenario()) != 0
