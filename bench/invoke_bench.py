@@ -1,69 +1,142 @@
-"""`make bench-invoke`: what the local plane's queue adds over a direct RIE call, and throughput with
-32 concurrent clients per function (a quick extractor query: an empty day).
+"""`make bench-invoke`: what the local plane adds to an invocation, and how it scales out.
 
-Direct calls go to the extractor's RIE process itself (host mode), the one place besides the plane
-that opens a socket to an RIE, to measure the difference.
+1. Warm round trips of the extractor (an empty day) over kept-alive connections, as SDK callers make
+   them: boto3's Lambda client and httpx on the Invoke API (3001) and on the function's port, against
+   httpx straight to one of its environments' RIE (the one place besides the plane that opens a socket
+   to an RIE, to measure the difference); p50/p95 and the overhead over the direct call.
+2. A burst of 32 concurrent 0.5 s invocations of a sleep function on a probe plane (its own ports, the
+   stack's AWS endpoint): wall time from cold (no environment yet) and warm (32 idle ones).
+3. Throughput with 32 concurrent clients of a no-op invocation on that probe plane.
+
+Host mode: the plane's environments are RIE processes started on demand.
 """
 
 import json
 import statistics
+import tempfile
 import time
-import urllib.request
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+from botocore.config import Config
 
 import stack
+from stack import moto
+from tests.support.probe_plane import INVOKE_PORT, ProbePlane
 
 EVENT = json.dumps({"date": "2031-06-01"}).encode()
 RUNS = 300
-
-
-def post(url: str) -> float:
-    started = time.perf_counter()
-    request = urllib.request.Request(url, data=EVENT, method="POST")
-    with urllib.request.urlopen(request, timeout=60) as response:
-        response.read()
-    return (time.perf_counter() - started) * 1000
+BURST = 32
 
 
 def percentile(values: list[float], q: float) -> float:
     return sorted(values)[min(len(values) - 1, int(q * len(values)))]
 
 
+def timed(call: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    call()
+    return (time.perf_counter() - started) * 1000
+
+
+def lambda_client(port: int) -> object:
+    """boto3's Lambda client on a local Invoke API: kept-alive connections, no retries of throttles."""
+    config = Config(max_pool_connections=BURST, retries={"max_attempts": 1}, read_timeout=60)
+    return moto.client("lambda", config, endpoint=f"http://127.0.0.1:{port}")
+
+
+def warm_round_trips() -> None:
+    name = "salesAnalysisReportDataExtractor"
+    api = f"{stack.LAMBDA_ENDPOINT}/2015-03-31/functions/{name}/invocations"
+    port = stack.by_name(name).port
+    with httpx.Client() as http:
+        http.post(api, content=EVENT)  # at least one execution environment
+        state = {f["function"]: f for f in http.get(f"{stack.LAMBDA_ENDPOINT}/_local/functions").json()["functions"]}
+        rie = state[name]["instances"][0]["url"] + stack.INVOKE_PATH
+        client = lambda_client(stack.LAMBDA_PORT)
+        paths: dict[str, Callable[[], object]] = {
+            "httpx keep-alive, direct to the RIE": lambda: http.post(rie, content=EVENT).read(),
+            "httpx keep-alive, Invoke API (3001)": lambda: http.post(api, content=EVENT).read(),
+            f"httpx keep-alive, function port ({port})": lambda: http.post(
+                f"http://127.0.0.1:{port}{stack.INVOKE_PATH}", content=EVENT
+            ).read(),
+            "boto3 invoke (keep-alive), Invoke API": lambda: client.invoke(FunctionName=name, Payload=EVENT)[  # type: ignore[attr-defined]
+                "Payload"
+            ].read(),
+        }
+        for call in paths.values():  # warm
+            for _ in range(20):
+                call()
+        rows: dict[str, list[float]] = {}
+        for _ in range(3):  # interleaved rounds, so drift hits every path alike
+            for label, call in paths.items():
+                rows.setdefault(label, []).extend(timed(call) for _ in range(RUNS // 3))
+    base = statistics.median(rows["httpx keep-alive, direct to the RIE"])
+    print(f"\nWarm invoke round trip, extractor on an empty day, {RUNS} sequential calls each (ms)")
+    print("| path | p50 | p95 | p50 overhead vs direct |")
+    print("|---|---|---|---|")
+    for label, values in rows.items():
+        p50 = statistics.median(values)
+        print(f"| {label} | {p50:.2f} | {percentile(values, 0.95):.2f} | {p50 - base:+.2f} |")
+
+
+def burst(client: object, seconds: float) -> tuple[float, list[dict[str, object]]]:
+    def one(i: int) -> dict[str, object]:
+        response = client.invoke(  # type: ignore[attr-defined]
+            FunctionName="probeSleep", Payload=json.dumps({"seconds": seconds, "tag": i}).encode()
+        )
+        assert response["StatusCode"] == 200 and "FunctionError" not in response, response
+        answer: dict[str, object] = json.loads(response["Payload"].read())
+        return answer
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(BURST) as pool:
+        answers = list(pool.map(one, range(BURST)))
+    return time.perf_counter() - started, answers
+
+
+def bursts_and_throughput() -> None:
+    with tempfile.TemporaryDirectory() as state:
+        plane = ProbePlane(Path(state))
+        plane.create_resources()
+        plane.start()
+        try:
+            client = lambda_client(INVOKE_PORT)
+            cold, answers = burst(client, 0.5)
+            warm, again = burst(client, 0.5)
+            print(f"\n{BURST} concurrent 0.5 s invocations (probeSleep, boto3, one client per thread)")
+            print("| burst | wall time (s) | environments used |")
+            print("|---|---|---|")
+            print(f"| cold (no environment yet) | {cold:.2f} | {len({a['pid'] for a in answers})} |")
+            print(f"| warm ({BURST} idle environments) | {warm:.2f} | {len({a['pid'] for a in again})} |")
+            calls = BURST * 20
+            started = time.perf_counter()
+            with ThreadPoolExecutor(BURST) as pool:
+                latencies = list(
+                    pool.map(
+                        lambda _: timed(
+                            lambda: client.invoke(FunctionName="probeSleep", Payload=b'{"seconds": 0}')  # type: ignore[attr-defined]
+                        ),
+                        range(calls),
+                    )
+                )
+            elapsed = time.perf_counter() - started
+            print(
+                f"\n{BURST} concurrent clients, {calls} no-op invokes through the Invoke API: "
+                f"{calls / elapsed:.0f} invokes/s, p50 {statistics.median(latencies):.1f} ms, "
+                f"p95 {percentile(latencies, 0.95):.1f} ms"
+            )
+        finally:
+            plane.stop()
+
+
 def main() -> None:
     if stack.mode() != "host" or not stack.stack_is_up():
         raise SystemExit("run in host mode with the stack up (`make up`)")
-    with urllib.request.urlopen(f"{stack.LAMBDA_ENDPOINT}/_local/functions", timeout=10) as response:
-        state = {f["function"]: f for f in json.load(response)["functions"]}
-    rie = state["salesAnalysisReportDataExtractor"]["instances"][0]["url"] + stack.INVOKE_PATH
-    api = f"{stack.LAMBDA_ENDPOINT}/2015-03-31/functions/salesAnalysisReportDataExtractor/invocations"
-    paths = {
-        "direct RIE": rie,
-        "function port (queue)": f"http://127.0.0.1:9001{stack.INVOKE_PATH}",
-        "Invoke API (queue)": api,
-    }
-    for url in paths.values():  # warm
-        for _ in range(20):
-            post(url)
-    rows = {}
-    for _ in range(3):  # interleaved rounds, so drift hits every path alike
-        for name, url in paths.items():
-            rows.setdefault(name, []).extend(post(url) for _ in range(RUNS // 3))
-    base = statistics.median(rows["direct RIE"])
-    print(f"\nInvoke latency, extractor on an empty day, {RUNS} sequential calls each (ms)")
-    print("| path | p50 | p95 | p50 overhead vs direct |")
-    print("|---|---|---|---|")
-    for name, values in rows.items():
-        p50 = statistics.median(values)
-        print(f"| {name} | {p50:.2f} | {percentile(values, 0.95):.2f} | {p50 - base:+.2f} |")
-    url = paths["Invoke API (queue)"]
-    started = time.perf_counter()
-    with ThreadPoolExecutor(32) as pool:
-        latencies = list(pool.map(lambda _: post(url), range(320)))
-    elapsed = time.perf_counter() - started
-    print(
-        f"\n32 concurrent clients, 320 invokes through the Invoke API: {320 / elapsed:.0f} invokes/s, "
-        f"p50 {statistics.median(latencies):.1f} ms, p95 {percentile(latencies, 0.95):.1f} ms, all succeeded"
-    )
+    warm_round_trips()
+    bursts_and_throughput()
 
 
 if __name__ == "__main__":

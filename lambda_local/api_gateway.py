@@ -398,7 +398,15 @@ def app(routes: tuple[ApiRoute, ...], runtimes: dict[str, FunctionRuntime], repo
             if route.kind == "rest":
                 return _message(502, "Internal server error")
             return _message(500, "Internal Server Error")
-        report(source, route.function, result.request_id, 1, result.duration_ms, f"ok ({answer.status})")
+        report(
+            source,
+            route.function,
+            result.request_id,
+            1,
+            result.duration_ms,
+            f"ok ({answer.status})",
+            cold=result.cold_start,
+        )
         response = Response(answer.body, status_code=answer.status)
         id_header = "x-amzn-requestid" if route.kind == "rest" else "apigw-requestid"
         response.raw_headers += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in answer.headers]

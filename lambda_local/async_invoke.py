@@ -90,7 +90,9 @@ class AsyncInvoker:
         self.failed = 0
 
     def start(self) -> None:
-        self._workers = [asyncio.create_task(self._work()) for _ in self.runtime.instances]
+        # As many events at once as the function may run (its environments scale out for them).
+        workers = max(1, min(self.runtime.concurrency, 64))
+        self._workers = [asyncio.create_task(self._work()) for _ in range(workers)]
 
     def stop(self) -> None:
         for worker in self._workers:
@@ -131,7 +133,14 @@ class AsyncInvoker:
             result = await self.runtime.invoke_when_free(event.payload)
             outcome = "error" if result.function_error else "ok"
             self.report(
-                event.source, name, event.request_id, attempts, result.duration_ms, outcome, queued_ms=queued_ms
+                event.source,
+                name,
+                event.request_id,
+                attempts,
+                result.duration_ms,
+                outcome,
+                queued_ms=queued_ms,
+                cold=result.cold_start,
             )
             if not result.function_error:
                 return "ok"

@@ -73,14 +73,11 @@ def app(plane: Plane) -> Starlette:
             )
         try:
             result = await runtime.invoke(payload, tail=request.headers.get("x-amz-log-type") == "Tail")
-        except Throttled:
-            return aws_error(
-                429,
-                "TooManyRequestsException",
-                "Rate Exceeded.",
-                Reason="ReservedFunctionConcurrentInvocationLimitExceeded",
-            )
-        report("invoke", name, result.request_id, 1, result.duration_ms, "error" if result.function_error else "ok")
+        except Throttled as throttled:
+            report("invoke", name, "-", 1, 0.0, f"throttled ({throttled.reason})")
+            return aws_error(429, "TooManyRequestsException", "Rate Exceeded.", Reason=throttled.reason)
+        outcome = "error" if result.function_error else "ok"
+        report("invoke", name, result.request_id, 1, result.duration_ms, outcome, cold=result.cold_start)
         headers = {"x-amzn-RequestId": result.request_id, "X-Amz-Executed-Version": "$LATEST"}
         if result.function_error:
             headers["X-Amz-Function-Error"] = result.function_error
@@ -92,7 +89,8 @@ def app(plane: Plane) -> Starlette:
         states = [
             runtime.state() | {"failed_events": plane.invokers[n].failed} for n, runtime in plane.runtimes.items()
         ]
-        return JSONResponse({"service": "lambda_local", "functions": states})
+        account = {"concurrency_limit": plane.account.limit, "in_flight": plane.account.in_flight}
+        return JSONResponse({"service": "lambda_local", "account": account, "functions": states})
 
     async def fire(request: Request) -> Response:
         rule = request.path_params["rule"]

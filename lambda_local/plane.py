@@ -19,6 +19,7 @@ from typing import Any
 
 import boto3
 import httpx
+import psutil
 
 from lambda_local import container_logs
 from lambda_local.async_invoke import DEFAULT_DELAYS, AsyncInvoker, Done
@@ -34,7 +35,15 @@ from lambda_local.providers import (
     load,
 )
 from lambda_local.queue_sources import QueuePoller
-from lambda_local.runtimes import Container, FunctionRuntime, Instance, LogBuffer, RieProcess, free_port
+from lambda_local.runtimes import (
+    AccountConcurrency,
+    Container,
+    FunctionRuntime,
+    Instance,
+    LogBuffer,
+    RieProcess,
+    free_port,
+)
 from lambda_local.schedules import Scheduler
 from lambda_local.streams import DynamoDBStream, KinesisStream, StreamMapping, StreamSource
 
@@ -53,7 +62,8 @@ class Settings:
     bind_host: str = "127.0.0.1"
     lambda_endpoint: str = "http://127.0.0.1:3001"
     rie: str = ""
-    queue_size: int = 100
+    idle_s: float = 300.0
+    account_concurrency: int = 0  # 0: chosen from this machine's memory (default_account_concurrency)
     retry_delays: tuple[float, ...] = DEFAULT_DELAYS
     log_dir: Any = field(default=STATE / "logs")
     state_dir: Any = field(default=STATE)
@@ -73,7 +83,8 @@ class Settings:
             bind_host=env.get("LAMBDA_LOCAL_BIND", "127.0.0.1"),
             lambda_endpoint=env.get("LAMBDA_LOCAL_ENDPOINT", f"http://127.0.0.1:{port}"),
             rie=env.get("AWS_LAMBDA_RIE", str(ROOT / ".cache" / "bin" / "aws-lambda-rie")),
-            queue_size=int(env.get("LAMBDA_LOCAL_QUEUE_SIZE", "100")),
+            idle_s=float(env.get("LAMBDA_LOCAL_IDLE_SECONDS", "300")),
+            account_concurrency=int(env.get("LAMBDA_LOCAL_ACCOUNT_CONCURRENCY", "0")),
             retry_delays=delays,
             log_dir=Path(env.get("LAMBDA_LOCAL_STATE", STATE)) / "logs",
             state_dir=Path(env.get("LAMBDA_LOCAL_STATE", STATE)),
@@ -108,11 +119,22 @@ def report(
     print(json.dumps(line), flush=True)
 
 
+def default_account_concurrency(template: Template, memory_mb: int | None = None) -> int:
+    """How many invocations may run at once, all functions together, when LAMBDA_LOCAL_ACCOUNT_CONCURRENCY
+    is not set: as many environments of the template's average MemorySize as fit in half this machine's
+    memory (Docker mode caps each container at its MemorySize), at least 10, at most Lambda's 1,000."""
+    total = memory_mb or psutil.virtual_memory().total // (1024 * 1024)
+    sizes = [fn.memory_mb for fn in template.functions] or [128]
+    return max(10, min(1000, int(total * 0.5 / (sum(sizes) / len(sizes)))))
+
+
 class Plane:
     def __init__(self, template: Template, settings: Settings) -> None:
         self.template = template
         self.settings = settings
-        self.client = httpx.AsyncClient(limits=httpx.Limits(max_connections=200, max_keepalive_connections=50))
+        self.client = httpx.AsyncClient(limits=httpx.Limits(max_connections=1000, max_keepalive_connections=200))
+        limit = settings.account_concurrency or default_account_concurrency(template)
+        self.account = AccountConcurrency(limit)
         self.runtimes: dict[str, FunctionRuntime] = {}
         self.logs: dict[str, LogBuffer] = {}  # by function folder (the compose service in Docker mode)
         self._syslog: asyncio.DatagramTransport | None = None
@@ -133,17 +155,22 @@ class Plane:
     def function_arn(self, name: str) -> str:
         return f"arn:aws:lambda:{self.settings.region}:{ACCOUNT}:function:{name}"
 
-    def _instances(self, fn: FunctionSpec) -> list[Instance]:
-        count = int(fn.metadata.get("LocalConcurrency", 1))
-        log = LogBuffer(self.settings.log_dir / f"{fn.directory}.log")
-        self.logs[fn.directory] = log
+    def _runtime(self, fn: FunctionSpec) -> FunctionRuntime:
+        """Host mode: environments made on demand, each an RIE process with a log buffer of its own (its
+        request ids and log tail are its own) writing to the function's log file. Docker mode: the
+        function's compose container, a fixed pool of one."""
+        path = self.settings.log_dir / f"{fn.directory}.log"
         if self.settings.mode == "docker":
-            return [Container(fn, f"http://{fn.directory}:8080", log)]
+            log = LogBuffer(path)
+            self.logs[fn.directory] = log
+            container = Container(fn, f"http://{fn.directory}:8080", log)
+            return FunctionRuntime(fn, None, self.client, self.account, self.settings.idle_s, fixed=[container])
         env = function_env(self.template, fn, self.settings.aws_endpoint, self.settings.lambda_endpoint)
-        instances: list[Instance] = []
-        for _ in range(count):
-            instances.append(RieProcess(fn, free_port(), free_port(), env, self.settings.rie, log))
-        return instances
+
+        def environment() -> Instance:
+            return RieProcess(fn, free_port(), free_port(), env, self.settings.rie, LogBuffer(path))
+
+        return FunctionRuntime(fn, environment, self.client, self.account, self.settings.idle_s)
 
     async def _send_to_queue(self, destination: Destination, record: dict[str, Any]) -> None:
         if self._sqs is None:
@@ -156,7 +183,7 @@ class Plane:
 
     async def start(self) -> None:
         for fn in self.template.functions:
-            runtime = FunctionRuntime(fn, self._instances(fn), self.settings.queue_size, self.client)
+            runtime = self._runtime(fn)
             self.runtimes[fn.lambda_name] = runtime
             invoker = AsyncInvoker(
                 runtime,

@@ -14,14 +14,14 @@ import contextlib
 import json
 import random
 import re
-import signal
 import socket
 import sys
 import time
 import uuid
 from abc import ABC, abstractmethod
 from collections import deque
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +37,17 @@ _ERROR_KEYS = {"errorMessage", "errorType", "requestId", "stackTrace", "cause"}
 
 
 class Throttled(Exception):
-    """The function's queue is full (Lambda answers 429 TooManyRequestsException)."""
+    """A concurrency limit says no (Lambda answers 429 TooManyRequestsException); the reason is the
+    exception's argument: ReservedFunctionConcurrentInvocationLimitExceeded or
+    ConcurrentInvocationLimitExceeded."""
+
+    @property
+    def reason(self) -> str:
+        return str(self.args[0]) if self.args else "ConcurrentInvocationLimitExceeded"
+
+
+class NotReached(Exception):
+    """The invocation never reached the environment's runtime (it had died)."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +57,7 @@ class InvokeResult:
     request_id: str
     log_tail: str
     duration_ms: float
+    cold_start: bool = False  # the first invocation of a new execution environment
 
 
 class LogBuffer:
@@ -94,6 +105,10 @@ class Instance(ABC):
         self.url = url
         self.log = log
         self.restarts = 0
+        self.invocations = 0
+        self.last_used = time.monotonic()
+        self.warm = False  # started ahead of work (provisioned concurrency): its first call is no cold start
+        self.retiring = False  # stop after the invocation in flight
 
     @abstractmethod
     async def start(self) -> None: ...
@@ -101,16 +116,11 @@ class Instance(ABC):
     @abstractmethod
     async def stop(self) -> None: ...
 
-    @abstractmethod
-    async def supervise(self) -> None:
-        """Keep the instance running."""
-
-    @abstractmethod
-    async def restart(self) -> None:
-        """A fresh runtime: the next invocation is a cold start."""
+    def alive(self) -> bool:
+        return True
 
     def state(self) -> dict[str, Any]:
-        return {"url": self.url, "restarts": self.restarts}
+        return {"url": self.url, "restarts": self.restarts, "invocations": self.invocations}
 
 
 # Host mode's RIE ports come from below Linux's ephemeral range (32768 and up by default): a port the
@@ -206,53 +216,19 @@ class RieProcess(Instance):
         while line := await process.stdout.readline():
             self.log.append(line.decode("utf-8", errors="replace").rstrip("\n"))
 
-    async def supervise(self) -> None:
-        while not self.stopping:
-            assert self.process is not None
-            code = await self.process.wait()
-            if self.stopping:
-                return
-            self.ready.clear()
-            self.restarts += 1
-            self.log.append(f"[lambda_local] {self.fn.lambda_name} runtime on :{self.port} exited ({code}); restarting")
-            await self._kill_children()
-            await asyncio.sleep(0.2)
-            try:
-                await self.start()
-            except (RuntimeError, OSError) as exc:
-                self.log.append(f"[lambda_local] restart failed: {exc}; retrying")
-                await asyncio.sleep(1)
-
-    async def wait_alive(self) -> None:
-        """Wait until this instance runs (after a crash, until supervise() has restarted it)."""
-        if self.process is not None and self.process.returncode is not None:
-            self.ready.clear()
-        await self.ready.wait()
+    def alive(self) -> bool:
+        return self.process is not None and self.process.returncode is None
 
     async def _kill_children(self) -> None:
         """The runtime client the dead RIE started, if it outlived it."""
         for proc in psutil.process_iter(["cmdline"]):
-            cmdline = proc.info["cmdline"] or []
-            if (
-                "awslambdaric" in cmdline
-                and proc.environ().get("AWS_LAMBDA_RUNTIME_API") == f"127.0.0.1:{self.api_port}"
-            ):
-                with contextlib.suppress(psutil.Error):
+            with contextlib.suppress(psutil.Error):  # gone meanwhile, or not ours to read
+                cmdline = proc.info["cmdline"] or []
+                if (
+                    "awslambdaric" in cmdline
+                    and proc.environ().get("AWS_LAMBDA_RUNTIME_API") == f"127.0.0.1:{self.api_port}"
+                ):
                     proc.kill()
-
-    async def restart(self) -> None:
-        """Kill the runtime and return once supervise() has a fresh one listening (not before: the next
-        invocation must be a plain cold start, not one that also waits out the restart)."""
-        old = self.process
-        if old is not None and old.returncode is None:
-            self.ready.clear()
-            old.send_signal(signal.SIGKILL)
-            await old.wait()
-        deadline = time.monotonic() + 60
-        while self.process is old or not self.ready.is_set():
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{self.fn.lambda_name}: no fresh runtime on :{self.port} within 60s")
-            await asyncio.sleep(0.02)
 
     async def stop(self) -> None:
         self.stopping = True
@@ -278,20 +254,7 @@ class Container(Instance):
         await wait_for_port(host, int(port), 120)
 
     async def stop(self) -> None:
-        return None
-
-    async def supervise(self) -> None:
-        return None  # compose's restart policy brings a dead container back
-
-    async def restart(self) -> None:
-        return None  # `docker compose restart <service>` does this in Docker mode
-
-
-@dataclass
-class _Invocation:
-    payload: bytes
-    tail: bool
-    future: asyncio.Future[InvokeResult] = field(repr=False)
+        return None  # compose's restart policy brings a dead container back; `make down` stops it
 
 
 def error_payload(error_type: str, message: str) -> bytes:
@@ -324,69 +287,261 @@ def classify(status: int, body: bytes, request_id: str, timeout_s: int) -> tuple
     return body, None
 
 
-class FunctionRuntime:
-    """A function's instances and the queue in front of them."""
+RESERVED_LIMIT = "ReservedFunctionConcurrentInvocationLimitExceeded"
+ACCOUNT_LIMIT = "ConcurrentInvocationLimitExceeded"
 
-    def __init__(self, fn: FunctionSpec, instances: list[Instance], queue_size: int, client: httpx.AsyncClient) -> None:
+
+class AccountConcurrency:
+    """Lambda's account-level concurrency: the in-flight invocations of every function, capped; and,
+    locally, the number of execution environments alive at once (idle ones included), so the machine's
+    memory bounds them: a new environment over that number first retires the least recently used idle
+    one of any function."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.in_flight = 0
+        self.runtimes: list[FunctionRuntime] = []
+        self._changed = asyncio.Event()
+
+    def take(self) -> bool:
+        if self.in_flight >= self.limit:
+            return False
+        self.in_flight += 1
+        return True
+
+    def give(self) -> None:
+        self.in_flight -= 1
+        self.changed()
+
+    def changed(self) -> None:
+        """Wake every invocation waiting for room (an invocation ended, an environment went idle)."""
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    async def wait(self, timeout: float = 0.5) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._changed.wait(), timeout)
+
+    def environments(self) -> int:
+        return sum(len(r.environments) for r in self.runtimes)
+
+    def evict_idle(self) -> Instance | None:
+        """The least recently used idle environment of any function, taken out of its pool."""
+        idle = [(env.last_used, r, env) for r in self.runtimes for env in r.idle]
+        if not idle:
+            return None
+        _, runtime, env = min(idle, key=lambda entry: entry[0])
+        runtime.retire(env)
+        return env
+
+
+class FunctionRuntime:
+    """A function's execution environments: created on demand, one invocation at a time each, reused
+    warm (the most recently used first), stopped after `idle_s` without work; capped by the function's
+    reserved concurrency and the account's. Docker mode's compose containers are a fixed pool instead
+    (`fixed`): never created, reaped or throttled here (an invocation waits for one to be free)."""
+
+    def __init__(
+        self,
+        fn: FunctionSpec,
+        factory: Callable[[], Instance] | None,
+        client: httpx.AsyncClient,
+        account: AccountConcurrency,
+        idle_s: float = 300.0,
+        fixed: list[Instance] | None = None,
+    ) -> None:
         self.fn = fn
-        self.instances = instances
-        self.queue: asyncio.Queue[_Invocation] = asyncio.Queue(queue_size)
+        self.factory = factory
         self.client = client
+        self.account = account
+        self.idle_s = idle_s
+        self.fixed = fixed or []
+        self.environments: list[Instance] = list(self.fixed)
+        self.idle: list[Instance] = list(self.fixed)
+        self.in_flight = 0
+        self.waiting = 0
+        self.cold_starts = 0
+        self.throttles = 0
+        self.died = 0
         self._tasks: list[asyncio.Task[None]] = []
+        account.runtimes.append(self)
+
+    @property
+    def instances(self) -> list[Instance]:
+        return self.environments
+
+    @property
+    def concurrency(self) -> int:
+        """How many invocations of this function may run at once."""
+        if self.fixed:
+            return len(self.fixed)
+        cap = self.account.limit
+        return cap if self.fn.reserved_concurrency is None else min(cap, self.fn.reserved_concurrency)
 
     async def start(self) -> None:
-        await asyncio.gather(*(instance.start() for instance in self.instances))
-        for instance in self.instances:
-            self._tasks += [asyncio.create_task(self._work(instance)), asyncio.create_task(instance.supervise())]
+        await asyncio.gather(*(instance.start() for instance in self.fixed))
+        await self._warm(self.fn.provisioned_concurrency)
+        if not self.fixed:
+            self._tasks.append(asyncio.create_task(self._reap()))
+
+    async def _warm(self, count: int) -> None:
+        """`count` environments started ahead of any invocation (provisioned concurrency, a restart)."""
+        fresh = [self._new() for _ in range(count)]
+        await asyncio.gather(*(env.start() for env in fresh))
+        for env in fresh:
+            env.warm = True
+            env.last_used = time.monotonic()
+            self.idle.append(env)
+        self.account.changed()
+
+    def _new(self) -> Instance:
+        assert self.factory is not None
+        while self.account.environments() >= self.account.limit and self.account.evict_idle():
+            pass
+        env = self.factory()
+        self.environments.append(env)
+        return env
+
+    def retire(self, env: Instance) -> None:
+        """Take `env` out of the pool and stop it in the background."""
+        if env in self.idle:
+            self.idle.remove(env)
+        if env in self.environments:
+            self.environments.remove(env)
+        task = asyncio.get_running_loop().create_task(env.stop())
+        self._tasks.append(task)
+        task.add_done_callback(lambda t: self._tasks.remove(t) if t in self._tasks else None)
 
     async def stop(self) -> None:
         for task in self._tasks:
             task.cancel()
-        await asyncio.gather(*(instance.stop() for instance in self.instances), return_exceptions=True)
+        await asyncio.gather(*(env.stop() for env in self.environments), return_exceptions=True)
 
-    async def invoke(self, payload: bytes, tail: bool = False) -> InvokeResult:
-        """Queue one invocation and wait for its result; Throttled when the queue is full."""
-        future: asyncio.Future[InvokeResult] = asyncio.get_running_loop().create_future()
+    def _limit_reason(self) -> str | None:
+        reserved = self.fn.reserved_concurrency
+        if reserved is not None and self.in_flight >= reserved:
+            return RESERVED_LIMIT
+        if self.fixed and not self.idle:
+            return RESERVED_LIMIT
+        if not self.account.take():
+            return ACCOUNT_LIMIT
+        return None
+
+    async def _acquire(self, wait: bool) -> tuple[Instance, bool]:
+        """An environment for one invocation, and whether this is its cold start; Throttled (with
+        Lambda's reason) when a limit says no and `wait` is false, else wait for room."""
+        self.waiting += 1
         try:
-            self.queue.put_nowait(_Invocation(payload, tail, future))
-        except asyncio.QueueFull:
-            raise Throttled(self.fn.lambda_name) from None
-        return await future
+            while (reason := self._limit_reason()) is not None:
+                if not wait:
+                    self.throttles += 1
+                    raise Throttled(reason)
+                await self.account.wait()
+        finally:
+            self.waiting -= 1
+        self.in_flight += 1
+        try:
+            while self.idle:
+                env = self.idle.pop()
+                if env.alive():
+                    cold = not env.invocations and not env.warm
+                    return env, cold
+                self.died += 1
+                self.retire(env)
+            env = self._new()
+            await env.start()
+            return env, True
+        except BaseException:
+            self.in_flight -= 1
+            self.account.give()
+            raise
+
+    def _release(self, env: Instance, reusable: bool) -> None:
+        self.in_flight -= 1
+        env.invocations += 1
+        env.last_used = time.monotonic()
+        if self.fixed:
+            self.idle.append(env)  # compose brings a dead container back in place
+        elif reusable and not env.retiring and env in self.environments:
+            self.idle.append(env)
+        else:
+            self.died += 0 if env.retiring else 1
+            self.retire(env)
+        self.account.give()
+
+    async def invoke(self, payload: bytes, tail: bool = False, wait: bool = False) -> InvokeResult:
+        """Run one invocation in a free environment (a new one when none is idle): Throttled with
+        Lambda's reason when a concurrency limit says no, unless `wait` (an asynchronous or event-source
+        invocation, which Lambda's internal queue holds until there is room)."""
+        for attempt in range(3):
+            env, cold = await self._acquire(wait or bool(self.fixed))
+            try:
+                result = await self._call(env, tail, payload)
+            except NotReached:
+                self._release(env, reusable=False)
+                await asyncio.sleep(0.1 * attempt)
+                continue
+            except Exception as exc:  # the caller gets a Lambda-shaped error, never a dropped request
+                result = InvokeResult(error_payload("Runtime.Unknown", str(exc)[:500]), "Unhandled", "", "", 0.0)
+            except BaseException:  # cancelled mid-invocation: the runtime may still be at work
+                self._release(env, reusable=False)
+                raise
+            self._release(env, reusable=env.alive())
+            if cold:
+                self.cold_starts += 1
+            return replace(result, cold_start=cold)
+        message = f"{self.fn.lambda_name}: no execution environment could be reached"
+        return InvokeResult(error_payload("Runtime.Unknown", message), "Unhandled", "", "", 0.0)
 
     async def invoke_when_free(self, payload: bytes) -> InvokeResult:
-        """An event source's invocation: when the queue is full it waits and tries again (a throttled event
-        or batch is not a failed one and uses up no retry)."""
-        while True:
-            try:
-                return await self.invoke(payload)
-            except Throttled:
-                await asyncio.sleep(0.05)
+        """An event source's invocation: over a limit it waits for room (a throttled event or batch is
+        not a failed one and uses up no retry)."""
+        return await self.invoke(payload, wait=True)
 
     async def restart(self) -> None:
-        await asyncio.gather(*(instance.restart() for instance in self.instances))
+        """Retire every idle environment (busy ones after their invocation) and start one fresh: the
+        next invocation is a plain cold start, not one that also waits for a process to start."""
+        if self.fixed:
+            return  # Docker mode: `docker compose restart <service>` (the stack's restart_function)
+        for env in list(self.environments):
+            if env in self.idle:
+                self.retire(env)
+            else:
+                env.retiring = True
+        await self._warm(max(1, self.fn.provisioned_concurrency))
+        for env in self.idle[-1:]:
+            env.warm = False  # its first invocation is a cold start (its Init runs then)
+
+    async def _reap(self) -> None:
+        while True:
+            await asyncio.sleep(min(1.0, self.idle_s / 4))
+            now = time.monotonic()
+            keep = self.fn.provisioned_concurrency
+            for env in sorted(self.idle, key=lambda e: e.last_used):
+                if len(self.environments) <= keep:
+                    break
+                if now - env.last_used >= self.idle_s or not env.alive():
+                    self.retire(env)
 
     def state(self) -> dict[str, Any]:
         return {
             "function": self.fn.lambda_name,
-            "queued": self.queue.qsize(),
-            "instances": [instance.state() for instance in self.instances],
+            "queued": self.waiting,
+            "idle": len(self.idle),
+            "busy": self.in_flight,
+            "cold_starts": self.cold_starts,
+            "throttles": self.throttles,
+            "died": self.died,
+            "reserved_concurrency": self.fn.reserved_concurrency,
+            "provisioned_concurrency": self.fn.provisioned_concurrency,
+            "instances": [env.state() | {"busy": env not in self.idle} for env in self.environments],
         }
-
-    async def _work(self, instance: Instance) -> None:
-        while True:
-            invocation = await self.queue.get()
-            try:
-                result = await self._call(instance, invocation.tail, invocation.payload)
-            except Exception as exc:  # the caller gets a Lambda-shaped error, never a dropped request
-                result = InvokeResult(error_payload("Runtime.Unknown", str(exc)[:500]), "Unhandled", "", "", 0.0)
-            if not invocation.future.done():
-                invocation.future.set_result(result)
 
     async def _call(self, instance: Instance, tail: bool, payload: bytes) -> InvokeResult:
         status, body, mark, started = 0, b"", instance.log.count, time.perf_counter()
         for attempt in range(3):
-            if isinstance(instance, RieProcess):
-                await instance.wait_alive()
+            if not instance.alive():
+                raise NotReached
             mark = instance.log.count
             started = time.perf_counter()
             try:
@@ -397,12 +552,15 @@ class FunctionRuntime:
                 )
                 status, body = response.status_code, response.content
             except httpx.ConnectError:
-                # Never reached a runtime (it had just died): Lambda would use a fresh one.
+                # Never reached a runtime (it had just died): Lambda would use a fresh one. A compose
+                # container is brought back in place by its restart policy: try it again.
+                if isinstance(instance, RieProcess):
+                    raise NotReached from None
                 status, body = 0, b""
                 await asyncio.sleep(0.2 * (attempt + 1))
                 continue
             except httpx.TransportError:
-                status, body = 0, b""  # the runtime died mid-invocation; supervise() restarts it
+                status, body = 0, b""  # the runtime died mid-invocation: the pool retires it
             break
         duration_ms = (time.perf_counter() - started) * 1000
         starts = instance.log.request_ids(mark)

@@ -343,6 +343,7 @@ class StreamMapping:
                 self._outcome(result, failed_from),
                 records=len(batch),
                 shard=shard,
+                cold=result.cold_start,
             )
             if failed_from is None:
                 self.checkpoints.save(shard, batch[-1].sequence)

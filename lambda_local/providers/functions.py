@@ -41,6 +41,8 @@ class FunctionSpec:
     async_config: AsyncInvokeConfig
     metadata: dict[str, Any] = field(repr=False)
     folder: Path = field(repr=False)  # the functions' folder beside the template
+    reserved_concurrency: int | None = None  # ReservedConcurrentExecutions: its cap (0 = throttled)
+    provisioned_concurrency: int = 0  # ProvisionedConcurrencyConfig: environments kept warm from the start
 
     @property
     def code(self) -> Path:
@@ -106,6 +108,15 @@ def function_spec(
             raise TemplateError(f"{at}.Properties.Events.{event_name}: needs a Type")
         events.append(EventSpec(event_name, event["Type"], dict(event.get("Properties") or {})))
     on_failure = (invoke.get("DestinationConfig") or {}).get("OnFailure")
+    reserved = props.get("ReservedConcurrentExecutions")
+    if reserved is not None:
+        reserved = _integer(reserved, f"{at}.Properties.ReservedConcurrentExecutions")
+    provisioned = (props.get("ProvisionedConcurrencyConfig") or {}).get("ProvisionedConcurrentExecutions", 0)
+    provisioned = _integer(provisioned, f"{at}.Properties.ProvisionedConcurrencyConfig.ProvisionedConcurrentExecutions")
+    if provisioned and not setting("AutoPublishAlias", None):
+        raise TemplateError(f"{at}.Properties.ProvisionedConcurrencyConfig: SAM needs AutoPublishAlias with it")
+    if provisioned and reserved is not None and provisioned > reserved:
+        raise TemplateError(f"{at}.Properties.ProvisionedConcurrencyConfig: more than ReservedConcurrentExecutions")
     return FunctionSpec(
         logical_id=logical_id,
         lambda_name=name,
@@ -134,4 +145,6 @@ def function_spec(
         ),
         metadata=metadata,
         folder=folder,
+        reserved_concurrency=reserved,
+        provisioned_concurrency=provisioned,
     )

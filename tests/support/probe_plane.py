@@ -28,8 +28,9 @@ API = f"http://127.0.0.1:{API_PORT}"
 class ProbePlane:
     """A plane of its own for `template` (default: the probe template), its state under `state`."""
 
-    def __init__(self, state: Path, template: Path = TEMPLATE) -> None:
+    def __init__(self, state: Path, template: Path = TEMPLATE, env: dict[str, str] | None = None) -> None:
         self.state = state
+        self.extra_env = env or {}
         self.template_path = template
         self.template = load(template)
         self.names: dict[str, str] = self.template.names
@@ -40,12 +41,16 @@ class ProbePlane:
         create_resources(self.template, moto.client, fresh=True)
 
     def start(self, timeout: float = 60) -> None:
-        env = plane_env() | {
-            "LAMBDA_LOCAL_TEMPLATE": str(self.template_path),
-            "LAMBDA_LOCAL_PORT": str(INVOKE_PORT),
-            "LAMBDA_LOCAL_API_PORT": str(API_PORT),
-            "LAMBDA_LOCAL_STATE": str(self.state),
-        }
+        env = (
+            plane_env()
+            | {
+                "LAMBDA_LOCAL_TEMPLATE": str(self.template_path),
+                "LAMBDA_LOCAL_PORT": str(INVOKE_PORT),
+                "LAMBDA_LOCAL_API_PORT": str(API_PORT),
+                "LAMBDA_LOCAL_STATE": str(self.state),
+            }
+            | self.extra_env
+        )
         self.state.mkdir(parents=True, exist_ok=True)
         log = (self.state / "plane.log").open("ab")
         # A session of its own, so a kill takes the RIE processes with it.

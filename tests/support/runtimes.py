@@ -19,6 +19,12 @@ def plane_state() -> dict[str, dict[str, Any]]:
         return {f["function"]: f for f in json.load(response)["functions"]}
 
 
+def account_limit() -> int:
+    """How many invocations the plane runs at once, all functions together."""
+    with urllib.request.urlopen(f"{stack.LAMBDA_ENDPOINT}/_local/functions", timeout=10) as response:
+        return int(json.load(response)["account"]["concurrency_limit"])
+
+
 def _container(name: str) -> str:
     service = by_name(name).directory
     result = subprocess.run(
@@ -36,17 +42,20 @@ def _inspect(container: str, template: str) -> str:
 
 
 def restarts(name: str) -> int:
-    """How many times the function's runtime was brought back after it died."""
+    """How many of the function's runtimes died and were replaced (Docker mode: brought back by compose;
+    host mode: retired by the plane, a fresh environment taking over)."""
     if stack.mode() == "docker":
         return int(_inspect(_container(name), "{{.RestartCount}}"))
-    return sum(int(i["restarts"]) for i in plane_state()[name]["instances"])
+    return int(plane_state()[name]["died"])
 
 
-def kill_runtime(name: str) -> None:
-    """SIGKILL the function's (single) runtime, as an out-of-memory kill or a crash would."""
+def kill_runtime(name: str) -> int:
+    """SIGKILL the function's runtimes (every execution environment of it), as an out-of-memory kill or a
+    crash would; returns how many were killed."""
     if stack.mode() == "docker":
-        pid = int(_inspect(_container(name), "{{.State.Pid}}"))
+        pids = [int(_inspect(_container(name), "{{.State.Pid}}"))]
     else:
-        (instance,) = plane_state()[name]["instances"]
-        pid = instance["pid"]
-    os.kill(pid, signal.SIGKILL)
+        pids = [i["pid"] for i in plane_state()[name]["instances"] if i["pid"]]
+    for pid in pids:
+        os.kill(pid, signal.SIGKILL)
+    return len(pids)

@@ -1,13 +1,25 @@
-"""How the queue and the RIE's answers become Lambda's answers (no runtime started)."""
+"""How the RIE's answers become Lambda's answers, and how a function's execution environments scale out,
+are reused, throttled and reaped (stub environments: the pool's logic without processes)."""
 
 import asyncio
 import json
+from dataclasses import replace
 
 import httpx
 import pytest
 
+from lambda_local.plane import default_account_concurrency
 from lambda_local.providers import load
-from lambda_local.runtimes import FunctionRuntime, Throttled, classify
+from lambda_local.runtimes import (
+    ACCOUNT_LIMIT,
+    RESERVED_LIMIT,
+    AccountConcurrency,
+    FunctionRuntime,
+    Instance,
+    LogBuffer,
+    Throttled,
+    classify,
+)
 
 RID = "8476a536-e9f4-4b8a-9b2e-6e5a1b3c4d5e"
 
@@ -36,18 +48,141 @@ def test_crashes_timeouts_and_emulator_errors_become_lambda_shaped_errors(status
     assert RID in json.loads(payload)["errorMessage"] or error_type == "Runtime.Unknown"
 
 
-def test_a_full_queue_throttles():
+class StubEnvironment(Instance):
+    """An environment whose "RIE" is the test's HTTP transport: the pool's logic, no process."""
+
+    started = 0
+
+    def __init__(self, fn, log):  # type: ignore[no-untyped-def]
+        StubEnvironment.started += 1
+        super().__init__(fn, f"http://env-{StubEnvironment.started}", log)
+        self.stopped = False
+
+    async def start(self) -> None:
+        await asyncio.sleep(0.01)
+
+    async def stop(self) -> None:
+        self.stopped = True
+
+    def alive(self) -> bool:
+        return not self.stopped
+
+
+def sleepy_client(seconds: float, busy: dict[str, int]) -> httpx.AsyncClient:
+    """Answers every invocation after `seconds`, counting how many run at once per environment."""
+
+    async def answer(request: httpx.Request) -> httpx.Response:
+        host = request.url.host
+        busy[host] = busy.get(host, 0) + 1
+        busy["max"] = max(busy.get("max", 0), busy[host])
+        busy["now"] = busy.get("now", 0) + 1
+        busy["peak"] = max(busy.get("peak", 0), busy["now"])
+        await asyncio.sleep(seconds)
+        busy[host] -= 1
+        busy["now"] -= 1
+        return httpx.Response(200, content=b'{"ok": true}')
+
+    return httpx.AsyncClient(transport=httpx.MockTransport(answer))
+
+
+def pool(tmp_path, account: AccountConcurrency, busy: dict[str, int], seconds: float = 0.05, **fn_changes):  # type: ignore[no-untyped-def]
+    fn = replace(load().function("weatherApi"), **fn_changes)
+    log = LogBuffer(tmp_path / "log")
+    return FunctionRuntime(fn, lambda: StubEnvironment(fn, log), sleepy_client(seconds, busy), account, idle_s=300)
+
+
+def test_environments_scale_out_on_demand_one_invocation_each_and_are_reused_warm(tmp_path):  # type: ignore[no-untyped-def]
     async def scenario() -> None:
-        runtime = FunctionRuntime(load().functions[0], [], queue_size=2, client=httpx.AsyncClient())
-        pending = [asyncio.create_task(runtime.invoke(b"{}")) for _ in range(2)]
-        await asyncio.sleep(0)
-        with pytest.raises(Throttled):
-            await runtime.invoke(b"{}")
-        assert runtime.state()["queued"] == 2
-        for task in pending:
-            task.cancel()
+        busy: dict[str, int] = {}
+        runtime = pool(tmp_path, AccountConcurrency(100), busy)
+        results = await asyncio.gather(*(runtime.invoke(b"{}") for _ in range(8)))
+        assert len(runtime.environments) == 8 and busy["max"] == 1 and busy["peak"] == 8
+        assert [r.cold_start for r in results] == [True] * 8 and runtime.cold_starts == 8
+        again = await runtime.invoke(b"{}")
+        assert not again.cold_start and len(runtime.environments) == 8
+        assert runtime.state()["idle"] == 8 and runtime.state()["busy"] == 0
 
     asyncio.run(scenario())
+
+
+def test_reserved_concurrency_throttles_sync_invokes_with_lambdas_reason_and_queues_async_ones(tmp_path):  # type: ignore[no-untyped-def]
+    async def scenario() -> None:
+        busy: dict[str, int] = {}
+        runtime = pool(tmp_path, AccountConcurrency(100), busy, reserved_concurrency=1)
+        outcomes = await asyncio.gather(*(runtime.invoke(b"{}") for _ in range(8)), return_exceptions=True)
+        throttled = [o for o in outcomes if isinstance(o, Throttled)]
+        assert len(throttled) == 7 and {t.reason for t in throttled} == {RESERVED_LIMIT}
+        assert runtime.throttles == 7
+        waited = await asyncio.gather(*(runtime.invoke_when_free(b"{}") for _ in range(8)))
+        assert len(waited) == 8 and busy["peak"] == 1 and len(runtime.environments) == 1
+
+    asyncio.run(scenario())
+
+
+def test_reserved_zero_throttles_everything(tmp_path):  # type: ignore[no-untyped-def]
+    async def scenario() -> None:
+        runtime = pool(tmp_path, AccountConcurrency(100), {}, reserved_concurrency=0)
+        with pytest.raises(Throttled) as caught:
+            await runtime.invoke(b"{}")
+        assert caught.value.reason == RESERVED_LIMIT and runtime.environments == []
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(runtime.invoke_when_free(b"{}"), 0.3)  # waits: never dropped, never run
+
+    asyncio.run(scenario())
+
+
+def test_the_account_limit_caps_all_functions_together(tmp_path):  # type: ignore[no-untyped-def]
+    async def scenario() -> None:
+        account, busy = AccountConcurrency(2), {}
+        first = pool(tmp_path, account, busy, seconds=0.2)
+        second = pool(tmp_path, account, busy, seconds=0.2, lambda_name="other")
+        running = [asyncio.create_task(first.invoke(b"{}")), asyncio.create_task(first.invoke(b"{}"))]
+        await asyncio.sleep(0.05)
+        with pytest.raises(Throttled) as caught:
+            await second.invoke(b"{}")
+        assert caught.value.reason == ACCOUNT_LIMIT
+        await asyncio.gather(*running)
+        assert (await second.invoke(b"{}")).cold_start  # room again; the idle ones of `first` made way
+        assert account.environments() <= 2 and account.in_flight == 0
+
+    asyncio.run(scenario())
+
+
+def test_idle_environments_are_reaped_and_provisioned_ones_are_kept_warm(tmp_path):  # type: ignore[no-untyped-def]
+    async def scenario() -> None:
+        runtime = pool(tmp_path, AccountConcurrency(100), {}, provisioned_concurrency=1)
+        runtime.idle_s = 0.1
+        await runtime.start()
+        assert len(runtime.environments) == 1
+        first = await runtime.invoke(b"{}")
+        assert not first.cold_start  # provisioned: its Init ran ahead
+        await asyncio.gather(*(runtime.invoke(b"{}") for _ in range(4)))
+        assert len(runtime.environments) == 4
+        await asyncio.sleep(0.6)
+        assert len(runtime.environments) == 1  # back to the provisioned one
+        await runtime.stop()
+
+    asyncio.run(scenario())
+
+
+def test_a_dead_idle_environment_is_replaced_by_a_fresh_one(tmp_path):  # type: ignore[no-untyped-def]
+    async def scenario() -> None:
+        runtime = pool(tmp_path, AccountConcurrency(100), {})
+        await runtime.invoke(b"{}")
+        (env,) = runtime.environments
+        env.stopped = True  # as a SIGKILL would
+        result = await runtime.invoke(b"{}")
+        assert result.cold_start and runtime.died == 1 and env not in runtime.environments
+
+    asyncio.run(scenario())
+
+
+def test_the_default_account_limit_fits_half_the_memory_in_environments_of_the_average_size():
+    template = load()
+    mean = sum(fn.memory_mb for fn in template.functions) / len(template.functions)
+    assert default_account_concurrency(template, memory_mb=24576) == int(24576 * 0.5 / mean)
+    assert default_account_concurrency(template, memory_mb=2048) == 10  # never fewer
+    assert default_account_concurrency(template, memory_mb=10**8) == 1000  # never more than Lambda's
 
 
 def test_host_mode_ports_come_from_below_the_ephemeral_range_and_are_never_given_twice():
