@@ -11,14 +11,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from lambda_local.environment import lambda_variables
 from lambda_local.providers import ROOT, FunctionSpec, Template, TemplateError
+from lambda_local.sandbox import AWS_ENDPOINT, sandbox
 
 COMPOSE = ROOT / "compose.yaml"
 BEGIN = "  # >>> rendered from template.yaml by `make compose`: edit the template, not this part >>>"
 END = "  # <<< rendered from template.yaml <<<"
-AWS_ENDPOINT = "http://aws:5000"  # the moto service, inside the compose network
-LAMBDA_ENDPOINT = "http://lambda:3001"  # the plane's Invoke API, inside the compose network
 INVOKE_PORT = 3001
 API_PORT = 3000
 SYSLOG_PORT = 3514
@@ -29,7 +27,7 @@ def _quote(value: str) -> str:
 
 
 def function_service(template: Template, fn: FunctionSpec) -> list[str]:
-    env = lambda_variables(fn, AWS_ENDPOINT, LAMBDA_ENDPOINT) | template.function_env(fn, AWS_ENDPOINT)
+    box = sandbox(template, fn)
     lines = [
         f"  {fn.directory}:",
         "    <<: *function",
@@ -41,15 +39,17 @@ def function_service(template: Template, fn: FunctionSpec) -> list[str]:
         lines.append("      args:")
         lines += [f"        {key}: {_quote(value)}" for key, value in fn.build_args.items()]
     lines += [
-        f"    image: {fn.image}",
-        f"    command: [{_quote(fn.handler)}]",
-        f"    mem_limit: {fn.memory_mb}m",
-        f"    memswap_limit: {fn.memory_mb}m",
+        f"    image: {box.image}",
+        f"    command: [{', '.join(_quote(c) for c in box.command)}]",
+        f"    user: {_quote(box.user)}",
+        f"    read_only: {str(box.read_only).lower()}",
+        f"    mem_limit: {box.memory_mb}m",
+        f"    memswap_limit: {box.memory_mb}m",
         "    tmpfs:",
-        f"      - /tmp:size={fn.ephemeral_mb}m",
+        f"      - /tmp:size={box.ephemeral_mb}m",
         "    environment:",
     ]
-    lines += [f"      {key}: {_quote(value)}" for key, value in env.items()]
+    lines += [f"      {key}: {_quote(value)}" for key, value in box.environment.items()]
     return lines
 
 
