@@ -69,8 +69,12 @@ def lambda_service(template: Template) -> list[str]:
         f"      AWS_ENDPOINT_URL: {AWS_ENDPOINT}",
         "      LAMBDA_LOCAL_MODE: docker",
         "      LAMBDA_LOCAL_BIND: 0.0.0.0",
+        "    # The engine's socket: the plane starts a function's further execution environments as",
+        "    # containers (lambda_local/containers.py). Whoever holds it is root on the host: README, Concurrency.",
+        '    user: "0"',
         "    volumes:",
         "      - lambda-state:/project/.stack # stream checkpoints and logs outlive the container",
+        "      - ${DOCKER_SOCKET:-/var/run/docker.sock}:/var/run/docker.sock",
         "    healthcheck:",
         '      test: ["CMD", "python", "-c", "import urllib.request; urllib.request.urlopen('
         f"'http://127.0.0.1:{INVOKE_PORT}/_local/functions', timeout=3)\"]",

@@ -21,9 +21,10 @@ import boto3
 import httpx
 import psutil
 
-from lambda_local import container_logs
+from lambda_local import container_logs, containers
 from lambda_local.async_invoke import DEFAULT_DELAYS, AsyncInvoker, Done
-from lambda_local.environment import function_env
+from lambda_local.containers import ContainerEnvironment
+from lambda_local.environment import LOCAL_ENV, function_env, read_env_file
 from lambda_local.providers import (
     LOCAL_ACCOUNT,
     ROOT,
@@ -44,6 +45,7 @@ from lambda_local.runtimes import (
     RieProcess,
     free_port,
 )
+from lambda_local.sandbox import sandbox
 from lambda_local.schedules import Scheduler
 from lambda_local.streams import DynamoDBStream, KinesisStream, StreamMapping, StreamSource
 
@@ -135,6 +137,7 @@ class Plane:
         self.client = httpx.AsyncClient(limits=httpx.Limits(max_connections=1000, max_keepalive_connections=200))
         limit = settings.account_concurrency or default_account_concurrency(template)
         self.account = AccountConcurrency(limit)
+        self.engine: containers.Engine | None = None
         self.runtimes: dict[str, FunctionRuntime] = {}
         self.logs: dict[str, LogBuffer] = {}  # by function folder (the compose service in Docker mode)
         self._syslog: asyncio.DatagramTransport | None = None
@@ -164,7 +167,16 @@ class Plane:
             log = LogBuffer(path)
             self.logs[fn.directory] = log
             container = Container(fn, f"http://{fn.directory}:8080", log)
-            return FunctionRuntime(fn, None, self.client, self.account, self.settings.idle_s, fixed=[container])
+            if self.engine is None:
+                return FunctionRuntime(fn, None, self.client, self.account, self.settings.idle_s, fixed=[container])
+            box, found, local_env = sandbox(self.template, fn), self.engine, read_env_file(LOCAL_ENV)
+
+            def container_environment() -> Instance:
+                return ContainerEnvironment(fn, box, found, local_env, LogBuffer(path), self.logs)
+
+            return FunctionRuntime(
+                fn, container_environment, self.client, self.account, self.settings.idle_s, fixed=[container]
+            )
         env = function_env(self.template, fn, self.settings.aws_endpoint, self.settings.lambda_endpoint)
 
         def environment() -> Instance:
@@ -182,6 +194,12 @@ class Plane:
         return partial(self._send_to_queue, destination) if destination else None
 
     async def start(self) -> None:
+        if self.settings.mode == "docker":
+            self.engine = await asyncio.to_thread(containers.engine)
+            if self.engine is None:
+                print("lambda_local: no Docker engine socket: one container per function", flush=True)
+            elif removed := await asyncio.to_thread(containers.remove_leftovers, self.engine):
+                print(f"lambda_local: removed {removed} environments an earlier plane left", flush=True)
         for fn in self.template.functions:
             runtime = self._runtime(fn)
             self.runtimes[fn.lambda_name] = runtime

@@ -100,6 +100,8 @@ class LogBuffer:
 class Instance(ABC):
     """One runtime interface emulator serving one function."""
 
+    replaceable = False  # when it cannot be reached, a fresh environment takes over (else: retry it)
+
     def __init__(self, fn: FunctionSpec, url: str, log: LogBuffer) -> None:
         self.fn = fn
         self.url = url
@@ -162,6 +164,8 @@ async def wait_for_port(host: str, port: int, timeout: float, alive: Any = None)
 
 class RieProcess(Instance):
     """Host mode: `aws-lambda-rie ... python -m awslambdaric <handler>` in the function's folder."""
+
+    replaceable = True
 
     def __init__(
         self, fn: FunctionSpec, port: int, api_port: int, env: dict[str, str], rie: str, log: LogBuffer
@@ -327,7 +331,7 @@ class AccountConcurrency:
 
     def evict_idle(self) -> Instance | None:
         """The least recently used idle environment of any function, taken out of its pool."""
-        idle = [(env.last_used, r, env) for r in self.runtimes for env in r.idle]
+        idle = [(env.last_used, r, env) for r in self.runtimes for env in r.idle if env not in r.fixed]
         if not idle:
             return None
         _, runtime, env = min(idle, key=lambda entry: entry[0])
@@ -338,8 +342,9 @@ class AccountConcurrency:
 class FunctionRuntime:
     """A function's execution environments: created on demand, one invocation at a time each, reused
     warm (the most recently used first), stopped after `idle_s` without work; capped by the function's
-    reserved concurrency and the account's. Docker mode's compose containers are a fixed pool instead
-    (`fixed`): never created, reaped or throttled here (an invocation waits for one to be free)."""
+    reserved concurrency and the account's. `fixed` environments (Docker mode's compose container) are
+    permanent: never retired or reaped; without a `factory` they are the whole pool, and an invocation
+    waits for one of them to be free."""
 
     def __init__(
         self,
@@ -373,15 +378,15 @@ class FunctionRuntime:
     @property
     def concurrency(self) -> int:
         """How many invocations of this function may run at once."""
-        if self.fixed:
+        if self.factory is None:
             return len(self.fixed)
         cap = self.account.limit
         return cap if self.fn.reserved_concurrency is None else min(cap, self.fn.reserved_concurrency)
 
     async def start(self) -> None:
         await asyncio.gather(*(instance.start() for instance in self.fixed))
-        await self._warm(self.fn.provisioned_concurrency)
-        if not self.fixed:
+        if self.factory is not None:
+            await self._warm(max(0, self.fn.provisioned_concurrency - len(self.fixed)))
             self._tasks.append(asyncio.create_task(self._reap()))
 
     async def _warm(self, count: int) -> None:
@@ -421,8 +426,8 @@ class FunctionRuntime:
         reserved = self.fn.reserved_concurrency
         if reserved is not None and self.in_flight >= reserved:
             return RESERVED_LIMIT
-        if self.fixed and not self.idle:
-            return RESERVED_LIMIT
+        if self.factory is None and not self.idle:
+            return RESERVED_LIMIT  # the fixed pool is busy: wait for it
         if not self.account.take():
             return ACCOUNT_LIMIT
         return None
@@ -460,7 +465,7 @@ class FunctionRuntime:
         self.in_flight -= 1
         env.invocations += 1
         env.last_used = time.monotonic()
-        if self.fixed:
+        if env in self.fixed:
             self.idle.append(env)  # compose brings a dead container back in place
         elif reusable and not env.retiring and env in self.environments:
             self.idle.append(env)
@@ -474,7 +479,7 @@ class FunctionRuntime:
         Lambda's reason when a concurrency limit says no, unless `wait` (an asynchronous or event-source
         invocation, which Lambda's internal queue holds until there is room)."""
         for attempt in range(3):
-            env, cold = await self._acquire(wait or bool(self.fixed))
+            env, cold = await self._acquire(wait or self.factory is None)
             try:
                 result = await self._call(env, tail, payload)
             except NotReached:
@@ -501,13 +506,15 @@ class FunctionRuntime:
     async def restart(self) -> None:
         """Retire every idle environment (busy ones after their invocation) and start one fresh: the
         next invocation is a plain cold start, not one that also waits for a process to start."""
-        if self.fixed:
-            return  # Docker mode: `docker compose restart <service>` (the stack's restart_function)
         for env in list(self.environments):
+            if env in self.fixed:
+                continue  # Docker mode: `docker compose restart <service>` (the stack's restart_function)
             if env in self.idle:
                 self.retire(env)
             else:
                 env.retiring = True
+        if self.fixed or self.factory is None:
+            return
         await self._warm(max(1, self.fn.provisioned_concurrency))
         for env in self.idle[-1:]:
             env.warm = False  # its first invocation is a cold start (its Init runs then)
@@ -520,6 +527,8 @@ class FunctionRuntime:
             for env in sorted(self.idle, key=lambda e: e.last_used):
                 if len(self.environments) <= keep:
                     break
+                if env in self.fixed:
+                    continue
                 if now - env.last_used >= self.idle_s or not env.alive():
                     self.retire(env)
 
@@ -554,7 +563,7 @@ class FunctionRuntime:
             except httpx.ConnectError:
                 # Never reached a runtime (it had just died): Lambda would use a fresh one. A compose
                 # container is brought back in place by its restart policy: try it again.
-                if isinstance(instance, RieProcess):
+                if instance.replaceable:
                     raise NotReached from None
                 status, body = 0, b""
                 await asyncio.sleep(0.2 * (attempt + 1))

@@ -4,9 +4,33 @@ from __future__ import annotations
 
 import subprocess
 import time
+import urllib.request
+from typing import Any
 
-from stack.common import ROOT, backing_ports, port_open, wait_for_plane
-from stack.functions import Function
+import yaml
+
+from lambda_local.sandbox import LABEL
+from stack.common import LAMBDA_ENDPOINT, ROOT, backing_ports, log, port_open, wait_for_plane
+from stack.functions import FUNCTIONS, Function
+
+PROJECT = str(yaml.safe_load((ROOT / "compose.yaml").read_text())["name"])  # compose's project name
+
+
+def environments() -> list[Any]:
+    """The containers the plane started as execution environments (all projects' planes on this engine
+    are told apart by their label's value; this stack has one project)."""
+    import docker
+
+    client = docker.from_env(timeout=30)
+    return list(client.containers.list(all=True, filters={"label": f"{LABEL}.project={PROJECT}"}))
+
+
+def remove_environments() -> int:
+    removed = 0
+    for container in environments():
+        container.remove(force=True)
+        removed += 1
+    return removed
 
 
 def compose(*args: str, check: bool = True, capture: bool = False) -> subprocess.CompletedProcess[str]:
@@ -56,6 +80,10 @@ class ComposeStack:
 
     def down(self) -> None:
         compose("down", "--volumes")
+        # The plane removes the environments it started when it stops; these are a killed plane's.
+        removed = remove_environments()
+        if removed:
+            log(f"removed {removed} execution environment containers the plane had left")
 
     def stop_service(self, service: str) -> None:
         compose("stop", service)
@@ -65,10 +93,19 @@ class ComposeStack:
         compose_healthy(service)
 
     def restart_function(self, fn: Function) -> None:
+        # The plane retires the environments it started; compose restarts the function's own container.
+        request = urllib.request.Request(f"{LAMBDA_ENDPOINT}/_local/functions/{fn.lambda_name}/restart", method="POST")
+        with urllib.request.urlopen(request, timeout=60) as response:
+            response.read()
         compose("restart", fn.directory)
         compose_healthy(fn.directory)  # its port is the plane's, so wait on the container itself
 
     def read_logs(self, service: str) -> str:
+        if service in {fn.directory for fn in FUNCTIONS}:
+            # Every environment's lines, as the plane received them (compose knows its one container only).
+            path = f"/project/.stack/logs/{service}.log"
+            result = compose("exec", "-T", "lambda", "cat", path, check=False, capture=True)
+            return result.stdout
         result = compose("logs", "--no-color", "--no-log-prefix", service, check=False, capture=True)
         return result.stdout + result.stderr
 

@@ -30,6 +30,10 @@ def running_stack() -> Iterator[None]:
     yield
     if started:
         stack.down()
+        if stack.mode() == "docker":  # nothing the plane started outlives the stack
+            from stack.docker_mode import environments
+
+            assert environments() == [], "execution environment containers left after make down"
 
 
 class Invoker:
