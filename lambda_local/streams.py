@@ -28,7 +28,9 @@ import contextlib
 import json
 import os
 import time
+import zlib
 from abc import ABC, abstractmethod
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -56,6 +58,37 @@ class StreamRecord:
     arrival: float  # epoch seconds
     event_record: dict[str, Any]
     size: int  # bytes of the record in the event's JSON
+
+    @property
+    def key(self) -> str:
+        """What Lambda keeps in order: the partition key (Kinesis) or the item's key (DynamoDB)."""
+        if "kinesis" in self.event_record:
+            return str(self.event_record["kinesis"]["partitionKey"])
+        return json.dumps(self.event_record.get("dynamodb", {}).get("Keys", {}), sort_keys=True)
+
+
+class ShardProgress:
+    """Which of a shard's records are settled. With ParallelizationFactor > 1 batches of one shard settle
+    out of read order; the checkpoint only moves past records that are all settled, so a plane killed
+    at any moment resumes with nothing skipped (records settled beyond it run again: at-least-once)."""
+
+    def __init__(self, checkpoints: Checkpoints, shard: str) -> None:
+        self.checkpoints = checkpoints
+        self.shard = shard
+        self.pending: deque[str] = deque()  # read, in order, from the first unsettled one
+        self.settled: set[str] = set()
+
+    def read(self, records: list[StreamRecord]) -> None:
+        self.pending.extend(record.sequence for record in records)
+
+    def done(self, records: list[StreamRecord]) -> None:
+        self.settled.update(record.sequence for record in records)
+        last = None
+        while self.pending and self.pending[0] in self.settled:
+            last = self.pending.popleft()
+            self.settled.discard(last)
+        if last is not None:
+            self.checkpoints.save(self.shard, last)
 
 
 def first_failure(payload: bytes, sequences: list[str]) -> int | None:
@@ -187,7 +220,9 @@ class Checkpoints:
 
 
 class ShardPoller:
-    """Reads one shard in order and settles each batch before the next."""
+    """Reads one shard in order; its records go to `ParallelizationFactor` lanes by key (one lane: the
+    whole shard), and each lane settles its batches one after the other, so records of one key keep
+    their order while up to that many batches of the shard run at once."""
 
     def __init__(self, mapping: StreamMapping, shard: str) -> None:
         self.mapping = mapping
@@ -195,34 +230,55 @@ class ShardPoller:
         self.settings = mapping.settings
         self.source = mapping.source
         self.last_read: str | None = None
+        self.progress = ShardProgress(mapping.checkpoints, shard)
+        mapping.progress[shard] = self.progress
 
     async def run(self) -> None:
-        """Batches from what the reader fetched, settled one after the other; reading goes on meanwhile."""
+        """Reading, sorting records into lanes, and each lane's batches, all at once."""
         chunks: asyncio.Queue[list[StreamRecord]] = asyncio.Queue(maxsize=READ_AHEAD_CHUNKS)
-        reader = asyncio.create_task(self._read(chunks))
-        buffer: list[StreamRecord] = []
-        first_at = 0.0
+        factor = self.settings.parallelization
+        lanes: list[asyncio.Queue[list[StreamRecord]]] = [
+            asyncio.Queue(maxsize=READ_AHEAD_CHUNKS) for _ in range(factor)
+        ]
+        tasks = [asyncio.create_task(self._read(chunks))]
+        tasks += [asyncio.create_task(self._lane(lane)) for lane in lanes]
         try:
             while True:
-                if len(buffer) < self.settings.batch_size:
-                    wait = None if not buffer else self.settings.window_s - (time.monotonic() - first_at)
-                    chunk: list[StreamRecord] = []
-                    with contextlib.suppress(TimeoutError, asyncio.QueueEmpty):
-                        chunk = (
-                            await asyncio.wait_for(chunks.get(), wait)
-                            if wait is None or wait > 0
-                            else chunks.get_nowait()
-                        )
-                    if chunk and not buffer:
-                        first_at = time.monotonic()
-                    buffer += chunk
-                if buffer and (self._full(buffer) or time.monotonic() - first_at >= self.settings.window_s):
-                    batch = self._take(buffer)
-                    del buffer[: len(batch)]
-                    first_at = time.monotonic()
-                    await self.mapping.settle(self.shard, batch)
+                chunk = await chunks.get()
+                self.progress.read(chunk)
+                if factor == 1:
+                    await lanes[0].put(chunk)
+                    continue
+                split: list[list[StreamRecord]] = [[] for _ in range(factor)]
+                for record in chunk:
+                    split[zlib.crc32(record.key.encode()) % factor].append(record)
+                for lane, records in zip(lanes, split, strict=True):
+                    if records:
+                        await lane.put(records)
         finally:
-            reader.cancel()
+            for task in tasks:
+                task.cancel()
+
+    async def _lane(self, chunks: asyncio.Queue[list[StreamRecord]]) -> None:
+        """Batches from one lane's records, settled one after the other."""
+        buffer: list[StreamRecord] = []
+        first_at = 0.0
+        while True:
+            if len(buffer) < self.settings.batch_size:
+                wait = None if not buffer else self.settings.window_s - (time.monotonic() - first_at)
+                chunk: list[StreamRecord] = []
+                with contextlib.suppress(TimeoutError, asyncio.QueueEmpty):
+                    chunk = (
+                        await asyncio.wait_for(chunks.get(), wait) if wait is None or wait > 0 else chunks.get_nowait()
+                    )
+                if chunk and not buffer:
+                    first_at = time.monotonic()
+                buffer += chunk
+            if buffer and (self._full(buffer) or time.monotonic() - first_at >= self.settings.window_s):
+                batch = self._take(buffer)
+                del buffer[: len(batch)]
+                first_at = time.monotonic()
+                await self.mapping.settle(self.shard, batch)
 
     async def _read(self, chunks: asyncio.Queue[list[StreamRecord]]) -> None:
         iterator: str | None = None
@@ -312,6 +368,7 @@ class StreamMapping:
         self.delays = delays
         self.name = f"{fn.lambda_name}-{trigger.event.name}"
         self.checkpoints = Checkpoints(state_dir / f"{self.name}.json", source.identity)
+        self.progress: dict[str, ShardProgress] = {}
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
@@ -346,10 +403,10 @@ class StreamMapping:
                 cold=result.cold_start,
             )
             if failed_from is None:
-                self.checkpoints.save(shard, batch[-1].sequence)
+                self.progress[shard].done(batch)
                 return
             if failed_from:
-                self.checkpoints.save(shard, batch[failed_from - 1].sequence)
+                self.progress[shard].done(batch[:failed_from])
                 batch = batch[failed_from:]
             if settings.bisect and len(batch) > 1:
                 middle = len(batch) // 2
@@ -402,4 +459,4 @@ class StreamMapping:
         else:
             await self.send_failure(record)
         self.report(self.source.kind, self.fn.lambda_name, "-", attempts, 0.0, outcome, records=len(batch), shard=shard)
-        self.checkpoints.save(shard, batch[-1].sequence)
+        self.progress[shard].done(batch)

@@ -282,7 +282,23 @@ def status() -> int:
         print(f"{service:<24} 127.0.0.1:{port:<6} {states[service]}")
     if states["aws"] == "up":
         print(failed_events_line())
+    if states["lambda"] == "up":
+        print(environments_lines())
     return 0 if all(state == "up" for state in states.values()) else 1
+
+
+def environments_lines() -> str:
+    """Per function: its execution environments (idle, busy), cold starts and throttles so far."""
+    with urllib.request.urlopen(f"{LAMBDA_ENDPOINT}/_local/functions", timeout=10) as response:
+        listing = json.load(response)
+    account = listing["account"]
+    lines = [f"environments (account: {account['in_flight']} of {account['concurrency_limit']} running)"]
+    for fn in listing["functions"]:
+        lines.append(
+            f"  {fn['function']:<34} {fn['idle']} idle, {fn['busy']} busy, {fn['cold_starts']} cold starts, "
+            f"{fn['throttles']} throttled"
+        )
+    return "\n".join(lines)
 
 
 def failed_events_line() -> str:

@@ -126,6 +126,7 @@ class MappingSettings:
     max_record_age_s: int = -1
     on_failure: str | None = None  # logical id of the destination queue
     enabled: bool = True
+    parallelization: int = 1  # ParallelizationFactor: batches of one shard at once, order kept per key
 
     @classmethod
     def of(cls, event: EventSpec, at: str) -> MappingSettings:
@@ -165,6 +166,7 @@ class MappingSettings:
             max_record_age_s=number("MaximumRecordAgeInSeconds", -1, 60, 604800, also=(-1,)),
             on_failure=on_failure,
             enabled=props.get("Enabled", True) is not False,
+            parallelization=number("ParallelizationFactor", 1, 1, 10),
         )
 
 

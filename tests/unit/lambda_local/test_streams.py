@@ -135,3 +135,28 @@ def test_failure_records_say_where_the_records_are() -> None:
     assert "responseContext" not in record  # nothing was invoked for expired records
     ddb = stream_failure_record("dynamodb", "arn:fn", "RetryAttemptsExhausted", 3, "s", "arn:s", batch, "Unhandled")
     assert "DDBStreamBatchInfo" in ddb and ddb["responseContext"]["functionError"] == "Unhandled"
+
+
+def test_a_shards_checkpoint_moves_only_past_records_that_are_all_settled(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from lambda_local.streams import Checkpoints, ShardProgress, StreamRecord
+
+    def records(*sequences: str) -> list[StreamRecord]:
+        return [StreamRecord(s, 0.0, {"kinesis": {"partitionKey": "k"}}, 10) for s in sequences]
+
+    checkpoints = Checkpoints(tmp_path / "m.json", "stream")
+    progress = ShardProgress(checkpoints, "shard-1")
+    progress.read(records("1", "2", "3", "4", "5"))
+    progress.done(records("2", "4"))  # two lanes ahead of the first record
+    assert "shard-1" not in checkpoints.shards
+    progress.done(records("1"))
+    assert checkpoints.shards["shard-1"] == "2"
+    progress.done(records("5", "3"))
+    assert checkpoints.shards["shard-1"] == "5" and not progress.pending and not progress.settled
+    assert Checkpoints(tmp_path / "m.json", "stream").shards == {"shard-1": "5"}  # on disk, for a restart
+
+
+def test_parallelization_factor_is_read_and_checked() -> None:
+    assert _settings().parallelization == 1
+    assert _settings(ParallelizationFactor=5).parallelization == 5
+    with pytest.raises(TemplateError, match=r"ParallelizationFactor: must be an integer in 1\.\.10"):
+        _settings(ParallelizationFactor=11)
