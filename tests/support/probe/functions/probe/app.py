@@ -85,9 +85,3 @@ def echo(event: dict[str, Any], context: Any) -> Any:
     else:
         response["multiValueHeaders"] = {"Set-Cookie": ["session=abc123; Path=/; HttpOnly", "theme=dark"]}
     return response
-
-
-def sleep(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Sleeps `seconds` (default 0.5) and says which process served it (one per execution environment)."""
-    time.sleep(float(event.get("seconds", 0.5)))
-    return {"pid": os.getpid(), "request_id": context.aws_request_id, "tag": event.get("tag")}
