@@ -235,25 +235,36 @@ def test_a_binary_rest_body_arrives_base64(probe: ProbePlane) -> None:
     assert response.read() == payload
 
 
+def put_keyed(probe: ProbePlane, prefix: str, per_key: int) -> list[str]:
+    """`per_key` records for each of 10 partition keys into the parallel stream; their ids, in order."""
+    ids = [(f"{prefix}-k{k}-{n:02d}", f"key{k}") for n in range(per_key) for k in range(10)]
+    moto.client("kinesis").put_records(
+        StreamName=probe.names["ParallelStream"],
+        Records=[{"Data": json.dumps({"id": i}).encode(), "PartitionKey": key} for i, key in ids],
+    )
+    return [i for i, _ in ids]
+
+
+def assert_each_key_in_order(seen: dict, prefix: str) -> None:
+    """Per key, the records were first processed in the order they were put (replays come later)."""
+    orders = [ids for key, ids in seen.items() if key.startswith("order#probe-parallel/")]
+    for k in range(10):
+        for order in orders:
+            first_seen = list(dict.fromkeys(i for i in order if i.startswith(f"{prefix}-k{k}-")))
+            assert first_seen == sorted(first_seen), f"key{k} out of order"
+
+
 def test_parallelization_factor_runs_batches_of_a_shard_at_once_and_keeps_each_keys_order(probe: ProbePlane) -> None:
     import time
     import urllib.request
 
     from tests.support.probe_plane import INVOKE_PORT
 
-    stamp = time.time_ns()
-    entries = [(f"p{stamp}-k{k}-{n:02d}", f"key{k}") for n in range(10) for k in range(10)]
-    moto.client("kinesis").put_records(
-        StreamName=probe.names["ParallelStream"],
-        Records=[{"Data": json.dumps({"id": i}).encode(), "PartitionKey": key} for i, key in entries],
-    )
-    seen = seen_when(probe, lambda s: all(i in s for i, _ in entries), 120, "every record of the parallel stream")
-    assert {seen[i] for i, _ in entries} == {1}  # each once: no failures, no replays
-    orders = [ids for key, ids in seen.items() if key.startswith("order#probe-parallel/")]
-    for k in range(10):
-        for order in orders:
-            mine = [i for i in order if i.startswith(f"p{stamp}-k{k}-")]
-            assert mine == sorted(mine), f"key{k} out of order"
+    prefix = f"p{time.time_ns()}"
+    ids = put_keyed(probe, prefix, 10)
+    seen = seen_when(probe, lambda s: all(i in s for i in ids), 120, "every record of the parallel stream")
+    assert {seen[i] for i in ids} == {1}  # each once: no failures, no replays
+    assert_each_key_in_order(seen, prefix)
     with urllib.request.urlopen(f"http://127.0.0.1:{INVOKE_PORT}/_local/functions", timeout=10) as response:
         listing = {f["function"]: f for f in json.load(response)["functions"]}
     assert len(listing["probeParallel"]["instances"]) > 2  # 2 shards, and lanes of each running at once
@@ -264,24 +275,16 @@ def test_parallelization_factor_runs_batches_of_a_shard_at_once_and_keeps_each_k
 def test_a_plane_killed_mid_parallel_stream_loses_nothing_and_keeps_each_keys_order(probe: ProbePlane) -> None:
     import time
 
-    stamp = time.time_ns()
-    entries = [(f"q{stamp}-k{k}-{n:02d}", f"key{k}") for n in range(20) for k in range(10)]
-    moto.client("kinesis").put_records(
-        StreamName=probe.names["ParallelStream"],
-        Records=[{"Data": json.dumps({"id": i}).encode(), "PartitionKey": key} for i, key in entries],
-    )
+    prefix = f"q{time.time_ns()}"
+    ids = put_keyed(probe, prefix, 20)
 
     def processed() -> int:
-        return sum(1 for key in probe.seen() if key.startswith(f"q{stamp}"))
+        return sum(1 for key in probe.seen() if key.startswith(prefix))
 
     wait_for(lambda: processed() >= 40, 60, "the first batches")
     probe.kill()  # SIGKILL: lanes ahead of the checkpoint lose their progress, never records
-    assert processed() < len(entries), "the kill came in the middle of the stream"
+    assert processed() < len(ids), "the kill came in the middle of the stream"
     probe.start()
-    seen = seen_when(probe, lambda s: all(i in s for i, _ in entries), 120, "every record")
-    assert all(seen[i] >= 1 for i, _ in entries)  # at least once
-    orders = [ids for key, ids in seen.items() if key.startswith("order#probe-parallel/")]
-    for k in range(10):
-        for order in orders:
-            first_seen = list(dict.fromkeys(i for i in order if i.startswith(f"q{stamp}-k{k}-")))
-            assert first_seen == sorted(first_seen), f"key{k} out of order"
+    seen = seen_when(probe, lambda s: all(i in s for i in ids), 120, "every record")
+    assert all(seen[i] >= 1 for i in ids)  # at least once
+    assert_each_key_in_order(seen, prefix)
