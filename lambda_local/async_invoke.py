@@ -67,6 +67,23 @@ def failure_record(
     return record
 
 
+DESTINATION_ATTEMPTS = 7  # about a minute of back-off before the event is given up
+SQS_MESSAGE_LIMIT = 1024 * 1024  # bytes: SQS's largest message
+KEPT_PAYLOAD = 64 * 1024  # characters of a too-large request payload kept in its failure record
+
+
+def fit_to_queue(record: dict[str, Any]) -> dict[str, Any]:
+    """`record`, with its request (then response) payload cut down when the whole would not fit in an SQS
+    message (it re-serialises the event, so a 0.9 MB event would make a record over SQS's 1 MiB)."""
+    for key in ("requestPayload", "responsePayload"):
+        if len(json.dumps(record).encode()) <= SQS_MESSAGE_LIMIT:
+            break
+        if key in record:
+            text = json.dumps(record[key])
+            record = record | {key: {"truncated": True, "bytes": len(text.encode()), "start": text[:KEPT_PAYLOAD]}}
+    return record
+
+
 class AsyncInvoker:
     """One function's event queue and its retry loop."""
 
@@ -109,7 +126,11 @@ class AsyncInvoker:
     async def _work(self) -> None:
         while True:
             event = await self.queue.get()
-            outcome = await self._deliver(event)
+            try:
+                outcome = await self._deliver(event)
+            except Exception as exc:  # this event only; a source that sent it delivers it again later
+                self.report(event.source, self.runtime.fn.lambda_name, event.request_id, 0, 0.0, f"failed: {exc!r}")
+                continue
             if event.done is not None:
                 try:
                     await event.done(outcome)
@@ -153,5 +174,15 @@ class AsyncInvoker:
         if self.send_failure is None:
             self.report(event.source, name, event.request_id, attempts, 0.0, f"dropped ({condition})")
             return
-        await self.send_failure(failure_record(self.function_arn, event, attempts, result, condition))
+        record = fit_to_queue(failure_record(self.function_arn, event, attempts, result, condition))
+        for attempt in range(DESTINATION_ATTEMPTS):
+            try:
+                await self.send_failure(record)
+                break
+            except Exception as exc:  # the endpoint is away, the queue missing: again, with back-off
+                if attempt == DESTINATION_ATTEMPTS - 1:
+                    raise
+                delay = min(30.0, 0.5 * 2**attempt)
+                self.report(event.source, name, event.request_id, attempts, 0.0, f"destination failed ({exc!r})")
+                await asyncio.sleep(delay)
         self.report(event.source, name, event.request_id, attempts, 0.0, f"on-failure destination ({condition})")

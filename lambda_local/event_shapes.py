@@ -24,12 +24,34 @@ def _sequencer() -> str:
     return f"{time.time_ns():016X}"
 
 
+class MalformedEvent(ValueError):
+    """A trigger's message that is not the event its source sends; the message names what is wrong."""
+
+
+def _object(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise MalformedEvent(f"{where} must be a JSON object, got {type(value).__name__}")
+    return value
+
+
 def complete_s3_event(event: dict[str, Any]) -> dict[str, Any] | None:
     """moto's S3 notification with the fields AWS documents and moto leaves out, keys encoded as S3
-    encodes them (form-encoded, `/` kept); None for `s3:TestEvent`, which Lambda never sees."""
+    encodes them (form-encoded, `/` kept); None for `s3:TestEvent`, which Lambda never sees.
+    MalformedEvent for what S3 would never send."""
+    _object(event, "the S3 notification")
     if event.get("Event") == "s3:TestEvent":
         return None
-    for record in event.get("Records", []):
+    records = event.get("Records", [])
+    if not isinstance(records, list):
+        raise MalformedEvent("the S3 notification's Records must be a list")
+    for index, record in enumerate(records):
+        _object(record, f"Records[{index}]")
+        for part in ("s3", "userIdentity", "requestParameters", "responseElements"):
+            if part in record:
+                _object(record[part], f"Records[{index}].{part}")
+        for part in ("bucket", "object"):
+            if part in record.get("s3", {}):
+                _object(record["s3"][part], f"Records[{index}].s3.{part}")
         record.setdefault("userIdentity", {"principalId": LOCAL_PRINCIPAL})
         record.setdefault("requestParameters", {"sourceIPAddress": "127.0.0.1"})
         record.setdefault(
@@ -54,7 +76,8 @@ def sns_record(notification: dict[str, Any], subscription_arn: str) -> dict[str,
     """One `Records[]` entry of the event SNS invokes Lambda with, from the JSON SNS delivers to SQS."""
     attributes = {
         name: {"Type": value.get("Type", "String"), "Value": value.get("Value", "")}
-        for name, value in (notification.get("MessageAttributes") or {}).items()
+        for name, value in _object(notification.get("MessageAttributes") or {}, "MessageAttributes").items()
+        if isinstance(value, dict)
     }
     return {
         "EventSource": "aws:sns",
@@ -80,6 +103,7 @@ def sns_event(notification: dict[str, Any], subscription_arn: str) -> dict[str, 
     """The Lambda event for one SNS notification; S3 notifications inside are completed, and an S3
     test event (sent when a bucket's notifications are set) is dropped, as it never reaches a function
     in the account through S3's own Lambda path either."""
+    _object(notification, "the SNS notification")
     message = notification.get("Message", "")
     try:
         inner = json.loads(message)

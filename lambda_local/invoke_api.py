@@ -90,7 +90,8 @@ def app(plane: Plane) -> Starlette:
             runtime.state() | {"failed_events": plane.invokers[n].failed} for n, runtime in plane.runtimes.items()
         ]
         account = {"concurrency_limit": plane.account.limit, "in_flight": plane.account.in_flight}
-        return JSONResponse({"service": "lambda_local", "account": account, "functions": states})
+        body = {"service": "lambda_local", "account": account, "functions": states, "problems": plane.problems}
+        return JSONResponse(body)
 
     async def fire(request: Request) -> Response:
         rule = request.path_params["rule"]

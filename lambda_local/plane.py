@@ -47,7 +47,7 @@ from lambda_local.runtimes import (
 )
 from lambda_local.sandbox import sandbox
 from lambda_local.schedules import Scheduler
-from lambda_local.streams import DynamoDBStream, KinesisStream, StreamMapping, StreamSource
+from lambda_local.streams import CheckpointError, DynamoDBStream, KinesisStream, StreamMapping, StreamSource
 
 ACCOUNT = LOCAL_ACCOUNT
 STATE = ROOT / ".stack"
@@ -146,6 +146,7 @@ class Plane:
         self._sqs: Any = None
         self.pollers: list[QueuePoller] = []
         self.mappings: list[StreamMapping] = []
+        self.problems: list[str] = []  # what does not run (`make status` shows them and exits 1)
         self.scheduler = Scheduler(list(template.schedules), ACCOUNT, settings.region, self.submit)
 
     def aws(self, service: str) -> Any:
@@ -227,16 +228,22 @@ class Plane:
         for trigger in self.template.stream_triggers:
             fn = self.template.function(trigger.function)
             source = await asyncio.to_thread(self._stream_source, fn, trigger)
-            mapping = StreamMapping(
-                fn,
-                trigger,
-                source,
-                self.runtimes[fn.lambda_name],
-                self.function_arn(fn.lambda_name),
-                self._failure_sender(trigger.on_failure),
-                report,
-                self.settings.state_dir / "checkpoints",
-            )
+            try:
+                mapping = StreamMapping(
+                    fn,
+                    trigger,
+                    source,
+                    self.runtimes[fn.lambda_name],
+                    self.function_arn(fn.lambda_name),
+                    self._failure_sender(trigger.on_failure),
+                    report,
+                    self.settings.state_dir / "checkpoints",
+                )
+            except CheckpointError as exc:  # this mapping stops; the rest of the plane runs
+                problem = f"{fn.lambda_name}.{trigger.event.name} stopped: {exc}"
+                self.problems.append(problem)
+                print(f"lambda_local: {problem}", file=sys.stderr, flush=True)
+                continue
             await mapping.start()
             self.mappings.append(mapping)
         self.scheduler.start()
@@ -288,7 +295,9 @@ class Plane:
                 entry["Filter"] = props["Filter"]
             config["QueueConfigurations"] = [*entries, entry]
             s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=config)
-        return QueuePoller(trigger, sqs, url, subscription, self.submit)
+        fn = self.template.function(trigger.function)
+        fail = self._failure_sender(fn.async_config.on_failure)
+        return QueuePoller(trigger, sqs, url, subscription, self.submit, fail, self.function_arn(fn.lambda_name))
 
     async def stop(self) -> None:
         self.scheduler.stop()

@@ -7,38 +7,60 @@ filter). The plane long-polls the queue, turns each message into the event AWS w
 submits it to the function's asynchronous queue (retries, on-failure destination). The message is
 deleted only once that invocation is settled, so a restart of the plane loses nothing: an
 unsettled message comes back after its visibility timeout (at-least-once, as in AWS).
+
+A message that is not the event its source sends (a malformed SNS publish, `[]` sent to the queue)
+costs that message only: it goes to the function's on-failure destination with the reason (condition
+`MalformedEvent`) and is deleted, and the poller goes on. No error in one message ends the poller.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from lambda_local.event_shapes import complete_s3_event, sns_event
+from lambda_local.event_shapes import MalformedEvent, complete_s3_event, sns_event
 from lambda_local.providers import QueueTrigger
+from lambda_local.timestamps import iso_ms
 
 POLL_WAIT_S = 1
 
 
 Submit = Callable[..., str]
+Fail = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 class QueuePoller:
     """Long-polls one trigger's queue and submits each message's event to the function."""
 
-    def __init__(self, trigger: QueueTrigger, sqs: Any, queue_url: str, subscription_arn: str, submit: Submit) -> None:
+    def __init__(
+        self,
+        trigger: QueueTrigger,
+        sqs: Any,
+        queue_url: str,
+        subscription_arn: str,
+        submit: Submit,
+        fail: Fail | None = None,
+        function_arn: str = "",
+    ) -> None:
         self.trigger = trigger
         self.sqs = sqs
         self.queue_url = queue_url
         self.subscription_arn = subscription_arn
         self.submit = submit
+        self.fail = fail
+        self.function_arn = function_arn
+        self.malformed = 0
         self._task: asyncio.Task[None] | None = None
 
     def event_for(self, body: str) -> dict[str, Any] | None:
         """The event for one queue message, or None when AWS would not invoke the function for it."""
-        message = json.loads(body)
+        try:
+            message = json.loads(body)
+        except ValueError as exc:
+            raise MalformedEvent(f"not JSON: {exc}") from None
         if self.trigger.event.type == "SNS":
             return sns_event(message, self.subscription_arn)
         return complete_s3_event(message)
@@ -64,7 +86,10 @@ class QueuePoller:
                 await asyncio.sleep(2)
                 continue
             for message in answer.get("Messages", []):
-                await self._handle(message)
+                try:
+                    await self._handle(message)
+                except Exception as exc:  # this message only: it comes back after its visibility timeout
+                    print(f"lambda_local: {self.trigger.queue_name}: message not handled ({exc!r})", flush=True)
 
     async def _handle(self, message: dict[str, Any]) -> None:
         receipt = message["ReceiptHandle"]
@@ -74,11 +99,40 @@ class QueuePoller:
 
         try:
             event = self.event_for(message["Body"])
-        except (ValueError, TypeError) as exc:
-            print(f"lambda_local: {self.trigger.queue_name}: unreadable message dropped: {exc}", flush=True)
-            event = None
+        except Exception as exc:  # MalformedEvent, or anything else the builders choke on
+            await self._malformed(message, exc)
+            await settled("malformed")
+            return
         if event is None:
             await settled("dropped")
             return
         source = self.trigger.event.type.lower()
         self.submit(self.trigger.function, json.dumps(event).encode(), source, settled)
+
+    async def _malformed(self, message: dict[str, Any], exc: Exception) -> None:
+        """Send a message that is no event to the on-failure destination, with the reason."""
+        self.malformed += 1
+        reason = str(exc) if isinstance(exc, MalformedEvent) else f"{type(exc).__name__}: {exc}"
+        where = "dropped" if self.fail is None else "sent to the on-failure destination"
+        print(f"lambda_local: {self.trigger.queue_name}: malformed message {where}: {reason}", flush=True)
+        if self.fail is None:
+            return
+        body = message.get("Body", "")
+        try:
+            payload: Any = json.loads(body)
+        except ValueError:
+            payload = body
+        await self.fail(
+            {
+                "version": "1.0",
+                "timestamp": iso_ms(),
+                "requestContext": {
+                    "requestId": str(uuid.uuid4()),
+                    "functionArn": f"{self.function_arn}:$LATEST",
+                    "condition": "MalformedEvent",
+                    "approximateInvokeCount": 0,
+                },
+                "responseContext": {"reason": f"{self.trigger.event.type} message: {reason}"[:1000]},
+                "requestPayload": payload,
+            }
+        )

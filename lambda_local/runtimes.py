@@ -131,6 +131,32 @@ RIE_PORTS = (20000, 32767)
 _given: set[int] = set()
 
 
+LINE_LIMIT = 256 * 1024  # characters of one output line kept; the rest is cut, never a dead reader
+
+
+async def drain(stream: asyncio.StreamReader, log: LogBuffer) -> None:
+    """Every line a runtime prints into `log`, whatever its length: an undrained pipe would block the
+    runtime on its next print. A line over LINE_LIMIT is cut, and says so."""
+    pending = b""
+    cutting = False
+    while chunk := await stream.read(65536):
+        pending += chunk
+        *lines, pending = pending.split(b"\n")
+        for line in lines:
+            if cutting:
+                cutting = False  # the end of a line already cut
+                continue
+            log.append(line.decode("utf-8", errors="replace"))
+        if len(pending) > LINE_LIMIT and not cutting:
+            head = pending[:LINE_LIMIT].decode("utf-8", errors="replace")
+            log.append(f"{head} [line cut at {LINE_LIMIT} characters]")
+            cutting = True
+        if cutting:
+            pending = b""
+    if pending and not cutting:
+        log.append(pending.decode("utf-8", errors="replace"))
+
+
 def free_port() -> int:
     """A loopback port for an RIE: free now, and never given twice by this process."""
     for _ in range(1000):
@@ -208,7 +234,6 @@ class RieProcess(Instance):
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
-            limit=1 << 24,  # a function may log one very long line
         )
         self._reader = asyncio.create_task(self._read(self.process))
         process = self.process
@@ -217,8 +242,7 @@ class RieProcess(Instance):
 
     async def _read(self, process: asyncio.subprocess.Process) -> None:
         assert process.stdout is not None
-        while line := await process.stdout.readline():
-            self.log.append(line.decode("utf-8", errors="replace").rstrip("\n"))
+        await drain(process.stdout, self.log)
 
     def alive(self) -> bool:
         return self.process is not None and self.process.returncode is None

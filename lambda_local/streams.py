@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import os
 import time
@@ -199,23 +200,41 @@ class KinesisStream(StreamSource):
         return records, answer.get("NextShardIterator")
 
 
+class CheckpointError(Exception):
+    """A mapping's checkpoint file cannot be read: replaying the whole shard or skipping what it held
+    would both be wrong, so the mapping stops and says which file."""
+
+
 class Checkpoints:
-    """The last settled sequence number of each shard of one mapping, in a JSON file replaced atomically."""
+    """The last settled sequence number of each shard of one mapping, in a JSON file replaced atomically
+    (written, flushed to disk, then renamed over the old one)."""
 
     def __init__(self, path: Path, identity: str) -> None:
         self.path = path
         self.identity = identity
         self.shards: dict[str, str] = {}
-        with contextlib.suppress(FileNotFoundError, ValueError):
-            saved = json.loads(path.read_text())
-            if saved.get("stream") == identity:  # a recreated stream starts over
-                self.shards = dict(saved.get("shards", {}))
+        try:
+            text = path.read_text()
+        except FileNotFoundError:
+            return
+        try:
+            saved = json.loads(text)
+        except ValueError as exc:
+            raise CheckpointError(f"{path}: not JSON ({exc}); move it away to start the mapping over") from None
+        shards = saved.get("shards") if isinstance(saved, dict) else None
+        if not isinstance(shards, dict) or not all(isinstance(v, str) for v in shards.values()):
+            raise CheckpointError(f"{path}: not a checkpoint file; move it away to start the mapping over")
+        if saved.get("stream") == identity:  # a recreated stream starts over
+            self.shards = dict(shards)
 
     def save(self, shard: str, sequence: str) -> None:
         self.shards[shard] = sequence
         self.path.parent.mkdir(parents=True, exist_ok=True)
         partial = self.path.with_suffix(".tmp")
-        partial.write_text(json.dumps({"stream": self.identity, "shards": self.shards}))
+        with open(partial, "w", encoding="utf-8") as out:
+            out.write(json.dumps({"stream": self.identity, "shards": self.shards}))
+            out.flush()
+            os.fsync(out.fileno())
         os.replace(partial, self.path)
 
 
@@ -278,7 +297,23 @@ class ShardPoller:
                 batch = self._take(buffer)
                 del buffer[: len(batch)]
                 first_at = time.monotonic()
+                await self._settle(batch)
+
+    async def _settle(self, batch: list[StreamRecord]) -> None:
+        """Settle `batch`, whatever fails on the way (a destination away, a checkpoint write): the lane
+        tries again with back-off, never dies; the batch runs again (at-least-once)."""
+        for attempt in itertools.count():
+            try:
                 await self.mapping.settle(self.shard, batch)
+                return
+            except Exception as exc:
+                delay = min(30.0, 0.5 * 2**attempt)
+                print(
+                    f"lambda_local: {self.mapping.name} {self.shard}: settling a batch failed ({exc!r}); "
+                    f"again in {delay:.1f} s",
+                    flush=True,
+                )
+                await asyncio.sleep(delay)
 
     async def _read(self, chunks: asyncio.Queue[list[StreamRecord]]) -> None:
         iterator: str | None = None

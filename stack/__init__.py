@@ -282,13 +282,18 @@ def status() -> int:
         print(f"{service:<24} 127.0.0.1:{port:<6} {states[service]}")
     if states["aws"] == "up":
         print(failed_events_line())
+    problems: list[str] = []
     if states["lambda"] == "up":
-        print(environments_lines())
-    return 0 if all(state == "up" for state in states.values()) else 1
+        lines, problems = environments_lines()
+        print(lines)
+        for problem in problems:
+            print(f"problem: {problem}")
+    return 0 if all(state == "up" for state in states.values()) and not problems else 1
 
 
-def environments_lines() -> str:
-    """Per function: its execution environments (idle, busy), cold starts and throttles so far."""
+def environments_lines() -> tuple[str, list[str]]:
+    """Per function: its execution environments (idle, busy), cold starts and throttles so far; and what
+    the plane could not start (a mapping whose checkpoint is unreadable, ...)."""
     with urllib.request.urlopen(f"{LAMBDA_ENDPOINT}/_local/functions", timeout=10) as response:
         listing = json.load(response)
     account = listing["account"]
@@ -298,7 +303,7 @@ def environments_lines() -> str:
             f"  {fn['function']:<34} {fn['idle']} idle, {fn['busy']} busy, {fn['cold_starts']} cold starts, "
             f"{fn['throttles']} throttled"
         )
-    return "\n".join(lines)
+    return "\n".join(lines), [str(p) for p in listing.get("problems", [])]
 
 
 def failed_events_line() -> str:

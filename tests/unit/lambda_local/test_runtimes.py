@@ -222,3 +222,25 @@ def test_an_rie_whose_port_was_taken_meanwhile_starts_again_on_fresh_ports(tmp_p
     finally:
         squatter.close()
     assert any("new ports" in line for line in instance.log.since(0))
+
+
+def test_runtime_output_is_drained_whatever_its_length(tmp_path):  # type: ignore[no-untyped-def]
+    """A 40 MB line (a 6 MB body of control bytes logged as an escaped event) neither kills the reader nor
+    blocks the runtime: it is cut, and what follows is read."""
+    import sys
+
+    from lambda_local.runtimes import LINE_LIMIT, drain
+
+    log = LogBuffer(tmp_path / "out.log")
+    script = "import sys; sys.stdout.write('x' * 40_000_000 + '\\nafter\\n'); sys.stdout.flush(); print('end')"
+
+    async def scenario() -> int:
+        process = await asyncio.create_subprocess_exec(sys.executable, "-c", script, stdout=asyncio.subprocess.PIPE)
+        assert process.stdout is not None
+        await asyncio.wait_for(drain(process.stdout, log), 60)
+        return await asyncio.wait_for(process.wait(), 10)
+
+    assert asyncio.run(scenario()) == 0
+    lines = (tmp_path / "out.log").read_text().splitlines()
+    assert lines[0].endswith(f"[line cut at {LINE_LIMIT} characters]") and len(lines[0]) < LINE_LIMIT + 100
+    assert lines[1:] == ["after", "end"] == log.since(0)[1:]

@@ -160,3 +160,40 @@ def test_parallelization_factor_is_read_and_checked() -> None:
     assert _settings(ParallelizationFactor=5).parallelization == 5
     with pytest.raises(TemplateError, match=r"ParallelizationFactor: must be an integer in 1\.\.10"):
         _settings(ParallelizationFactor=11)
+
+
+@pytest.mark.parametrize("text", ["{garbled", "null", "[]", '{"stream": "s", "shards": ["a"]}'])
+def test_an_unreadable_checkpoint_stops_its_mapping_naming_the_file(tmp_path, text: str) -> None:  # type: ignore[no-untyped-def]
+    from lambda_local.streams import CheckpointError, Checkpoints
+
+    path = tmp_path / "probe-Orders.json"
+    path.write_text(text)
+    with pytest.raises(CheckpointError, match="probe-Orders.json"):
+        Checkpoints(path, "s")
+
+
+def test_a_failure_while_settling_is_tried_again_and_the_lane_lives_on(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+
+    from lambda_local import streams
+    from lambda_local.streams import ShardPoller
+
+    real_sleep = asyncio.sleep
+    monkeypatch.setattr(streams.asyncio, "sleep", lambda _delay: real_sleep(0))
+
+    class Mapping:
+        name = "probe-Orders"
+        settings = _settings()
+        source = None
+        checkpoints = None
+        progress: dict = {}
+        calls = 0
+
+        async def settle(self, shard: str, batch: list) -> None:
+            Mapping.calls += 1
+            if Mapping.calls < 3:
+                raise OSError("disk full")
+
+    poller = ShardPoller(Mapping(), "shard-1")  # type: ignore[arg-type]
+    asyncio.run(poller._settle([]))
+    assert Mapping.calls == 3
