@@ -44,6 +44,7 @@ from lambda_local.runtimes import (
     LogBuffer,
     RieProcess,
     free_port,
+    stop_leftovers,
 )
 from lambda_local.sandbox import sandbox
 from lambda_local.schedules import Scheduler
@@ -179,6 +180,7 @@ class Plane:
                 fn, container_environment, self.client, self.account, self.settings.idle_s, fixed=[container]
             )
         env = function_env(self.template, fn, self.settings.aws_endpoint, self.settings.lambda_endpoint)
+        env["LAMBDA_LOCAL_STATE"] = str(self.settings.state_dir)  # whose runtime it is (stop_leftovers)
 
         def environment() -> Instance:
             return RieProcess(fn, free_port(), free_port(), env, self.settings.rie, LogBuffer(path))
@@ -195,6 +197,10 @@ class Plane:
         return partial(self._send_to_queue, destination) if destination else None
 
     async def start(self) -> None:
+        if self.settings.mode == "host" and (
+            left := await asyncio.to_thread(stop_leftovers, str(self.settings.state_dir))
+        ):
+            print(f"lambda_local: stopped {left} runtimes an earlier plane left", flush=True)
         if self.settings.mode == "docker":
             self.engine = await asyncio.to_thread(containers.engine)
             if self.engine is None:

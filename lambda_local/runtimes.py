@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import json
+import os
 import random
 import re
+import signal
 import socket
 import sys
 import time
@@ -131,6 +134,28 @@ RIE_PORTS = (20000, 32767)
 _given: set[int] = set()
 
 
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """In the forked child, before the RIE runs: the kernel kills it when the plane dies, even by
+    SIGKILL (Linux's PR_SET_PDEATHSIG), so no runtime outlives its plane or keeps its ports."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def stop_leftovers(state_dir: str) -> int:
+    """Runtimes an earlier plane with this state folder left running (one that died before it could
+    stop them, on a system without PR_SET_PDEATHSIG): stopped; how many."""
+    stopped = 0
+    for process in psutil.process_iter(["pid"]):
+        with contextlib.suppress(psutil.Error):
+            if process.pid != os.getpid() and process.environ().get("LAMBDA_LOCAL_STATE") == state_dir:
+                process.kill()
+                stopped += 1
+    return stopped
+
+
 LINE_LIMIT = 256 * 1024  # characters of one output line kept; the rest is cut, never a dead reader
 
 
@@ -234,6 +259,7 @@ class RieProcess(Instance):
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
+            preexec_fn=die_with_parent,
         )
         self._reader = asyncio.create_task(self._read(self.process))
         process = self.process

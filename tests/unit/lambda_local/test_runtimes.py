@@ -244,3 +244,32 @@ def test_runtime_output_is_drained_whatever_its_length(tmp_path):  # type: ignor
     lines = (tmp_path / "out.log").read_text().splitlines()
     assert lines[0].endswith(f"[line cut at {LINE_LIMIT} characters]") and len(lines[0]) < LINE_LIMIT + 100
     assert lines[1:] == ["after", "end"] == log.since(0)[1:]
+
+
+def test_a_runtime_dies_with_its_plane_even_when_the_plane_is_killed(tmp_path):  # type: ignore[no-untyped-def]
+    """PR_SET_PDEATHSIG: a child started with die_with_parent is killed when its parent is SIGKILLed."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import psutil
+
+    parent = (
+        "import subprocess, sys, time\n"
+        "from lambda_local.runtimes import die_with_parent\n"
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'], preexec_fn=die_with_parent)\n"
+        "print(child.pid, flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    process = subprocess.Popen([sys.executable, "-c", parent], stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    child = int(process.stdout.readline())
+    assert psutil.pid_exists(child)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    deadline = time.monotonic() + 10
+    while psutil.pid_exists(child) and psutil.Process(child).status() != psutil.STATUS_ZOMBIE:
+        assert time.monotonic() < deadline, "the child outlived its killed parent"
+        time.sleep(0.05)
