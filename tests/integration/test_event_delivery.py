@@ -140,3 +140,34 @@ def test_a_delivery_that_keeps_failing_is_retried_twice_then_lands_on_the_failur
         assert record["responsePayload"]["errorType"] == "InvalidEventError"
     status = subprocess.run([sys.executable, "-m", "tools.stack", "status"], cwd=ROOT, capture_output=True, text=True)
     assert "failed events: 0 in the on-failure queue" in status.stdout  # the test took its records off
+
+
+def test_a_malformed_message_costs_that_message_only_and_the_next_upload_still_gets_renditions():
+    sqs, sns, s3 = moto.client("sqs"), moto.client("sns"), moto.client("s3")
+    failures = sqs.get_queue_url(QueueName=TEMPLATE.names["FailedInvocationsQueue"])["QueueUrl"]
+    topic = next(t["TopicArn"] for t in sns.list_topics()["Topics"] if t["TopicArn"].endswith(":photo-uploads-events"))
+    marker = str(time.time_ns())
+    sns.publish(TopicArn=topic, Message=json.dumps({"Records": [{"eventSource": "aws:s3", "s3": 1}], "m": marker}))
+    (resize,) = [t for t in TEMPLATE.queue_triggers if t.function == "imageResize"]
+    sqs.send_message(QueueUrl=sqs.get_queue_url(QueueName=resize.queue_name)["QueueUrl"], MessageBody="[]")
+
+    key = f"after-poison/{marker}.jpg"
+    s3.put_object(Bucket=UPLOADS, Key=key, Body=jpeg(photo(320, 240)), ContentType="image/jpeg")
+    wait_until(lambda: all(present(s3, RENDITIONS, f"{name}/{key}") for name in NAMES), timeout=30)
+    wait_until(lambda: present(s3, LABELS, f"labels/{key}.json"), timeout=30)
+
+    found: list[dict] = []
+    deadline = time.monotonic() + 30
+    while len(found) < 3 and time.monotonic() < deadline:
+        answer = sqs.receive_message(QueueUrl=failures, WaitTimeSeconds=1, MaxNumberOfMessages=10)
+        for message in answer.get("Messages", []):
+            record = json.loads(message["Body"])
+            payload = json.dumps(record.get("requestPayload"))
+            if record["requestContext"]["condition"] == "MalformedEvent" and (marker in payload or payload == "[]"):
+                found.append(record)
+                sqs.delete_message(QueueUrl=failures, ReceiptHandle=message["ReceiptHandle"])
+    functions = sorted(r["requestContext"]["functionArn"].split(":")[6] for r in found)
+    assert functions == ["imageLabels", "imageResize", "imageResize"]  # the publish reached both; [] one
+    reasons = [r["responseContext"]["reason"] for r in found]
+    assert sum("Records[0].s3 must be a JSON object" in reason for reason in reasons) == 2
+    assert any("must be a JSON object, got list" in reason for reason in reasons)
