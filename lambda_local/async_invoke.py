@@ -5,19 +5,19 @@ to the function's on-failure destination."""
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from lambda_local.destinations import async_failure_record, fit_to_queue
 from lambda_local.providers import AsyncInvokeConfig
 from lambda_local.runtimes import FunctionRuntime, InvokeResult
-from lambda_local.timestamps import iso_ms
 
 # Lambda waits about 1 then 2 minutes between attempts; locally seconds (ASYNC_RETRY_DELAYS).
 DEFAULT_DELAYS = (1.0, 2.0)
+DESTINATION_ATTEMPTS = 7  # about a minute of back-off before the event is given up
 
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 Report = Callable[..., None]
@@ -32,56 +32,6 @@ class _Event:
     source: str
     received: float
     done: Done | None = None
-
-
-def failure_record(
-    function_arn: str, event: _Event, attempts: int, result: InvokeResult | None, condition: str
-) -> dict[str, Any]:
-    """The record Lambda sends to an on-failure destination (its documented shape)."""
-    try:
-        request_payload: Any = json.loads(event.payload)
-    except ValueError:
-        request_payload = event.payload.decode(errors="replace")
-    record: dict[str, Any] = {
-        "version": "1.0",
-        "timestamp": iso_ms(),
-        "requestContext": {
-            "requestId": event.request_id,
-            "functionArn": f"{function_arn}:$LATEST",
-            "condition": condition,
-            "approximateInvokeCount": attempts,
-        },
-        "requestPayload": request_payload,
-    }
-    if result is not None:
-        try:
-            response_payload: Any = json.loads(result.payload)
-        except ValueError:
-            response_payload = result.payload.decode(errors="replace")
-        record["responseContext"] = {
-            "statusCode": 200,
-            "executedVersion": "$LATEST",
-            "functionError": result.function_error,
-        }
-        record["responsePayload"] = response_payload
-    return record
-
-
-DESTINATION_ATTEMPTS = 7  # about a minute of back-off before the event is given up
-SQS_MESSAGE_LIMIT = 1024 * 1024  # bytes: SQS's largest message
-KEPT_PAYLOAD = 64 * 1024  # characters of a too-large request payload kept in its failure record
-
-
-def fit_to_queue(record: dict[str, Any]) -> dict[str, Any]:
-    """`record`, with its request (then response) payload cut down when the whole would not fit in an SQS
-    message (it re-serialises the event, so a 0.9 MB event would make a record over SQS's 1 MiB)."""
-    for key in ("requestPayload", "responsePayload"):
-        if len(json.dumps(record).encode()) <= SQS_MESSAGE_LIMIT:
-            break
-        if key in record:
-            text = json.dumps(record[key])
-            record = record | {key: {"truncated": True, "bytes": len(text.encode()), "start": text[:KEPT_PAYLOAD]}}
-    return record
 
 
 class AsyncInvoker:
@@ -174,7 +124,9 @@ class AsyncInvoker:
         if self.send_failure is None:
             self.report(event.source, name, event.request_id, attempts, 0.0, f"dropped ({condition})")
             return
-        record = fit_to_queue(failure_record(self.function_arn, event, attempts, result, condition))
+        record = fit_to_queue(
+            async_failure_record(self.function_arn, event.request_id, event.payload, attempts, result, condition)
+        )
         for attempt in range(DESTINATION_ATTEMPTS):
             try:
                 await self.send_failure(record)

@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from lambda_local.destinations import malformed_record
 from lambda_local.event_shapes import MalformedEvent, complete_s3_event, sns_event
 from lambda_local.providers import QueueTrigger
-from lambda_local.timestamps import iso_ms
 
 POLL_WAIT_S = 1
 
@@ -117,22 +116,6 @@ class QueuePoller:
         print(f"lambda_local: {self.trigger.queue_name}: malformed message {where}: {reason}", flush=True)
         if self.fail is None:
             return
-        body = message.get("Body", "")
-        try:
-            payload: Any = json.loads(body)
-        except ValueError:
-            payload = body
         await self.fail(
-            {
-                "version": "1.0",
-                "timestamp": iso_ms(),
-                "requestContext": {
-                    "requestId": str(uuid.uuid4()),
-                    "functionArn": f"{self.function_arn}:$LATEST",
-                    "condition": "MalformedEvent",
-                    "approximateInvokeCount": 0,
-                },
-                "responseContext": {"reason": f"{self.trigger.event.type} message: {reason}"[:1000]},
-                "requestPayload": payload,
-            }
+            malformed_record(self.function_arn, message.get("Body", ""), f"{self.trigger.event.type} message: {reason}")
         )

@@ -38,7 +38,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from lambda_local.event_shapes import dynamodb_record, kinesis_record, stream_failure_record
+from lambda_local.destinations import stream_failure_record
+from lambda_local.event_shapes import dynamodb_record, kinesis_record
 from lambda_local.limits import SYNC_PAYLOAD_LIMIT
 from lambda_local.providers import FunctionSpec, MappingSettings, StreamTrigger
 from lambda_local.runtimes import FunctionRuntime, InvokeResult

@@ -7,7 +7,8 @@ import json
 from typing import Any
 
 from lambda_local import async_invoke
-from lambda_local.async_invoke import SQS_MESSAGE_LIMIT, AsyncInvoker, fit_to_queue
+from lambda_local.async_invoke import AsyncInvoker
+from lambda_local.destinations import SQS_MESSAGE_LIMIT, fit_to_queue
 from lambda_local.providers import AsyncInvokeConfig, load
 from lambda_local.runtimes import InvokeResult
 

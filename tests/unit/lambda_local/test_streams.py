@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from lambda_local.event_shapes import dynamodb_record, kinesis_record, stream_failure_record
+from lambda_local.destinations import stream_failure_record
+from lambda_local.event_shapes import dynamodb_record, kinesis_record
 from lambda_local.providers import EventSpec, TemplateError
 from lambda_local.streams import MappingSettings, first_failure
 
