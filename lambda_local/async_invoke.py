@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lambda_local.destinations import async_failure_record, fit_to_queue
+from lambda_local.event_store import EventStore, StoredEvent
 from lambda_local.providers import AsyncInvokeConfig
 from lambda_local.runtimes import FunctionRuntime, InvokeResult
 
@@ -30,8 +31,10 @@ class _Event:
     payload: bytes
     request_id: str
     source: str
-    received: float
+    received: float  # time.monotonic() when accepted
     done: Done | None = None
+    attempts: int = 0  # made before this plane took it over (a resumed event)
+    durable: bool = False  # kept in the event store until settled
 
 
 class AsyncInvoker:
@@ -45,6 +48,7 @@ class AsyncInvoker:
         send_failure: Send | None,
         report: Report,
         delays: tuple[float, ...] = DEFAULT_DELAYS,
+        store: EventStore | None = None,
     ) -> None:
         self.runtime = runtime
         self.config = config
@@ -52,6 +56,7 @@ class AsyncInvoker:
         self.send_failure = send_failure
         self.report = report
         self.delays = delays
+        self.store = store
         self.queue: asyncio.Queue[_Event] = asyncio.Queue()
         self._workers: list[asyncio.Task[None]] = []
         self.failed = 0
@@ -66,12 +71,29 @@ class AsyncInvoker:
             worker.cancel()
 
     def submit(
-        self, payload: bytes, source: str = "invoke", request_id: str | None = None, done: Done | None = None
+        self,
+        payload: bytes,
+        source: str = "invoke",
+        request_id: str | None = None,
+        done: Done | None = None,
+        durable: bool = False,
     ) -> str:
-        """Accept an event (Lambda's 202); returns its request id. `done` hears how it was settled."""
+        """Accept an event (Lambda's 202); returns its request id. `done` hears how it was settled.
+        `durable`: on disk before this returns (an `Event` invoke, a schedule), so a killed plane's
+        successor runs it; a source that keeps the event itself until `done` (SQS) needs no copy."""
         request_id = request_id or str(uuid.uuid4())
-        self.queue.put_nowait(_Event(payload, request_id, source, time.monotonic(), done))
+        durable = durable and self.store is not None
+        if durable:
+            assert self.store is not None
+            self.store.add(StoredEvent(request_id, self.runtime.fn.lambda_name, source, payload, time.time(), 0))
+        self.queue.put_nowait(_Event(payload, request_id, source, time.monotonic(), done, durable=durable))
         return request_id
+
+    def resume(self, stored: StoredEvent) -> None:
+        """An event a plane before this one accepted and did not settle: its age and attempts go on."""
+        received = time.monotonic() - max(0.0, time.time() - stored.received)
+        event = _Event(stored.payload, stored.request_id, stored.source, received, None, stored.attempts, True)
+        self.queue.put_nowait(event)
 
     async def _work(self) -> None:
         while True:
@@ -81,6 +103,8 @@ class AsyncInvoker:
             except Exception as exc:  # this event only; a source that sent it delivers it again later
                 self.report(event.source, self.runtime.fn.lambda_name, event.request_id, 0, 0.0, f"failed: {exc!r}")
                 continue
+            if event.durable and self.store is not None:
+                self.store.remove(event.request_id)
             if event.done is not None:
                 try:
                     await event.done(outcome)
@@ -91,9 +115,12 @@ class AsyncInvoker:
 
     async def _deliver(self, event: _Event) -> str:
         result: InvokeResult | None = None
-        attempts = 0
+        attempts = event.attempts
         name = self.runtime.fn.lambda_name
-        for attempt in range(self.config.maximum_retry_attempts + 1):
+        if attempts > self.config.maximum_retry_attempts:  # resumed with no retry left
+            await self._fail(event, attempts, result, "RetriesExhausted")
+            return "RetriesExhausted"
+        for attempt in range(event.attempts, self.config.maximum_retry_attempts + 1):
             if time.monotonic() - event.received > self.config.maximum_event_age_s:
                 await self._fail(event, attempts, result, "EventAgeExceeded")
                 return "EventAgeExceeded"
@@ -101,6 +128,8 @@ class AsyncInvoker:
                 await asyncio.sleep(self.delays[min(attempt - 1, len(self.delays) - 1)])
             attempts += 1
             queued_ms = (time.monotonic() - event.received) * 1000 if attempts == 1 else None
+            if event.durable and self.store is not None:
+                self.store.attempted(event.request_id)
             result = await self.runtime.invoke_when_free(event.payload)
             outcome = "error" if result.function_error else "ok"
             self.report(

@@ -65,7 +65,7 @@ def app(plane: Plane) -> Starlette:
         if invocation_type == "DryRun":
             return Response(status_code=204)
         if invocation_type == "Event":
-            request_id = plane.invokers[name].submit(payload)
+            request_id = plane.invokers[name].submit(payload, durable=True)
             return Response(status_code=202, headers={"x-amzn-RequestId": request_id})
         if invocation_type != "RequestResponse":
             return aws_error(

@@ -25,6 +25,7 @@ from lambda_local import container_logs, containers
 from lambda_local.async_invoke import DEFAULT_DELAYS, AsyncInvoker, Done
 from lambda_local.containers import ContainerEnvironment
 from lambda_local.environment import LOCAL_ENV, function_env, read_env_file
+from lambda_local.event_store import EventStore
 from lambda_local.providers import (
     LOCAL_ACCOUNT,
     ROOT,
@@ -147,15 +148,20 @@ class Plane:
         self._sqs: Any = None
         self.pollers: list[QueuePoller] = []
         self.mappings: list[StreamMapping] = []
-        self.problems: list[str] = []  # what does not run (`make status` shows them and exits 1)
+        self.problems: list[str] = []
+        self.store = EventStore(
+            settings.state_dir / "events.sqlite"
+        )  # what does not run (`make status` shows them and exits 1)
         self.scheduler = Scheduler(list(template.schedules), ACCOUNT, settings.region, self.submit)
 
     def aws(self, service: str) -> Any:
         return boto3.client(service, endpoint_url=self.settings.aws_endpoint, region_name=self.settings.region)
 
-    def submit(self, function: str, payload: bytes, source: str, done: Done | None = None) -> str:
+    def submit(
+        self, function: str, payload: bytes, source: str, done: Done | None = None, durable: bool = False
+    ) -> str:
         """Hand an event to `function`'s asynchronous queue (what an AWS event source does)."""
-        return self.invokers[function].submit(payload, source, done=done)
+        return self.invokers[function].submit(payload, source, done=done, durable=durable)
 
     def function_arn(self, name: str) -> str:
         return f"arn:aws:lambda:{self.settings.region}:{ACCOUNT}:function:{name}"
@@ -217,6 +223,7 @@ class Plane:
                 self._failure_sender(fn.async_config.on_failure),
                 report,
                 self.settings.retry_delays,
+                self.store,
             )
             self.invokers[fn.lambda_name] = invoker
         if self.settings.mode == "docker":  # the containers' output, into the buffers _instances made
@@ -226,6 +233,7 @@ class Plane:
         await asyncio.gather(*(runtime.start() for runtime in self.runtimes.values()))
         for invoker in self.invokers.values():
             invoker.start()
+        self._resume()
         for warning in self.template.warnings:
             print(f"lambda_local: {warning}", file=sys.stderr, flush=True)
         self.pollers = [await asyncio.to_thread(self._connect, t) for t in self.template.queue_triggers]
@@ -253,6 +261,19 @@ class Plane:
             await mapping.start()
             self.mappings.append(mapping)
         self.scheduler.start()
+
+    def _resume(self) -> None:
+        """The events a plane before this one accepted and did not settle."""
+        resumed = 0
+        for stored in self.store.pending():
+            if stored.function in self.invokers:
+                self.invokers[stored.function].resume(stored)
+                resumed += 1
+            else:
+                print(f"lambda_local: {stored.request_id} is for {stored.function}, gone from the template", flush=True)
+                self.store.remove(stored.request_id)
+        if resumed:
+            print(f"lambda_local: resumed {resumed} accepted events an earlier plane did not settle", flush=True)
 
     def _stream_source(self, fn: FunctionSpec, trigger: StreamTrigger) -> StreamSource:
         """The table's stream (DynamoDB) or the Kinesis stream of a stream trigger, on the local endpoint."""
@@ -316,6 +337,7 @@ class Plane:
         await asyncio.gather(*(runtime.stop() for runtime in self.runtimes.values()), return_exceptions=True)
         if self._syslog is not None:
             self._syslog.close()
+        self.store.close()
         await self.client.aclose()
 
     def runtime(self, name: str) -> FunctionRuntime | None:

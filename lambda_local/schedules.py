@@ -32,7 +32,7 @@ class Scheduler:
     def fire(self, schedule: Schedule, at: datetime, done: Callable[..., object] | None = None) -> str:
         """Deliver `schedule`'s event as if fired at `at`; returns the request id."""
         event = scheduled_event(self.rule_arn(schedule.rule), self.account, self.region, at)
-        return self.submit(schedule.function, json.dumps(event).encode(), f"schedule:{schedule.rule}", done)
+        return self.submit(schedule.function, json.dumps(event).encode(), f"schedule:{schedule.rule}", done, True)
 
     def start(self) -> None:
         self._tasks = [asyncio.create_task(self._run(s)) for s in self.schedules.values() if s.enabled]

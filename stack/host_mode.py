@@ -337,6 +337,10 @@ class HostStack:
             log(f"stopping {service}")
             stop(service)
         shutil.rmtree(_db_dir(), ignore_errors=True)
+        # The stack's state goes with it, as Docker mode's volumes do: accepted events not yet run too
+        # (a plane that crashes or is killed keeps them for the next one).
+        for store in STATE.glob("events.sqlite*"):
+            store.unlink(missing_ok=True)
 
     def stop_service(self, service: str) -> None:
         stop(service)
