@@ -111,6 +111,28 @@ def burst(client: object, seconds: float) -> tuple[float, list[dict[str, object]
     return time.perf_counter() - started, answers
 
 
+def accepted(client: object) -> None:
+    """What durable acceptance costs an `Event` invoke (stored on disk before its 202), sequential and
+    with 32 clients."""
+    payload = b'{"seconds": 0}'
+
+    def one() -> object:
+        return client.invoke(FunctionName="probeSleep", InvocationType="Event", Payload=payload)  # type: ignore[attr-defined]
+
+    for _ in range(20):
+        one()
+    latencies = [timed(one) for _ in range(RUNS)]
+    started = time.perf_counter()
+    with ThreadPoolExecutor(BURST) as pool:
+        list(pool.map(lambda _: one(), range(BURST * 20)))
+    rate = BURST * 20 / (time.perf_counter() - started)
+    print(
+        f"\nEvent invokes (202, stored before the answer), boto3 keep-alive: "
+        f"p50 {statistics.median(latencies):.2f} ms, p95 {percentile(latencies, 0.95):.2f} ms sequential; "
+        f"{rate:.0f} accepted/s with {BURST} clients"
+    )
+
+
 def bursts_and_throughput() -> None:
     with tempfile.TemporaryDirectory() as state:
         plane = ProbePlane(Path(state))
@@ -142,6 +164,7 @@ def bursts_and_throughput() -> None:
                 f"{calls / elapsed:.0f} invokes/s, p50 {statistics.median(latencies):.1f} ms, "
                 f"p95 {percentile(latencies, 0.95):.1f} ms"
             )
+            accepted(client)
         finally:
             plane.stop()
 
