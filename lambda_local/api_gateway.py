@@ -32,7 +32,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from lambda_local.limits import SYNC_PAYLOAD_LIMIT
+from lambda_local.limits import SYNC_PAYLOAD_LIMIT, TooLarge, read_limited
 from lambda_local.plane import ACCOUNT
 from lambda_local.providers import ApiRoute, Authorizer, Template, TemplateError
 from lambda_local.runtimes import FunctionRuntime, Throttled
@@ -352,8 +352,9 @@ def app(routes: tuple[ApiRoute, ...], runtimes: dict[str, FunctionRuntime], repo
         return handle
 
     async def serve(route: ApiRoute, request: Request) -> Response:
-        body = await request.body()
-        if len(body) > SYNC_PAYLOAD_LIMIT:  # Lambda's, below API Gateway's 10 MB
+        try:
+            body = await read_limited(request, SYNC_PAYLOAD_LIMIT)  # Lambda's, below API Gateway's 10 MB
+        except TooLarge:
             return _message(413, "Request Entity Too Large")
         claims = None
         if route.authorizer is not None:
@@ -375,10 +376,13 @@ def app(routes: tuple[ApiRoute, ...], runtimes: dict[str, FunctionRuntime], repo
             params = {}
         rest = route.payload_version == "1.0"
         event = (rest_event if rest else http_event)(route, http_request, params, claims)
+        encoded = json.dumps(event).encode()
+        if len(encoded) > SYNC_PAYLOAD_LIMIT:  # the event as the function gets it (a body's escapes grow it)
+            return _message(413, "Request Entity Too Large")
         started = time.perf_counter()
         try:
             result = await asyncio.wait_for(
-                runtimes[route.function].invoke(json.dumps(event).encode()),
+                runtimes[route.function].invoke(encoded),
                 REST_TIMEOUT_S if route.kind == "rest" else HTTP_TIMEOUT_S,
             )
         except Throttled:

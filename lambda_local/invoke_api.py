@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from lambda_local.limits import ASYNC_PAYLOAD_LIMIT, SYNC_PAYLOAD_LIMIT
+from lambda_local.limits import ASYNC_PAYLOAD_LIMIT, SYNC_PAYLOAD_LIMIT, TooLarge, read_limited
 from lambda_local.plane import Plane, report
 from lambda_local.runtimes import Throttled
 
@@ -46,9 +46,10 @@ def app(plane: Plane) -> Starlette:
         if runtime is None:
             return aws_error(404, "ResourceNotFoundException", f"Function not found: {plane.function_arn(name[:140])}")
         invocation_type = request.headers.get("x-amz-invocation-type", "RequestResponse")
-        payload = await request.body()
         limit = ASYNC_PAYLOAD_LIMIT if invocation_type == "Event" else SYNC_PAYLOAD_LIMIT
-        if len(payload) > limit:
+        try:
+            payload = await read_limited(request, limit)
+        except TooLarge:
             return aws_error(
                 413,
                 "RequestEntityTooLargeException",

@@ -163,3 +163,19 @@ def test_a_restart_returns_once_a_fresh_runtime_is_up_and_the_next_invocation_is
     assert "FunctionError" not in response
     log = base64.b64decode(response["LogResult"]).decode()
     assert "INIT START" in log and "INIT REPORT" in log
+
+
+def test_a_100_mb_body_is_refused_before_it_is_read():
+    """413 as soon as the declared length is over Lambda's limit: the plane answers after the first MB
+    of a 100 MB upload, holding none of the rest."""
+    import http.client
+
+    connection = http.client.HTTPConnection("127.0.0.1", stack.LAMBDA_PORT, timeout=30)
+    connection.putrequest("POST", "/2015-03-31/functions/weatherApi/invocations")
+    connection.putheader("Content-Length", str(100 * 1024 * 1024))
+    connection.endheaders()
+    connection.send(b"x" * (1024 * 1024))
+    response = connection.getresponse()
+    assert response.status == 413
+    assert response.getheader("x-amzn-ErrorType") == "RequestEntityTooLargeException"
+    connection.close()

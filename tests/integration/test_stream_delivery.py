@@ -288,3 +288,17 @@ def test_a_plane_killed_mid_parallel_stream_loses_nothing_and_keeps_each_keys_or
     seen = seen_when(probe, lambda s: all(i in s for i in ids), 120, "every record")
     assert all(seen[i] >= 1 for i in ids)  # at least once
     assert_each_key_in_order(seen, prefix)
+
+
+def test_a_body_whose_event_would_pass_6_mb_is_refused_and_the_function_still_answers(probe: ProbePlane) -> None:
+    """5 MB of control bytes is under the limit as a body, but each byte is 6 characters once escaped
+    in the event's JSON (`\\u0001`): API Gateway's answer is 413, and the function is not touched."""
+    response = api_request(
+        "POST",
+        "/rest/upload",
+        body=b"\x01" * 5_000_000,
+        headers={"Authorization": token(probe, "rest"), "Content-Type": "text/plain"},
+    )
+    assert response.status == 413
+    after = api_request("POST", "/rest/upload", body=b"ok", headers={"Authorization": token(probe, "rest")})
+    assert after.status == 200
