@@ -91,7 +91,13 @@ def app(plane: Plane) -> Starlette:
             runtime.state() | {"failed_events": plane.invokers[n].failed} for n, runtime in plane.runtimes.items()
         ]
         account = {"concurrency_limit": plane.account.limit, "in_flight": plane.account.in_flight}
-        body = {"service": "lambda_local", "account": account, "functions": states, "problems": plane.problems}
+        crashing = [
+            f"{name} {runtime.supervision.describe()}"
+            for name, runtime in plane.runtimes.items()
+            if runtime.supervision.crash_looping
+        ]
+        problems = plane.problems + crashing
+        body = {"service": "lambda_local", "account": account, "functions": states, "problems": problems}
         return JSONResponse(body)
 
     async def fire(request: Request) -> Response:

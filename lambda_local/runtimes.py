@@ -32,8 +32,12 @@ import httpx
 import psutil
 
 from lambda_local.providers import FunctionSpec
+from lambda_local.supervision import Supervision
 
 RIE_INVOKE_PATH = "/2015-03-31/functions/function/invocations"
+# A synchronous invocation waits at most this long for a crash-looping runtime's next start; longer,
+# and it is answered Runtime.ExitError at once (an asynchronous one waits: Lambda's queue holds it).
+SUPERVISED_WAIT_S = 2.0
 TAIL_BYTES = 4096
 _START = re.compile(r"START RequestId: (\S+)")
 _ERROR_KEYS = {"errorMessage", "errorType", "requestId", "stackTrace", "cause"}
@@ -418,6 +422,7 @@ class FunctionRuntime:
         self.cold_starts = 0
         self.throttles = 0
         self.died = 0
+        self.supervision = Supervision()
         self._tasks: list[asyncio.Task[None]] = []
         account.runtimes.append(self)
 
@@ -504,7 +509,11 @@ class FunctionRuntime:
                 self.died += 1
                 self.retire(env)
             env = self._new()
-            await env.start()
+            try:
+                await env.start()
+            except BaseException:
+                self.retire(env)
+                raise
             return env, True
         except BaseException:
             self.in_flight -= 1
@@ -528,8 +537,17 @@ class FunctionRuntime:
         """Run one invocation in a free environment (a new one when none is idle): Throttled with
         Lambda's reason when a concurrency limit says no, unless `wait` (an asynchronous or event-source
         invocation, which Lambda's internal queue holds until there is room)."""
+        delay = self.supervision.wait_s()
+        if delay > 0:  # the runtime keeps exiting: its next start is held back
+            if not wait and delay > SUPERVISED_WAIT_S:
+                return self._exit_result(f"{self.supervision.describe()}; next start in {delay:.0f}s")
+            await asyncio.sleep(delay)
         for attempt in range(3):
-            env, cold = await self._acquire(wait or self.factory is None)
+            try:
+                env, cold = await self._acquire(wait or self.factory is None)
+            except RuntimeError as exc:  # its environment did not start (the RIE exited, no port)
+                self.supervision.exited([f"environment did not start: {exc}"])
+                return self._exit_result(f"environment did not start: {exc}")
             try:
                 result = await self._call(env, tail, payload)
             except NotReached:
@@ -544,9 +562,18 @@ class FunctionRuntime:
             self._release(env, reusable=env.alive())
             if cold:
                 self.cold_starts += 1
+            if b'"Runtime.ExitError"' in result.payload[:200] and result.function_error:
+                self.supervision.exited(list(env.log.lines)[-12:])
+            else:
+                self.supervision.healthy()
             return replace(result, cold_start=cold)
         message = f"{self.fn.lambda_name}: no execution environment could be reached"
         return InvokeResult(error_payload("Runtime.Unknown", message), "Unhandled", "", "", 0.0)
+
+    def _exit_result(self, why: str) -> InvokeResult:
+        request_id = str(uuid.uuid4())
+        message = f"RequestId: {request_id} Error: Runtime exited ({self.fn.lambda_name} {why})"
+        return InvokeResult(error_payload("Runtime.ExitError", message), "Unhandled", request_id, "", 0.0)
 
     async def invoke_when_free(self, payload: bytes) -> InvokeResult:
         """An event source's invocation: over a limit it waits for room (a throttled event or batch is
@@ -591,6 +618,7 @@ class FunctionRuntime:
             "cold_starts": self.cold_starts,
             "throttles": self.throttles,
             "died": self.died,
+            "supervision": self.supervision.state(),
             "reserved_concurrency": self.fn.reserved_concurrency,
             "provisioned_concurrency": self.fn.provisioned_concurrency,
             "instances": [env.state() | {"busy": env not in self.idle} for env in self.environments],

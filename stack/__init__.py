@@ -291,17 +291,18 @@ def status() -> int:
     return 0 if all(state == "up" for state in states.values()) and not problems else 1
 
 
-def environments_lines() -> tuple[str, list[str]]:
+def environments_lines(endpoint: str = LAMBDA_ENDPOINT) -> tuple[str, list[str]]:
     """Per function: its execution environments (idle, busy), cold starts and throttles so far; and what
-    the plane could not start (a mapping whose checkpoint is unreadable, ...)."""
-    with urllib.request.urlopen(f"{LAMBDA_ENDPOINT}/_local/functions", timeout=10) as response:
+    is wrong (a mapping whose checkpoint is unreadable, a crash-looping runtime, ...)."""
+    with urllib.request.urlopen(f"{endpoint}/_local/functions", timeout=10) as response:
         listing = json.load(response)
     account = listing["account"]
     lines = [f"environments (account: {account['in_flight']} of {account['concurrency_limit']} running)"]
     for fn in listing["functions"]:
+        crashing = ", crash-looping" if fn.get("supervision", {}).get("crash_looping") else ""
         lines.append(
             f"  {fn['function']:<34} {fn['idle']} idle, {fn['busy']} busy, {fn['cold_starts']} cold starts, "
-            f"{fn['throttles']} throttled"
+            f"{fn['throttles']} throttled{crashing}"
         )
     return "\n".join(lines), [str(p) for p in listing.get("problems", [])]
 

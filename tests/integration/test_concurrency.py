@@ -102,3 +102,25 @@ def test_reserved_zero_throttles_everything(plane: ProbePlane):
     status, body = invoke("probeSleepReservedZero", {})
     assert status == 429 and body["Reason"] == "ReservedFunctionConcurrentInvocationLimitExceeded"
     assert state("probeSleepReservedZero")["instances"] == []
+
+
+def test_a_runtime_that_exits_at_every_start_is_held_back_and_reported_crash_looping(plane: ProbePlane):
+    from stack import environments_lines
+
+    answers = []
+    hammered_until = time.monotonic() + 12
+    while time.monotonic() < hammered_until:
+        started = time.monotonic()
+        status, body = invoke("probeExit", {})
+        answers.append((status, body, time.monotonic() - started))
+        time.sleep(0.05)
+    assert {(status, body.get("errorType")) for status, body, _ in answers} == {(200, "Runtime.ExitError")}
+    assert max(took for _, _, took in answers) < 10  # held back, answered: never hung
+    supervision = state("probeExit")["supervision"]
+    # Without back-off every one of these invocations would start the runtime again.
+    assert len(answers) > 40 and supervision["exits"] < 10
+    assert supervision["crash_looping"] and any("exit status 3" in line for line in supervision["last_lines"])
+    lines, problems = environments_lines(f"http://127.0.0.1:{INVOKE_PORT}")
+    assert any(p.startswith("probeExit crash-looping") for p in problems), problems
+    assert "crash-looping" in next(line for line in lines.splitlines() if "probeExit" in line)
+    assert invoke("probeSleep", {"seconds": 0})[0] == 200  # the others are not held back
