@@ -324,7 +324,9 @@ class Plane:
             s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=config)
         fn = self.template.function(trigger.function)
         fail = self._failure_sender(fn.async_config.on_failure)
-        return QueuePoller(trigger, sqs, url, subscription, self.submit, fail, self.function_arn(fn.lambda_name))
+        return QueuePoller(
+            trigger, sqs, url, subscription, self.submit, fail, self.function_arn(fn.lambda_name), visibility
+        )
 
     async def stop(self) -> None:
         self.scheduler.stop()

@@ -8,6 +8,11 @@ submits it to the function's asynchronous queue (retries, on-failure destination
 deleted only once that invocation is settled, so a restart of the plane loses nothing: an
 unsettled message comes back after its visibility timeout (at-least-once, as in AWS).
 
+What waits is bounded: a poller holds at most MAX_PENDING messages submitted and not yet settled,
+and stops receiving while it holds that many (back-pressure: the rest wait in the queue, not in the
+plane's memory). While a message waits for its turn and its attempts, its visibility timeout is
+extended, so a long backlog is not received, run and sent to the failure queue a second time.
+
 A message that is not the event its source sends (a malformed SNS publish, `[]` sent to the queue)
 costs that message only: it goes to the function's on-failure destination with the reason (condition
 `MalformedEvent`) and is deleted, and the poller goes on. No error in one message ends the poller.
@@ -16,7 +21,9 @@ costs that message only: it goes to the function's on-failure destination with t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -25,6 +32,7 @@ from lambda_local.event_shapes import MalformedEvent, complete_s3_event, sns_eve
 from lambda_local.providers import QueueTrigger
 
 POLL_WAIT_S = 1
+MAX_PENDING = 100  # messages submitted and not yet settled, per trigger
 
 
 Submit = Callable[..., str]
@@ -43,6 +51,8 @@ class QueuePoller:
         submit: Submit,
         fail: Fail | None = None,
         function_arn: str = "",
+        visibility_s: int = 300,
+        max_pending: int = MAX_PENDING,
     ) -> None:
         self.trigger = trigger
         self.sqs = sqs
@@ -52,7 +62,12 @@ class QueuePoller:
         self.fail = fail
         self.function_arn = function_arn
         self.malformed = 0
-        self._task: asyncio.Task[None] | None = None
+        self.visibility_s = visibility_s
+        self.max_pending = max_pending
+        self.pending: dict[str, float] = {}  # receipt handle -> when its visibility was last set
+        self.most_pending = 0
+        self._settled = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
 
     def event_for(self, body: str) -> dict[str, Any] | None:
         """The event for one queue message, or None when AWS would not invoke the function for it."""
@@ -65,19 +80,50 @@ class QueuePoller:
         return complete_s3_event(message)
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run())
+        self._tasks = [asyncio.create_task(self._run()), asyncio.create_task(self._extend())]
 
     def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
+        for task in self._tasks:
+            task.cancel()
+
+    async def _room(self) -> None:
+        """Wait while MAX_PENDING messages of this trigger wait for their function (back-pressure)."""
+        while len(self.pending) >= self.max_pending:
+            self._settled.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._settled.wait(), 1)
+
+    async def _extend(self) -> None:
+        """Keep every message still waiting or running invisible: before half its visibility timeout has
+        passed, it gets a full one again."""
+        every = max(1.0, self.visibility_s / 3)
+        while True:
+            await asyncio.sleep(every)
+            due = [r for r, at in self.pending.items() if time.monotonic() - at >= self.visibility_s / 2]
+            for start in range(0, len(due), 10):
+                entries = [
+                    {"Id": str(i), "ReceiptHandle": r, "VisibilityTimeout": self.visibility_s}
+                    for i, r in enumerate(due[start : start + 10])
+                ]
+                try:
+                    await asyncio.to_thread(
+                        self.sqs.change_message_visibility_batch, QueueUrl=self.queue_url, Entries=entries
+                    )
+                except Exception as exc:  # the endpoint is away: the next round tries again
+                    print(f"lambda_local: {self.trigger.queue_name}: visibility not extended ({exc!r})", flush=True)
+                    break
+                for entry in entries:
+                    if entry["ReceiptHandle"] in self.pending:
+                        self.pending[entry["ReceiptHandle"]] = time.monotonic()
 
     async def _run(self) -> None:
         while True:
+            await self._room()
             try:
                 answer = await asyncio.to_thread(
                     self.sqs.receive_message,
                     QueueUrl=self.queue_url,
-                    MaxNumberOfMessages=10,
+                    MaxNumberOfMessages=min(10, self.max_pending - len(self.pending)),
                     WaitTimeSeconds=POLL_WAIT_S,
                 )
             except Exception as exc:  # the endpoint restarts or is briefly away: poll again
@@ -94,7 +140,11 @@ class QueuePoller:
         receipt = message["ReceiptHandle"]
 
         async def settled(_outcome: str) -> None:
-            await asyncio.to_thread(self.sqs.delete_message, QueueUrl=self.queue_url, ReceiptHandle=receipt)
+            try:
+                await asyncio.to_thread(self.sqs.delete_message, QueueUrl=self.queue_url, ReceiptHandle=receipt)
+            finally:
+                self.pending.pop(receipt, None)
+                self._settled.set()
 
         try:
             event = self.event_for(message["Body"])
@@ -106,7 +156,13 @@ class QueuePoller:
             await settled("dropped")
             return
         source = self.trigger.event.type.lower()
-        self.submit(self.trigger.function, json.dumps(event).encode(), source, settled)
+        self.pending[receipt] = time.monotonic()
+        self.most_pending = max(self.most_pending, len(self.pending))
+        try:
+            self.submit(self.trigger.function, json.dumps(event).encode(), source, settled)
+        except BaseException:
+            self.pending.pop(receipt, None)
+            raise
 
     async def _malformed(self, message: dict[str, Any], exc: Exception) -> None:
         """Send a message that is no event to the on-failure destination, with the reason."""

@@ -81,3 +81,40 @@ def test_a_malformed_message_goes_to_the_failure_path_and_the_next_good_one_is_d
             assert left["Attributes"]["ApproximateNumberOfMessagesNotVisible"] == "1"  # bad ones deleted
 
     asyncio.run(scenario())
+
+
+def test_a_backlog_waits_in_the_queue_not_in_memory_and_stays_invisible_while_it_waits() -> None:
+    async def scenario() -> None:
+        with mock_aws():
+            sqs = boto3.client("sqs", region_name="us-east-1")
+            url = sqs.create_queue(QueueName=TRIGGER.queue_name, Attributes={"VisibilityTimeout": "2"})["QueueUrl"]
+            submitted: list[str] = []
+            dones: list[Any] = []
+
+            def submit(function: str, payload: bytes, source: str, done: Any) -> str:
+                submitted.append(json.loads(payload)["Records"][0]["Sns"]["Message"])
+                dones.append(done)
+                return "request-id"
+
+            poller = QueuePoller(TRIGGER, sqs, url, "arn:sub", submit, None, "arn:f", visibility_s=2, max_pending=5)
+            for i in range(20):
+                sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"Message": f"m{i}"}))
+            poller.start()
+            try:
+                await asyncio.sleep(4)  # twice the visibility timeout, the function busy all along
+                assert len(submitted) == 5 and poller.most_pending == 5  # the other 15 stay in the queue
+                assert len(set(submitted)) == 5  # none received again: their visibility was extended
+                deadline = asyncio.get_running_loop().time() + 20
+                while len(set(submitted)) < 20 and asyncio.get_running_loop().time() < deadline:
+                    for done in list(dones):
+                        dones.remove(done)
+                        await done("ok")
+                    await asyncio.sleep(0.1)
+            finally:
+                poller.stop()
+            assert sorted(submitted) == sorted(f"m{i}" for i in range(20))  # each once
+            assert poller.most_pending == 5
+            left = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
+            assert left["Attributes"]["ApproximateNumberOfMessages"] == "0"
+
+    asyncio.run(scenario())
