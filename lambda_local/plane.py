@@ -36,7 +36,7 @@ from lambda_local.providers import (
     Template,
     load,
 )
-from lambda_local.queue_sources import QueuePoller
+from lambda_local.queue_sources import TRIGGER_VISIBILITY_S, QueuePoller
 from lambda_local.runtimes import (
     AccountConcurrency,
     Container,
@@ -289,10 +289,11 @@ class Plane:
     def _connect(self, trigger: QueueTrigger) -> QueuePoller:
         """Create the trigger's queue and point its topic or bucket at it (idempotent)."""
         sqs = self.aws("sqs")
-        visibility = trigger.visibility_timeout(self.settings.retry_delays)
-        url = sqs.create_queue(QueueName=trigger.queue_name, Attributes={"VisibilityTimeout": str(visibility)})[
-            "QueueUrl"
-        ]
+        # Short: the poller extends it while a message waits or runs, and a plane killed meanwhile leaves
+        # its messages to the next one within this many seconds.
+        visibility = TRIGGER_VISIBILITY_S
+        url = sqs.create_queue(QueueName=trigger.queue_name)["QueueUrl"]
+        sqs.set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": str(visibility)})
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         props = trigger.event.properties
         subscription = ""

@@ -33,6 +33,7 @@ from lambda_local.providers import QueueTrigger
 
 POLL_WAIT_S = 1
 MAX_PENDING = 100  # messages submitted and not yet settled, per trigger
+TRIGGER_VISIBILITY_S = 30  # a trigger queue's visibility timeout, extended while a message is pending
 
 
 Submit = Callable[..., str]
@@ -51,7 +52,7 @@ class QueuePoller:
         submit: Submit,
         fail: Fail | None = None,
         function_arn: str = "",
-        visibility_s: int = 300,
+        visibility_s: int = TRIGGER_VISIBILITY_S,
         max_pending: int = MAX_PENDING,
     ) -> None:
         self.trigger = trigger

@@ -107,10 +107,6 @@ class QueueTrigger:
     def queue_name(self) -> str:
         return f"{QUEUE_PREFIX}{self.function}-{self.event.name}"[:80]
 
-    def visibility_timeout(self, delays: tuple[float, ...]) -> int:
-        """Long enough for every attempt of one delivery, so a message is not taken twice meanwhile."""
-        return int(self.timeout_s * (self.retries + 1) + sum(delays) + 30)
-
 
 @dataclass(frozen=True)
 class MappingSettings:

@@ -171,3 +171,35 @@ def test_a_malformed_message_costs_that_message_only_and_the_next_upload_still_g
     reasons = [r["responseContext"]["reason"] for r in found]
     assert sum("Records[0].s3 must be a JSON object" in reason for reason in reasons) == 2
     assert any("must be a JSON object, got list" in reason for reason in reasons)
+
+
+def test_with_the_failure_queue_gone_the_record_waits_for_it_and_later_events_still_run():
+    from lambda_local.provision import create_resources
+
+    sqs, sns, s3 = moto.client("sqs"), moto.client("sns"), moto.client("s3")
+    name = TEMPLATE.names["FailedInvocationsQueue"]
+    sqs.delete_queue(QueueUrl=sqs.get_queue_url(QueueName=name)["QueueUrl"])
+    try:
+        topic = next(
+            t["TopicArn"] for t in sns.list_topics()["Topics"] if t["TopicArn"].endswith(":photo-uploads-events")
+        )
+        marker = f"failing while the queue is gone {time.time_ns()}"
+        before = destination_failures()
+        sns.publish(TopicArn=topic, Message=marker)
+        # Three attempts (about 3 s locally), then sends to a queue that does not exist, retried.
+        wait_until(lambda: destination_failures() > before, timeout=30)
+
+        key = f"queue-gone/{time.time_ns()}.jpg"  # the functions' workers are not stuck meanwhile
+        s3.put_object(Bucket=UPLOADS, Key=key, Body=jpeg(photo(320, 240)), ContentType="image/jpeg")
+        wait_until(lambda: all(present(s3, RENDITIONS, f"{n}/{key}") for n in NAMES), timeout=30)
+    finally:
+        create_resources(TEMPLATE, moto.client)  # the queue back, as the template declares it
+    queue = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+    records = failure_records(sqs, queue, lambda r: r.get("requestPayload", {}) and marker in json.dumps(r))
+    assert sorted(r["requestContext"]["functionArn"].split(":")[6] for r in records) == ["imageLabels", "imageResize"]
+    assert all(r["requestContext"]["condition"] == "RetriesExhausted" for r in records)
+
+
+def destination_failures() -> int:
+    """How many times the plane could not send a record to an on-failure destination so far."""
+    return sum('"destination failed' in line for line in stack.read_logs("lambda").splitlines())

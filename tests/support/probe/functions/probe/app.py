@@ -85,3 +85,16 @@ def echo(event: dict[str, Any], context: Any) -> Any:
     else:
         response["multiValueHeaders"] = {"Set-Cookie": ["session=abc123; Path=/; HttpOnly", "theme=dark"]}
     return response
+
+
+def count_event(event: dict[str, Any], context: Any) -> None:
+    """Counts each S3 object key, or scheduled event time, it is given: what at-least-once delivery ran."""
+    time.sleep(float(os.environ.get("EVENT_DELAY_S", "0")))
+    if event.get("source") == "aws.events":
+        ids = [f"schedule#{event['time']}"]
+    else:
+        ids = [f"s3#{record['s3']['object']['key']}" for record in event["Records"]]
+    for identifier in ids:
+        _table.update_item(
+            Key={"id": identifier}, UpdateExpression="ADD times :one", ExpressionAttributeValues={":one": 1}
+        )
