@@ -12,7 +12,9 @@ Both modes for 1 (Docker mode's direct call goes to the function's compose conta
 2 and 3 runs host-mode environments in either mode (the probe functions have no images).
 """
 
+import contextlib
 import json
+import sqlite3
 import statistics
 import tempfile
 import time
@@ -169,12 +171,54 @@ def bursts_and_throughput() -> None:
             plane.stop()
 
 
+def pending(state: Path) -> int:
+    with contextlib.closing(sqlite3.connect(state / "events.sqlite", timeout=5)) as db:
+        return int(db.execute("SELECT count(*) FROM events").fetchone()[0])
+
+
+def restart_with_backlog(events: int = 1000) -> None:
+    """A plane SIGKILLed with `events` accepted and not yet run: how long the next one takes to answer,
+    and to run them all (probeSleepReservedOne: one at a time, 10 ms each)."""
+    with tempfile.TemporaryDirectory() as folder:
+        state = Path(folder)
+        plane = ProbePlane(state)
+        plane.create_resources()
+        plane.start()
+        try:
+            client = lambda_client(INVOKE_PORT)
+            payload = b'{"seconds": 0.01}'
+            with ThreadPoolExecutor(BURST) as pool:
+                list(
+                    pool.map(
+                        lambda _: client.invoke(  # type: ignore[attr-defined]
+                            FunctionName="probeSleepReservedOne", InvocationType="Event", Payload=payload
+                        ),
+                        range(events),
+                    )
+                )
+            plane.kill()
+            waiting = pending(state)
+            started = time.perf_counter()
+            plane.start(poll_s=0.01)
+            ready = time.perf_counter() - started
+            while pending(state):
+                time.sleep(0.05)
+            drained = time.perf_counter() - started
+        finally:
+            plane.stop()
+    print(f"\nRestart after a SIGKILL with {events} Event invokes accepted ({waiting} not yet run at the kill)")
+    print("| plane start to Invoke API answering (s) | to every pending event run (s) |")
+    print("|---|---|")
+    print(f"| {ready:.2f} | {drained:.2f} |")
+
+
 def main() -> None:
     if not stack.stack_is_up():
         raise SystemExit("the stack is not up: run `make up`")
     print(f"{stack.mode()} mode")
     warm_round_trips()
     bursts_and_throughput()
+    restart_with_backlog()
 
 
 if __name__ == "__main__":

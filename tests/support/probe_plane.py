@@ -40,7 +40,7 @@ class ProbePlane:
         """Fresh streams, tables and queues of the probe template (probe-seen: what the probes processed)."""
         create_resources(self.template, moto.client, fresh=True)
 
-    def start(self, timeout: float = 60) -> None:
+    def start(self, timeout: float = 60, poll_s: float = 0.2) -> None:
         env = (
             plane_env()
             | {
@@ -71,7 +71,7 @@ class ProbePlane:
                 with urllib.request.urlopen(f"http://127.0.0.1:{INVOKE_PORT}/_local/functions", timeout=2):
                     return
             except OSError:
-                time.sleep(0.2)
+                time.sleep(poll_s)
         self.kill()
         raise RuntimeError(f"the probe plane did not start: {self.log()[-2000:]}")
 
