@@ -43,6 +43,7 @@ def listen(host: str, port: int) -> socket.socket:
 
 async def serve() -> None:
     from lambda_local import api_gateway, invoke_api
+    from lambda_local.doors import locked
     from lambda_local.plane import build, report
 
     plane = build()
@@ -56,8 +57,8 @@ async def serve() -> None:
     except BaseException:
         await plane.stop()  # no runtime outlives a plane that could not start
         raise
-    lambda_app = invoke_api.app(plane)
-    api_app = api_gateway.app(routes, plane.runtimes, report)
+    lambda_app = locked(invoke_api.app(plane), control=True)
+    api_app = locked(api_gateway.app(routes, plane.runtimes, report), control=False)
 
     async def by_port(scope: Any, receive: Any, send: Any) -> None:
         port = scope["server"][1] if scope.get("server") else None

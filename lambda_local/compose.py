@@ -69,6 +69,7 @@ def lambda_service(template: Template) -> list[str]:
         f"      AWS_ENDPOINT_URL: {AWS_ENDPOINT}",
         "      LAMBDA_LOCAL_MODE: docker",
         "      LAMBDA_LOCAL_BIND: 0.0.0.0",
+        "      LAMBDA_LOCAL_ALLOWED_HOSTS: lambda # the name the functions call it by (lambda_local/doors.py)",
         "    # The engine's socket: the plane starts a function's further execution environments as",
         "    # containers (lambda_local/containers.py). Whoever holds it is root on the host: README, Concurrency.",
         '    user: "0"',

@@ -179,3 +179,41 @@ def test_a_100_mb_body_is_refused_before_it_is_read():
     assert response.status == 413
     assert response.getheader("x-amzn-ErrorType") == "RequestEntityTooLargeException"
     connection.close()
+
+
+@pytest.mark.parametrize(
+    ("port", "path", "headers"),
+    [
+        (
+            3001,
+            "/2015-03-31/functions/salesAnalysisReportDataExtractor/invocations",
+            {"Host": "evil.example", "Origin": "https://evil.example"},
+        ),
+        (
+            3001,
+            "/2015-03-31/functions/salesAnalysisReportDataExtractor/invocations",
+            {"Origin": "https://evil.example"},
+        ),
+        (9001, "/2015-03-31/functions/function/invocations", {"Sec-Fetch-Site": "cross-site"}),
+        (3001, "/_local/functions/salesAnalysisReportDataExtractor/restart", {"Origin": "https://evil.example"}),
+        (3000, "/weather?lat=1&lon=1", {"Host": "rebound.evil.example:3000"}),
+    ],
+)
+def test_a_web_page_cannot_drive_the_plane(port: int, path: str, headers: dict[str, str]) -> None:
+    """A "simple" cross-site POST (text/plain, no preflight), or DNS rebinding (a foreign Host)."""
+    import urllib.error
+    import urllib.request
+
+    method = "GET" if port == 3000 else "POST"
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}",
+        data=b'{"date": "2026-11-20"}' if method == "POST" else None,
+        headers={"Content-Type": "text/plain", **headers},
+        method=method,
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)
+    assert refused.value.code == 403
+    assert refused.value.headers["x-amzn-ErrorType"] == "AccessDeniedException"
+    message = json.loads(refused.value.read())["message"]
+    assert "refused" in message or "not served here" in message
