@@ -24,8 +24,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from lambda_local import function_names
 from lambda_local.limits import ASYNC_PAYLOAD_LIMIT, SYNC_PAYLOAD_LIMIT, TooLarge, read_limited
-from lambda_local.plane import Plane, report
+from lambda_local.plane import ACCOUNT, Plane, report
 from lambda_local.runtimes import Throttled
 
 
@@ -36,15 +37,23 @@ def aws_error(status: int, error_type: str, message: str, **extra: str) -> JSONR
 
 
 def app(plane: Plane) -> Starlette:
+    aliases = {fn.lambda_name: fn.alias for fn in plane.template.functions}
+
     async def invoke(request: Request) -> Response:
         name = request.path_params["function"]
-        if name == "function":  # the RIE path on a per-function port
-            server = request.scope.get("server")
-            if server:
-                name = plane.by_port.get(server[1], name)
-        runtime = plane.runtime(name)
-        if runtime is None:
-            return aws_error(404, "ResourceNotFoundException", f"Function not found: {plane.function_arn(name[:140])}")
+        server = request.scope.get("server")
+        version = "$LATEST"
+        if name == "function" and server and server[1] in plane.by_port:  # the RIE path on a function's port
+            name = plane.by_port[server[1]]
+        else:
+            try:
+                target = function_names.parse(name, request.query_params.get("Qualifier"))
+                name, version = function_names.check(name, target, aliases, ACCOUNT, plane.settings.region)
+            except function_names.InvalidName as exc:
+                return aws_error(400, "ValidationException", str(exc))
+            except function_names.NotFound as exc:
+                return aws_error(404, "ResourceNotFoundException", str(exc))
+        runtime = plane.runtimes[name]
         invocation_type = request.headers.get("x-amz-invocation-type", "RequestResponse")
         limit = ASYNC_PAYLOAD_LIMIT if invocation_type == "Event" else SYNC_PAYLOAD_LIMIT
         try:
@@ -60,6 +69,10 @@ def app(plane: Plane) -> Starlette:
                 json.loads(payload)
             except ValueError:
                 return aws_error(400, "InvalidRequestContentException", "Could not parse request body into json")
+            except RecursionError:  # nested deeper than Python's parser goes: Lambda refuses it too
+                return aws_error(
+                    400, "InvalidRequestContentException", "Could not parse request body into json: nested too deeply"
+                )
         else:
             payload = b"{}"
         name = runtime.fn.lambda_name
@@ -79,7 +92,7 @@ def app(plane: Plane) -> Starlette:
             return aws_error(429, "TooManyRequestsException", "Rate Exceeded.", Reason=throttled.reason)
         outcome = "error" if result.function_error else "ok"
         report("invoke", name, result.request_id, 1, result.duration_ms, outcome, cold=result.cold_start)
-        headers = {"x-amzn-RequestId": result.request_id, "X-Amz-Executed-Version": "$LATEST"}
+        headers = {"x-amzn-RequestId": result.request_id, "X-Amz-Executed-Version": version}
         if result.function_error:
             headers["X-Amz-Function-Error"] = result.function_error
         if result.log_tail:
@@ -140,7 +153,8 @@ def app(plane: Plane) -> Starlette:
 
     return Starlette(
         routes=[
-            Route("/2015-03-31/functions/{function}/invocations", invoke, methods=["POST"]),
+            # `:path`: a name with an encoded slash gets Lambda's ValidationException, not a bare 404
+            Route("/2015-03-31/functions/{function:path}/invocations", invoke, methods=["POST"]),
             Route("/_local/functions", functions, methods=["GET"]),
             Route("/_local/functions/{function}/restart", restart, methods=["POST"]),
             Route("/_local/schedules/{rule}/fire", fire, methods=["POST"]),

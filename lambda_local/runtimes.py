@@ -31,6 +31,7 @@ from typing import Any
 import httpx
 import psutil
 
+from lambda_local.limits import SYNC_PAYLOAD_LIMIT
 from lambda_local.providers import FunctionSpec
 from lambda_local.supervision import Supervision
 
@@ -321,6 +322,12 @@ def error_payload(error_type: str, message: str) -> bytes:
 
 def classify(status: int, body: bytes, request_id: str, timeout_s: int) -> tuple[bytes, str | None]:
     """The payload and function error Lambda would report for what the RIE answered."""
+    if status == 200 and len(body) > SYNC_PAYLOAD_LIMIT:
+        message = (
+            f"Response payload size ({len(body)} bytes) exceeded maximum allowed payload size "
+            f"({SYNC_PAYLOAD_LIMIT} bytes)."
+        )
+        return error_payload("Function.ResponseSizeTooLarge", message), "Unhandled"
     if status == 0 or not body.strip():
         return error_payload("Runtime.ExitError", f"RequestId: {request_id} Error: Runtime exited"), "Unhandled"
     if body.startswith(b"Task timed out after"):

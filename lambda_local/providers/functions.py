@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,7 @@ class FunctionSpec:
     folder: Path = field(repr=False)  # the functions' folder beside the template
     reserved_concurrency: int | None = None  # ReservedConcurrentExecutions: its cap (0 = throttled)
     provisioned_concurrency: int = 0  # ProvisionedConcurrencyConfig: environments kept warm from the start
+    alias: str | None = None  # AutoPublishAlias: a qualifier the Invoke API accepts besides $LATEST
 
     @property
     def code(self) -> Path:
@@ -117,7 +119,11 @@ def function_spec(
         raise TemplateError(f"{at}.Properties.ProvisionedConcurrencyConfig: SAM needs AutoPublishAlias with it")
     if provisioned and reserved is not None and provisioned > reserved:
         raise TemplateError(f"{at}.Properties.ProvisionedConcurrencyConfig: more than ReservedConcurrentExecutions")
+    alias = setting("AutoPublishAlias", None)
+    if alias is not None and (not isinstance(alias, str) or not re.fullmatch(r"[a-zA-Z0-9_-]{1,128}", alias)):
+        raise TemplateError(f"{at}.Properties.AutoPublishAlias: must be an alias name, got {alias!r}")
     return FunctionSpec(
+        alias=alias,
         logical_id=logical_id,
         lambda_name=name,
         directory=directory,

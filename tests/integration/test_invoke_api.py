@@ -217,3 +217,45 @@ def test_a_web_page_cannot_drive_the_plane(port: int, path: str, headers: dict[s
     assert refused.value.headers["x-amzn-ErrorType"] == "AccessDeniedException"
     message = json.loads(refused.value.read())["message"]
     assert "refused" in message or "not served here" in message
+
+
+@pytest.mark.parametrize(
+    ("function_name", "status", "error_type"),
+    [
+        ("arn:aws:lambda:us-east-1:123456789012:function:weatherApi", 200, None),
+        ("123456789012:function:weatherApi:$LATEST", 200, None),
+        ("salesAnalysisReportDataExtractor:nope", 404, "ResourceNotFoundException"),
+        ("arn:aws:lambda:eu-west-1:999999999999:function:weatherApi", 404, "ResourceNotFoundException"),
+        ("weather%2FApi", 400, "ValidationException"),
+    ],
+)
+def test_function_names_are_read_as_lambda_reads_them(function_name: str, status: int, error_type: str | None) -> None:
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(
+        f"http://127.0.0.1:3001/2015-03-31/functions/{function_name}/invocations",
+        data=json.dumps({"rawPath": "/nowhere"}).encode(),
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            got, kind = response.status, None
+    except urllib.error.HTTPError as error:
+        got, kind = error.code, error.headers["x-amzn-ErrorType"]
+        assert json.loads(error.read())["message"]
+    assert (got, kind) == (status, error_type)
+
+
+def test_a_payload_nested_too_deeply_is_invalid_request_content() -> None:
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(
+        "http://127.0.0.1:3001/2015-03-31/functions/weatherApi/invocations",
+        data=b"[" * 100_000 + b"]" * 100_000,
+        method="POST",
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=30)
+    assert refused.value.code == 400 and refused.value.headers["x-amzn-ErrorType"] == "InvalidRequestContentException"

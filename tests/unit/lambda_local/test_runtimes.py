@@ -273,3 +273,10 @@ def test_a_runtime_dies_with_its_plane_even_when_the_plane_is_killed(tmp_path): 
     while psutil.pid_exists(child) and psutil.Process(child).status() != psutil.STATUS_ZOMBIE:
         assert time.monotonic() < deadline, "the child outlived its killed parent"
         time.sleep(0.05)
+
+
+def test_a_response_over_6_mb_is_function_response_size_too_large() -> None:
+    payload, error = classify(200, b'"' + b"x" * (6 * 1024 * 1024) + b'"', "rid", 3)
+    assert error == "Unhandled"
+    assert json.loads(payload)["errorType"] == "Function.ResponseSizeTooLarge"
+    assert "(6291458 bytes)" in json.loads(payload)["errorMessage"]
