@@ -58,10 +58,7 @@ def refusal(scope: Scope, control: bool, hosts: frozenset[str], origins: frozens
         return None
     origin = headers.get("origin")
     if origin is not None and not loopback_origin(origin, origins):
-        return (
-            f"cross-site request from Origin {origin!r} refused "
-            "(add it to LAMBDA_LOCAL_ALLOWED_ORIGINS to open it)"
-        )
+        return f"cross-site request from Origin {origin!r} refused (add it to LAMBDA_LOCAL_ALLOWED_ORIGINS to open it)"
     if headers.get("sec-fetch-site") in ("cross-site", "same-site") and origin is None:
         return "cross-site request refused (Sec-Fetch-Site)"
     return None
