@@ -228,7 +228,7 @@ class Plane:
             self.invokers[fn.lambda_name] = invoker
         if self.settings.mode == "docker":  # the containers' output, into the buffers _instances made
             self._syslog, _ = await container_logs.receive(
-                self.logs, self.settings.bind_host, self.settings.syslog_port
+                self.logs, self.settings.bind_host, self.settings.syslog_port, container_logs.engine_senders()
             )
         await asyncio.gather(*(runtime.start() for runtime in self.runtimes.values()))
         for invoker in self.invokers.values():

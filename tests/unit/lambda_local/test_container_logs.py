@@ -50,3 +50,32 @@ def test_lines_reach_the_buffer_of_the_service_their_tag_names(tmp_path):
     assert label_lines == ["one"]
     assert dropped == 1
     assert (tmp_path / "weather.log").read_text() == "START RequestId: 6f1c Version: $LATEST\n"
+
+
+ROUTES = """Iface	Destination	Gateway 	Flags	RefCnt	Use	Metric	Mask		MTU	Window	IRTT
+eth0	00000000	010012AC	0003	0	0	0	00000000	0	0	0
+eth0	000012AC	00000000	0001	0	0	0	0000FFFF	0	0	0
+"""
+
+
+def test_the_engines_address_is_the_networks_gateway() -> None:
+    from lambda_local.container_logs import gateways
+
+    assert gateways(ROUTES) == {"172.18.0.1"}
+
+
+def test_datagrams_from_anyone_but_the_engine_are_dropped_forged_start_lines_included(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from lambda_local.container_logs import SyslogReceiver
+    from lambda_local.runtimes import LogBuffer
+
+    async def scenario() -> LogBuffer:
+        buffer = LogBuffer(tmp_path / "f.log")
+        receiver = SyslogReceiver({"image-resize": buffer}, senders=frozenset({"172.18.0.1"}))
+        forged = b"<14>1 2026-12-03T00:00:00Z host image-resize 1 - - START RequestId: forged Version: $LATEST\n"
+        receiver.datagram_received(forged, ("172.18.0.7", 40000))  # another container on the network
+        receiver.datagram_received(forged.replace(b"forged", b"real"), ("172.18.0.1", 40001))
+        assert receiver.foreign == 1
+        return buffer
+
+    buffer = asyncio.run(scenario())
+    assert list(buffer.lines) == ["START RequestId: real Version: $LATEST"]
