@@ -81,3 +81,20 @@ def test_bad_bodies_are_refused_with_what_is_wrong(body: bytes, status: int, say
 
 def test_no_token_no_status() -> None:
     assert post(b'{"text": "hi"}', None) == (401, {"message": "Unauthorized"})
+
+
+def test_the_callers_token_never_reaches_the_functions_log() -> None:
+    import stack
+
+    token = template_token(load(), {"sub": f"logged-{time.time_ns()}"})
+    request = urllib.request.Request(
+        f"{API}/status",
+        data=b'{"text": "hello"}',
+        method="POST",
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        assert response.status == 202
+    log = stack.read_logs("status-fanout")
+    assert '"path":"/status"' in log.replace(" ", "") or "/status" in log  # the event was logged (locally)
+    assert token not in log and token.split(".")[2] not in log
