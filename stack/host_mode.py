@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -161,14 +162,42 @@ def _db_dir() -> Path:
     return STATE / "mariadb"
 
 
-def _mariadb_client(sql_input: bytes) -> None:
+def root_password() -> str:
+    """The private database's root password: generated for this stack, kept in .stack/ (mode 600)."""
+    path = STATE / "db-root-password"
+    if not path.exists():
+        STATE.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(24))
+    return path.read_text().strip()
+
+
+def _mariadb_client(sql_input: bytes, password: str | None = None) -> subprocess.CompletedProcess[bytes]:
+    """Run SQL as root over the socket (the password in the environment, never on a command line)."""
+    env = os.environ | {"MYSQL_PWD": root_password() if password is None else password}
     result = subprocess.run(
         ["mariadb", "--no-defaults", f"--socket={_db_dir() / 'mysqld.sock'}", "-uroot"],
         input=sql_input,
         capture_output=True,
+        env=env,
     )
     if result.returncode != 0:
         raise SystemExit(f"mariadb client failed: {result.stderr.decode(errors='replace').strip()}")
+    return result
+
+
+def _lock_root() -> None:
+    """root gets the generated password (mariadb-install-db leaves it empty, and TCP from 127.0.0.1 is
+    root@localhost): a data directory made before this has its root locked on the next start."""
+    probe = subprocess.run(
+        ["mariadb", "--no-defaults", f"--socket={_db_dir() / 'mysqld.sock'}", "-uroot", "-e", "SELECT 1"],
+        capture_output=True,
+        env=os.environ | {"MYSQL_PWD": root_password()},
+    )
+    if probe.returncode == 0:
+        return
+    quoted = root_password().replace("'", "''")
+    _mariadb_client(f"ALTER USER 'root'@'localhost' IDENTIFIED BY '{quoted}';".encode(), password="")
 
 
 def start_db() -> None:
@@ -216,6 +245,7 @@ def start_db() -> None:
         ],
     )
     wait_for_port("db", DB_PORT)
+    _lock_root()
     creds = read_env_file(ROOT / "db.env")
     user, password, database = creds["MARIADB_USER"], creds["MARIADB_PASSWORD"], creds["MARIADB_DATABASE"]
     if fresh:
@@ -337,6 +367,7 @@ class HostStack:
             log(f"stopping {service}")
             stop(service)
         shutil.rmtree(_db_dir(), ignore_errors=True)
+        (STATE / "db-root-password").unlink(missing_ok=True)  # the next database gets a new one
         # The stack's state goes with it, as Docker mode's volumes do: accepted events not yet run too
         # (a plane that crashes or is killed keeps them for the next one).
         for store in STATE.glob("events.sqlite*"):

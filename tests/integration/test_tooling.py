@@ -186,3 +186,24 @@ def test_make_up_checks_every_port_first_and_names_each_holder(foreign_server):
     assert "(aws)" not in message
     # With this stack up, `up` has no port left to claim (none of its parts would start again).
     assert stack.current().ports_to_claim() == {}
+
+
+def test_the_databases_root_needs_the_generated_password_over_tcp():
+    import pymysql
+
+    from stack import DB_PORT
+
+    with pytest.raises(pymysql.err.OperationalError) as refused:
+        pymysql.connect(host="127.0.0.1", port=DB_PORT, user="root", password="", connect_timeout=5)
+    assert refused.value.args[0] == 1045  # Access denied
+    assert "MARIADB_ROOT_PASSWORD" not in (ROOT / "db.env").read_text()
+    if stack.mode() == "host":
+        from stack.host_mode import root_password
+
+        password_file = ROOT / ".stack" / "db-root-password"
+        assert oct(password_file.stat().st_mode & 0o777) == "0o600"
+        with pymysql.connect(
+            host="127.0.0.1", port=DB_PORT, user="root", password=root_password(), connect_timeout=5
+        ) as connection, connection.cursor() as cursor:
+            cursor.execute("SELECT CURRENT_USER()")
+            assert cursor.fetchone()[0].startswith("root@")

@@ -15,7 +15,11 @@ docker_process_sql() {
 sql_string() { printf "'%s'" "${1//\'/\'\'}"; }
 
 initialise() {
-  : "${MARIADB_ROOT_PASSWORD:?MARIADB_ROOT_PASSWORD must be set}"
+  if [ -z "${MARIADB_ROOT_PASSWORD:-}" ] && [ -n "${MARIADB_RANDOM_ROOT_PASSWORD:-}" ]; then
+    MARIADB_ROOT_PASSWORD="$(head -c 24 /dev/urandom | base64 | tr -d '/+=')"
+    echo "[entrypoint] GENERATED ROOT PASSWORD: $MARIADB_ROOT_PASSWORD"
+  fi
+  : "${MARIADB_ROOT_PASSWORD:?MARIADB_ROOT_PASSWORD or MARIADB_RANDOM_ROOT_PASSWORD must be set}"
   echo "[entrypoint] initialising the database directory"
   mariadb-install-db --user=mysql --datadir="$DATADIR" --auth-root-authentication-method=normal \
     --skip-test-db >/dev/null
@@ -48,6 +52,9 @@ initialise() {
       *) ;;
     esac
   done
+  # As the real image: the healthcheck's credentials in the data directory, readable by root only.
+  printf '[client]\nuser=root\npassword=%s\n' "$MARIADB_ROOT_PASSWORD" >"$DATADIR/.my-healthcheck.cnf"
+  chmod 600 "$DATADIR/.my-healthcheck.cnf"
   mariadb-admin --socket="$SOCKET" -uroot -p"$MARIADB_ROOT_PASSWORD" shutdown
   wait "$pid" || true
   echo "[entrypoint] initialised"
