@@ -202,8 +202,11 @@ def test_the_databases_root_needs_the_generated_password_over_tcp():
 
         password_file = ROOT / ".stack" / "db-root-password"
         assert oct(password_file.stat().st_mode & 0o777) == "0o600"
-        with pymysql.connect(
-            host="127.0.0.1", port=DB_PORT, user="root", password=root_password(), connect_timeout=5
-        ) as connection, connection.cursor() as cursor:
+        with (
+            pymysql.connect(
+                host="127.0.0.1", port=DB_PORT, user="root", password=root_password(), connect_timeout=5
+            ) as connection,
+            connection.cursor() as cursor,
+        ):
             cursor.execute("SELECT CURRENT_USER()")
             assert cursor.fetchone()[0].startswith("root@")
