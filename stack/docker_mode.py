@@ -79,11 +79,14 @@ class ComposeStack:
         wait_for_plane(alive=alive, output=lambda: self.read_logs("lambda"))
 
     def down(self) -> None:
-        compose("down", "--volumes")
-        # The plane removes the environments it started when it stops; these are a killed plane's.
+        # The plane first, so it retires the environments it started; any it left (killed at compose's stop
+        # timeout, or a killed plane's) go next: they are on the compose network, which compose cannot remove
+        # while a container is attached ("has active endpoints").
+        compose("stop", "lambda", check=False)
         removed = remove_environments()
         if removed:
             log(f"removed {removed} execution environment containers the plane had left")
+        compose("down", "--volumes")
 
     def stop_service(self, service: str) -> None:
         compose("stop", service)
