@@ -8,6 +8,7 @@ LAMBDA_LOCAL_MODE=docker  the instances are the compose services at http://<fold
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import sys
@@ -21,7 +22,7 @@ import boto3
 import httpx
 import psutil
 
-from lambda_local import container_logs, containers
+from lambda_local import container_logs, containers, reload
 from lambda_local.async_invoke import DEFAULT_DELAYS, AsyncInvoker, Done
 from lambda_local.containers import ContainerEnvironment
 from lambda_local.environment import LOCAL_ENV, function_env, read_env_file
@@ -153,6 +154,8 @@ class Plane:
             settings.state_dir / "events.sqlite"
         )  # what does not run (`make status` shows them and exits 1)
         self.scheduler = Scheduler(list(template.schedules), ACCOUNT, settings.region, self.submit)
+        self._watching = asyncio.Event()  # set: the code watcher stops (reload.py)
+        self._watcher: asyncio.Task[None] | None = None
 
     def aws(self, service: str) -> Any:
         return boto3.client(service, endpoint_url=self.settings.aws_endpoint, region_name=self.settings.region)
@@ -261,6 +264,22 @@ class Plane:
             await mapping.start()
             self.mappings.append(mapping)
         self.scheduler.start()
+        if reload.enabled():
+            say = partial(print, "lambda_local:", flush=True)
+            watcher = reload.watch(self.template, self.reload_function, self._watching, say)
+            self._watcher = asyncio.create_task(watcher)
+            self._watcher.add_done_callback(reload.said_if_failed(say))
+
+    async def reload_function(self, function: str, files: list[Path]) -> None:
+        """New environments on `function`'s changed code (reload.py); busy ones retire after their invocation."""
+        runtime, started = self.runtimes[function], time.perf_counter()
+        root = self.template.path.parent
+        try:
+            await runtime.restart()
+        except Exception as exc:  # a new environment that does not start: the next invocation says why
+            print(f"lambda_local: {reload.timed_line(function, files, root, started, str(exc))}", flush=True)
+            return
+        print(f"lambda_local: {reload.timed_line(function, files, root, started)}", flush=True)
 
     def _resume(self) -> None:
         """The events a plane before this one accepted and did not settle."""
@@ -330,6 +349,10 @@ class Plane:
         )
 
     async def stop(self) -> None:
+        if self._watcher is not None:
+            self._watching.set()
+            with contextlib.suppress(BaseException):
+                await asyncio.wait_for(self._watcher, 2)
         self.scheduler.stop()
         for mapping in self.mappings:
             mapping.stop()

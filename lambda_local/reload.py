@@ -1,0 +1,113 @@
+"""Hot reload: while the plane runs, a change under a function's folder (or under shared/, which every
+function's image carries) retires that function's idle environments and starts a new one on the new
+code. An invocation in flight finishes on the old code (its environment retires after it); the next one
+runs the new code. One line per reload: the function, the files, the time until its new environment was
+ready. A changed requirements.txt needs new packages: said on one line (host mode: `make setup`; Docker
+mode: `make up` rebuilds the image), the code still reloads.
+
+LAMBDA_LOCAL_WATCH=0 turns it off. Host mode only starts new RIE processes; Docker mode's environments
+are containers of the function's image, so there a reload first rebuilds that image (containers.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from pathlib import Path
+
+import watchfiles
+
+from lambda_local.providers import FunctionSpec, Template
+
+WATCH_ENV = "LAMBDA_LOCAL_WATCH"
+# Not code: bytecode, editors' swap and backup files, sample events and the function's own tests.
+_IGNORED_PARTS = {"__pycache__", "events", "tests", ".pytest_cache", ".mypy_cache", ".ruff_cache"}
+_IGNORED_SUFFIXES = (".pyc", ".pyo", ".swp", ".swx", ".tmp", "~")
+
+
+def enabled(env: dict[str, str] | None = None) -> bool:
+    value = (env if env is not None else os.environ).get(WATCH_ENV, "1").strip().lower()
+    return value not in ("0", "false", "no", "off")
+
+
+def ignored(path: Path) -> bool:
+    return (
+        bool(_IGNORED_PARTS.intersection(path.parts))
+        or path.name.endswith(_IGNORED_SUFFIXES)
+        or path.name.startswith((".#", "#"))
+    )
+
+
+def shared_folder(template: Template) -> Path:
+    """shared/ beside the template's functions/ folder (what the image copies into its task root)."""
+    return template.path.parent / "shared"
+
+
+def watched(template: Template) -> list[Path]:
+    """The folders a change in which reloads a function: each function's, and shared/."""
+    folders = {fn.code for fn in template.functions}
+    if shared_folder(template).is_dir():
+        folders.add(shared_folder(template))
+    return sorted(folders)
+
+
+def affected(template: Template, changed: Iterable[Path]) -> dict[str, list[Path]]:
+    """Function name -> the changed files that are its code (a file under shared/ is every function's)."""
+    shared = shared_folder(template).resolve()
+    found: dict[str, list[Path]] = {}
+    for path in changed:
+        path = path.resolve()
+        if ignored(path):
+            continue
+        if path.is_relative_to(shared):
+            owners: list[FunctionSpec] = list(template.functions)
+        else:
+            owners = [fn for fn in template.functions if path.is_relative_to(fn.code.resolve())]
+        for fn in owners:
+            found.setdefault(fn.lambda_name, []).append(path)
+    return found
+
+
+def describe(files: list[Path], root: Path) -> str:
+    names = sorted({str(f.relative_to(root)) if f.is_relative_to(root) else str(f) for f in files})
+    return ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
+
+
+Reloader = Callable[[str, list[Path]], Awaitable[None]]
+
+
+async def watch(template: Template, reload: Reloader, stop: asyncio.Event, say: Callable[[str], None]) -> None:
+    """Call `reload(function, files)` for every function whose code changed, until `stop` is set."""
+    root = template.path.parent.resolve()
+    folders = watched(template)
+    say(f"watching {len(folders)} folders for code changes ({WATCH_ENV}=0 turns it off)")
+    async for changes in watchfiles.awatch(*folders, stop_event=stop, debounce=400, step=50):
+        by_function = affected(template, (Path(path) for _, path in changes))
+        requirements = {p for files in by_function.values() for p in files if p.name == "requirements.txt"}
+        for path in sorted(requirements):
+            say(
+                f"{path.relative_to(root) if path.is_relative_to(root) else path} changed: new packages need "
+                "`make setup` (host mode) or `make up` (Docker mode rebuilds the image); reloading the code"
+            )
+        # One at a time: a rebuild or a new process each, and the machine has few cores.
+        for function, files in by_function.items():
+            await reload(function, files)
+
+
+def timed_line(function: str, files: list[Path], root: Path, started: float, error: str | None = None) -> str:
+    took = time.perf_counter() - started
+    what = describe(files, root)
+    if error:
+        return f"reload of {function} ({what}) failed after {took:.2f}s: {error}"
+    return f"reloaded {function} ({what}): new environment ready in {took:.2f}s"
+
+
+def said_if_failed(say: Callable[[str], None]) -> Callable[[asyncio.Task[None]], None]:
+    """A done callback: a watcher that ended on an error says so (the functions keep running)."""
+
+    def done(task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            say(f"the code watcher stopped, edits no longer reload: {type(exc).__name__}: {exc}")
+
+    return done

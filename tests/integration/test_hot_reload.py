@@ -1,0 +1,120 @@
+"""Hot reload (lambda_local/reload.py), host mode: a plane of its own serves a function copied into a
+temporary folder; the test edits that copy while the plane runs. Docker mode's reload (an image
+rebuilt, the environments replaced) is tested in tests/docker/test_hot_reload.py."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.probe_plane import INVOKE_PORT, ProbePlane, wait_for
+
+TEMPLATE = """\
+AWSTemplateFormatVersion: "2010-09-09"
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Reloaded:
+    Type: AWS::Serverless::Function
+    Metadata: {DockerBuildArgs: {FUNCTION: reloaded}}
+    Properties:
+      PackageType: Image
+      FunctionName: reloadProbe
+      Timeout: 20
+"""
+
+APP = """\
+import time
+
+VALUE = {value!r}
+
+
+def handler(event, context):
+    time.sleep(event.get("sleep", 0))
+    return {{"value": VALUE, "request_id": context.aws_request_id}}
+"""
+
+
+def write_app(folder: Path, value: str) -> None:
+    # Written whole then renamed, as editors save: the watcher never sees half a file.
+    staged = folder / "app.py.tmp"
+    staged.write_text(APP.format(value=value))
+    staged.replace(folder / "app.py")
+
+
+@pytest.fixture(scope="module")
+def copy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ProbePlane, Path]]:
+    root = tmp_path_factory.mktemp("reload")
+    folder = root / "functions" / "reloaded"
+    folder.mkdir(parents=True)
+    (folder / "requirements.txt").write_text("")
+    write_app(folder, "one")
+    (root / "template.yaml").write_text(TEMPLATE)
+    plane = ProbePlane(root / "state", template=root / "template.yaml")
+    plane.start()
+    wait_for(lambda: "watching" in plane.log(), 10, "the plane's code watcher")
+    yield plane, folder
+    plane.stop()
+
+
+def invoke(event: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{INVOKE_PORT}/2015-03-31/functions/reloadProbe/invocations",
+        data=json.dumps(event).encode(),
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.loads(response.read()), {k.lower(): v for k, v in response.headers.items()}
+
+
+def served(value: str) -> bool:
+    return invoke({})[0].get("value") == value
+
+
+def test_an_edit_is_served_by_the_next_invocation_and_one_in_flight_finishes_on_the_old_code(copy):
+    plane, folder = copy
+    write_app(folder, "before")
+    wait_for(lambda: served("before"), 15, "the first edit served")
+    in_flight: dict[str, Any] = {}
+    slow = threading.Thread(target=lambda: in_flight.update(invoke({"sleep": 3})[0]))
+    slow.start()
+    time.sleep(1)  # the slow invocation is running on the old code
+    write_app(folder, "after")
+    wait_for(lambda: served("after"), 15, "the edit served")
+    slow.join(30)
+    assert in_flight.get("value") == "before"
+    assert "reloaded reloadProbe (functions/reloaded/app.py): new environment ready in" in plane.log()
+
+
+def test_a_syntax_error_fails_the_next_invocation_and_the_next_good_save_recovers(copy):
+    plane, folder = copy
+    (folder / "app.py").write_text("def handler(event, context:\n")
+
+    def failing() -> dict[str, Any] | None:
+        body, headers = invoke({})
+        return body if headers.get("x-amz-function-error") else None
+
+    error = wait_for(failing, 15, "the broken edit's error")
+    # Lambda reports a syntax error in the handler's module as Runtime.UserCodeSyntaxError (awslambdaric).
+    assert error["errorType"] == "Runtime.UserCodeSyntaxError", error
+    write_app(folder, "fixed")
+    wait_for(lambda: served("fixed"), 15, "the fixed code served")
+
+
+def test_bytecode_and_sample_events_do_not_reload(copy):
+    plane, folder = copy
+    write_app(folder, "steady")
+    wait_for(lambda: served("steady"), 15, "the edit served")
+    reloads = plane.log().count("reloaded reloadProbe")
+    (folder / "events").mkdir(exist_ok=True)
+    (folder / "events" / "sample.json").write_text("{}")
+    (folder / "__pycache__").mkdir(exist_ok=True)
+    (folder / "__pycache__" / "x.cpython-313.pyc").write_bytes(b"\0")
+    time.sleep(1.5)
+    assert plane.log().count("reloaded reloadProbe") == reloads
