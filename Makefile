@@ -6,7 +6,7 @@ TAG ?=
 RULE ?=
 AT ?=
 
-.PHONY: help new-function compose check-template setup up down logs status events fire token invoke place-orders analytics simulate-tractors seed-friends bench-etl bench-fanout demo demo-images test test-docker ci-images docker-engine lint build push deploy destroy bench bench-imports bench-images bench-invoke bench-events
+.PHONY: help new-function compose check-template setup up down logs status events fire token invoke debug place-orders analytics simulate-tractors seed-friends bench-etl bench-fanout demo demo-images test test-docker ci-images docker-engine lint build push deploy destroy bench bench-imports bench-images bench-invoke bench-events
 
 ## help: this list (the default target)
 help:
@@ -79,6 +79,11 @@ fire:
 invoke:
 	@test -n "$(FUNCTION)" -a -n "$(EVENT)" || { echo "usage: make invoke FUNCTION=<name> EVENT=<file>"; exit 2; }
 	@$(PY) -m tools.stack invoke "$(FUNCTION)" "$(EVENT)"
+
+## debug: run a function's next invocation under debugpy on 127.0.0.1:5678, host mode (FUNCTION=name [OFF=1])
+debug:
+	@test -n "$(FUNCTION)" || { echo "usage: make debug FUNCTION=<name> [OFF=1]"; exit 2; }
+	@$(PY) -m tools.stack debug "$(FUNCTION)" $(if $(OFF),--off)
 
 ## demo: the café sales report end to end
 demo: up

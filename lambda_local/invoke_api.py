@@ -10,6 +10,8 @@ through the same queue, so plain curl is safe too.
     POST /_local/schedules/{rule}/fire   {"at": "2026-11-20T20:00:00Z"} (optional; default now)
         delivers the rule's Scheduled Event as if fired at `at`, waits until it is settled
     GET  /_local/functions               each function's instances, queue and failed events
+    POST /_local/functions/{name}/debug  {"on": true|false}: its next invocation waits for a debugger
+        (debugpy on 127.0.0.1:5678; host mode)
 """
 
 from __future__ import annotations
@@ -144,6 +146,22 @@ def app(plane: Plane) -> Starlette:
             }
         )
 
+    async def debug(request: Request) -> Response:
+        body = await request.body()
+        try:
+            on = json.loads(body).get("on", True) if body.strip() else True
+            if not isinstance(on, bool):
+                raise ValueError("on must be true or false")
+        except (ValueError, AttributeError) as exc:
+            return aws_error(400, "ValidationException", f'the body must be {{"on": true|false}} ({exc})')
+        try:
+            runtime = await plane.debug(request.path_params["function"], on)
+        except KeyError:
+            return aws_error(404, "ResourceNotFoundException", "Function not found")
+        except RuntimeError as exc:
+            return aws_error(409, "ResourceConflictException", str(exc))
+        return JSONResponse(runtime.state())
+
     async def restart(request: Request) -> Response:
         runtime = plane.runtime(request.path_params["function"])
         if runtime is None:
@@ -157,6 +175,7 @@ def app(plane: Plane) -> Starlette:
             Route("/2015-03-31/functions/{function:path}/invocations", invoke, methods=["POST"]),
             Route("/_local/functions", functions, methods=["GET"]),
             Route("/_local/functions/{function}/restart", restart, methods=["POST"]),
+            Route("/_local/functions/{function}/debug", debug, methods=["POST"]),
             Route("/_local/schedules/{rule}/fire", fire, methods=["POST"]),
         ]
     )

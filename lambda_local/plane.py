@@ -39,6 +39,7 @@ from lambda_local.providers import (
 )
 from lambda_local.queue_sources import TRIGGER_VISIBILITY_S, QueuePoller
 from lambda_local.runtimes import (
+    DEBUG_ADDRESS,
     AccountConcurrency,
     Container,
     FunctionRuntime,
@@ -72,6 +73,7 @@ class Settings:
     retry_delays: tuple[float, ...] = DEFAULT_DELAYS
     log_dir: Any = field(default=STATE / "logs")
     state_dir: Any = field(default=STATE)
+    debug: str = ""  # a function whose environments run under debugpy from the start (LAMBDA_LOCAL_DEBUG)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -93,6 +95,7 @@ class Settings:
             retry_delays=delays,
             log_dir=Path(env.get("LAMBDA_LOCAL_STATE", STATE)) / "logs",
             state_dir=Path(env.get("LAMBDA_LOCAL_STATE", STATE)),
+            debug=env.get("LAMBDA_LOCAL_DEBUG", ""),
         )
 
 
@@ -192,9 +195,11 @@ class Plane:
         env["LAMBDA_LOCAL_STATE"] = str(self.settings.state_dir)  # whose runtime it is (stop_leftovers)
 
         def environment() -> Instance:
-            return RieProcess(fn, free_port(), free_port(), env, self.settings.rie, LogBuffer(path))
+            debug = runtime.debugging  # `make debug`: this environment waits for an editor (debugpy)
+            return RieProcess(fn, free_port(), free_port(), env, self.settings.rie, LogBuffer(path), debug=debug)
 
-        return FunctionRuntime(fn, environment, self.client, self.account, self.settings.idle_s)
+        runtime = FunctionRuntime(fn, environment, self.client, self.account, self.settings.idle_s)
+        return runtime
 
     async def _send_to_queue(self, destination: Destination, record: dict[str, Any]) -> None:
         if self._sqs is None:
@@ -233,6 +238,8 @@ class Plane:
             self._syslog, _ = await container_logs.receive(
                 self.logs, self.settings.bind_host, self.settings.syslog_port, container_logs.engine_senders()
             )
+        if self.settings.debug:
+            await self.debug(self.settings.debug, True)
         await asyncio.gather(*(runtime.start() for runtime in self.runtimes.values()))
         for invoker in self.invokers.values():
             invoker.start()
@@ -280,6 +287,34 @@ class Plane:
             print(f"lambda_local: {reload.timed_line(function, files, root, started, str(exc))}", flush=True)
             return
         print(f"lambda_local: {reload.timed_line(function, files, root, started)}", flush=True)
+
+    async def debug(self, function: str, on: bool) -> FunctionRuntime:
+        """Run `function` (name, ARN, folder or logical id) in a debug environment from its next
+        invocation on, or no longer; KeyError when there is no such function, RuntimeError when its
+        environments cannot be debugged here."""
+        runtime = self.runtime(function) or next(
+            (
+                self.runtimes[fn.lambda_name]
+                for fn in self.template.functions
+                if function in (fn.directory, fn.logical_id)
+            ),
+            None,
+        )
+        if runtime is None:
+            raise KeyError(function)
+        if self.settings.mode != "host":
+            raise RuntimeError("debugging runs in host mode (STACK_MODE=host make up)")
+        await runtime.debug(on)
+        host, port = DEBUG_ADDRESS
+        if on:
+            print(
+                f"lambda_local: {runtime.fn.lambda_name}: its next invocation waits for a debugger on {host}:{port} "
+                f"(one invocation at a time; its {runtime.fn.timeout_s} s timeout is suspended while debugging)",
+                flush=True,
+            )
+        else:
+            print(f"lambda_local: {runtime.fn.lambda_name}: debugging off", flush=True)
+        return runtime
 
     def _resume(self) -> None:
         """The events a plane before this one accepted and did not settle."""

@@ -40,6 +40,9 @@ RIE_INVOKE_PATH = "/2015-03-31/functions/function/invocations"
 # and it is answered Runtime.ExitError at once (an asynchronous one waits: Lambda's queue holds it).
 SUPERVISED_WAIT_S = 2.0
 TAIL_BYTES = 4096
+DEBUG_ADDRESS = ("127.0.0.1", 5678)  # where a debug environment's debugpy waits for the editor
+# A debug environment's timeout: a breakpoint must not end in Sandbox.Timedout (Lambda's limit is 900 s).
+DEBUG_TIMEOUT_S = 12 * 3600
 _START = re.compile(r"START RequestId: (\S+)")
 _ERROR_KEYS = {"errorMessage", "errorType", "requestId", "stackTrace", "cause"}
 
@@ -119,6 +122,7 @@ class Instance(ABC):
         self.last_used = time.monotonic()
         self.warm = False  # started ahead of work (provisioned concurrency): its first call is no cold start
         self.retiring = False  # stop after the invocation in flight
+        self.timeout_s = fn.timeout_s  # how long the plane waits for an invocation (a debug one: far longer)
 
     @abstractmethod
     async def start(self) -> None: ...
@@ -224,10 +228,21 @@ class RieProcess(Instance):
     replaceable = True
 
     def __init__(
-        self, fn: FunctionSpec, port: int, api_port: int, env: dict[str, str], rie: str, log: LogBuffer
+        self,
+        fn: FunctionSpec,
+        port: int,
+        api_port: int,
+        env: dict[str, str],
+        rie: str,
+        log: LogBuffer,
+        debug: bool = False,
     ) -> None:
         super().__init__(fn, f"http://127.0.0.1:{port}", log)
         self.port, self.api_port, self.env, self.rie = port, api_port, env, rie
+        self.debug = debug
+        if debug:  # the RIE enforces AWS_LAMBDA_FUNCTION_TIMEOUT: suspended while someone steps through
+            self.timeout_s = DEBUG_TIMEOUT_S
+            self.env = env | {"AWS_LAMBDA_FUNCTION_TIMEOUT": str(DEBUG_TIMEOUT_S)}
         self.process: asyncio.subprocess.Process | None = None
         self.ready = asyncio.Event()
         self.stopping = False
@@ -255,10 +270,7 @@ class RieProcess(Instance):
             f"127.0.0.1:{self.port}",
             "--runtime-api-address",
             f"127.0.0.1:{self.api_port}",
-            sys.executable,
-            "-m",
-            "awslambdaric",
-            self.fn.handler,
+            *self.runtime_command(),
             cwd=self.fn.code,
             env=self.env,
             stdin=asyncio.subprocess.DEVNULL,
@@ -270,6 +282,15 @@ class RieProcess(Instance):
         process = self.process
         await wait_for_port("127.0.0.1", self.port, 30, alive=lambda: process.returncode is None)
         self.ready.set()
+
+    def runtime_command(self) -> list[str]:
+        """What the RIE runs (on the first invocation: it starts the runtime lazily): the runtime
+        interface client, under debugpy in a debug environment, waiting there for an editor to attach."""
+        client = ["-m", "awslambdaric", self.fn.handler]
+        if not self.debug:
+            return [sys.executable, *client]
+        listen = f"{DEBUG_ADDRESS[0]}:{DEBUG_ADDRESS[1]}"
+        return [sys.executable, "-m", "debugpy", "--listen", listen, "--wait-for-client", *client]
 
     async def _read(self, process: asyncio.subprocess.Process) -> None:
         assert process.stdout is not None
@@ -430,6 +451,7 @@ class FunctionRuntime:
         self.throttles = 0
         self.died = 0
         self.supervision = Supervision()
+        self.debugging = False  # its environments run under debugpy, one invocation at a time
         self._tasks: list[asyncio.Task[None]] = []
         account.runtimes.append(self)
 
@@ -485,7 +507,7 @@ class FunctionRuntime:
         await asyncio.gather(*(env.stop() for env in self.environments), return_exceptions=True)
 
     def _limit_reason(self) -> str | None:
-        reserved = self.fn.reserved_concurrency
+        reserved = 1 if self.debugging else self.fn.reserved_concurrency  # one debugger port, one session
         if reserved is not None and self.in_flight >= reserved:
             return RESERVED_LIMIT
         if self.factory is None and not self.idle:
@@ -603,6 +625,20 @@ class FunctionRuntime:
         for env in self.idle[-1:]:
             env.warm = False  # its first invocation is a cold start (its Init runs then)
 
+    async def debug(self, on: bool) -> None:
+        """From the next invocation on, run in a debug environment (or no longer): the environments
+        there are retire, busy ones after their invocation."""
+        if self.factory is None:
+            raise RuntimeError("this function has no environments the plane starts (Docker mode without the engine)")
+        self.debugging = on
+        for env in list(self.environments):
+            if env in self.fixed:
+                continue
+            if env in self.idle:
+                self.retire(env)
+            else:
+                env.retiring = True
+
     async def _reap(self) -> None:
         while True:
             await asyncio.sleep(min(1.0, self.idle_s / 4))
@@ -626,6 +662,7 @@ class FunctionRuntime:
             "throttles": self.throttles,
             "died": self.died,
             "supervision": self.supervision.state(),
+            "debugging": self.debugging,
             "reserved_concurrency": self.fn.reserved_concurrency,
             "provisioned_concurrency": self.fn.provisioned_concurrency,
             "instances": [env.state() | {"busy": env not in self.idle} for env in self.environments],
@@ -642,7 +679,7 @@ class FunctionRuntime:
                 response = await self.client.post(
                     instance.url + RIE_INVOKE_PATH,
                     content=payload,
-                    timeout=httpx.Timeout(self.fn.timeout_s + 30, connect=10),
+                    timeout=httpx.Timeout(instance.timeout_s + 30, connect=10),
                 )
                 status, body = response.status_code, response.content
             except httpx.ConnectError:
@@ -666,7 +703,7 @@ class FunctionRuntime:
             # No log line at all: trust the error keys awslambdaric always writes.
             with contextlib.suppress(ValueError, AttributeError):
                 request_id = json.loads(body).get("requestId") or request_id
-        result_payload, function_error = classify(status, body, request_id, self.fn.timeout_s)
+        result_payload, function_error = classify(status, body, request_id, instance.timeout_s)
         log_tail = ""
         if tail:
             await instance.log.wait_for(mark, "END RequestId", 1.0)

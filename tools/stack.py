@@ -60,6 +60,30 @@ def _invoke(name: str, event_file: str) -> None:
         raise SystemExit(f"{fn.lambda_name} failed ({error})")
 
 
+def _debug(name: str, off: bool) -> None:
+    fn = by_name(name)
+    if not port_open(LAMBDA_PORT):
+        raise SystemExit(f"the local Invoke API is not answering on port {LAMBDA_PORT}: run `STACK_MODE=host make up`")
+    request = urllib.request.Request(
+        f"{LAMBDA_ENDPOINT}/_local/functions/{fn.lambda_name}/debug",
+        data=json.dumps({"on": not off}).encode(),
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            response.read()
+    except urllib.error.HTTPError as exc:
+        raise SystemExit(f"HTTP {exc.code}: {exc.read().decode(errors='replace')[:500]}") from None
+    if off:
+        print(f"{fn.lambda_name}: debugging off, its next invocation runs in a plain environment")
+        return
+    print(
+        f"{fn.lambda_name}: its next invocation waits for a debugger on 127.0.0.1:5678 (VS Code: the launch "
+        f"configuration 'Attach to a function (host mode)'); one invocation at a time, its timeout suspended. "
+        f"`make debug FUNCTION={fn.directory} OFF=1` ends it."
+    )
+
+
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m tools.stack", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -76,6 +100,9 @@ def main(argv: list[str]) -> None:
     token.add_argument("sub")
     token.add_argument("claims", nargs="?", default="", help="more claims, a JSON object")
     token.add_argument("authorizer", nargs="?", default="", help="the authorizer's name (default: all)")
+    debug_ = commands.add_parser("debug", help="run a function's next invocations under debugpy (host mode)")
+    debug_.add_argument("function", help="folder, Lambda name or logical id")
+    debug_.add_argument("--off", action="store_true", help="back to plain environments")
     invoke_ = commands.add_parser("invoke", help="invoke a function through the Invoke API")
     invoke_.add_argument("function", help="folder, Lambda name or logical id")
     invoke_.add_argument("event_file")
@@ -96,6 +123,8 @@ def main(argv: list[str]) -> None:
         sys.exit(fire(args.rule, args.at))
     elif command == "token":
         _token(args.sub, args.claims, args.authorizer)
+    elif command == "debug":
+        _debug(args.function, args.off)
     elif command == "invoke":
         _invoke(args.function, args.event_file)
 
