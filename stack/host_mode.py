@@ -46,6 +46,8 @@ from stack.functions import FUNCTIONS, Function
 def plane_env() -> dict[str, str]:
     """The local plane's own environment: the local AWS endpoint and its dummy credentials."""
     env = {k: os.environ[k] for k in environment.PASSED_THROUGH if k in os.environ}
+    # The plane's own settings given at `make up` (LAMBDA_LOCAL_WATCH=0, LAMBDA_LOCAL_DEBUG=<function>, ...).
+    env |= {k: v for k, v in os.environ.items() if k.startswith("LAMBDA_LOCAL_")}
     return (
         env
         | read_env_file(ROOT / "local.env")
