@@ -7,10 +7,14 @@ authorizer (HTTP API) needs `Authorization: Bearer <token>`; locally the token i
 the plane's development key (`make token`), checked for signature, expiry, issuer and audience, and its
 claims reach the function in `requestContext.authorizer`. Lambda authorizers are not run locally.
 
-What differs from AWS: header names arrive lower-cased (HTTP/1.1 servers normalise them), a REST API
-is served without its stage prefix (`/Prod`), and binary bodies are recognised by content type (text,
-JSON, XML, form and JavaScript types are text; everything else is base64-encoded) rather than by the
-REST API's `BinaryMediaTypes`.
+Request bodies: a REST API base64-encodes the body exactly when its Content-Type matches one of the
+API's `BinaryMediaTypes` (else it is UTF-8 text, undecodable bytes replaced); an HTTP API, which has no
+binary media types, passes text, JSON, XML, form and JavaScript types as text and base64-encodes the rest.
+
+What differs from AWS: REST header names reach the function in canonical case (`Content-Type`) rather
+than as the client spelled them (the server lower-cases them first), a REST API is served without its
+stage prefix (`/Prod`), and a REST answer with `isBase64Encoded` is always decoded (AWS decodes it only
+when the request's first `Accept` type is one of the API's `BinaryMediaTypes`).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import asyncio
 import base64
 import json
 import os
+import re
 import time
 import uuid
 from dataclasses import dataclass
@@ -58,6 +63,7 @@ class HttpRequest:
     headers: list[tuple[str, str]]  # lower-case names, in order, repeated names kept
     body: bytes
     source_ip: str
+    port: int = 3000  # the port the client connected to (X-Forwarded-Port)
 
 
 def is_text(content_type: str) -> bool:
@@ -65,11 +71,15 @@ def is_text(content_type: str) -> bool:
     return kind.startswith(TEXT_TYPES) or kind.endswith(("+json", "+xml"))
 
 
-def _body(request: HttpRequest) -> tuple[str | None, bool]:
+def _content_type(request: HttpRequest) -> str:
+    return next((v for k, v in request.headers if k == "content-type"), "")
+
+
+def _http_body(request: HttpRequest) -> tuple[str | None, bool]:
+    """An HTTP API's body: text types as text, anything else (or text that is not UTF-8) base64."""
     if not request.body:
         return None, False
-    content_type = next((v for k, v in request.headers if k == "content-type"), "")
-    if is_text(content_type):
+    if is_text(_content_type(request)):
         try:
             return request.body.decode(), False
         except UnicodeDecodeError:
@@ -77,8 +87,48 @@ def _body(request: HttpRequest) -> tuple[str | None, bool]:
     return base64.b64encode(request.body).decode(), True
 
 
+def is_binary(content_type: str, binary_media_types: tuple[str, ...]) -> bool:
+    """Whether a REST API treats `content_type` as binary: it matches one of the API's binary media
+    types, where `*` matches any run of characters (`image/*`, `*/*`); `*/*` matches every request."""
+    kind = content_type.split(";", 1)[0].strip().lower()
+    for pattern in binary_media_types:
+        if pattern == "*/*":
+            return True
+        if re.fullmatch(re.escape(pattern.lower()).replace(r"\*", ".*"), kind):
+            return True
+    return False
+
+
+def _rest_body(request: HttpRequest, binary_media_types: tuple[str, ...]) -> tuple[str | None, bool]:
+    """A REST API's body: base64 exactly when its Content-Type is a binary media type of the API, else
+    UTF-8 text (bytes that are not UTF-8 replaced by U+FFFD, as API Gateway does)."""
+    if not request.body:
+        return None, False
+    if is_binary(_content_type(request), binary_media_types):
+        return base64.b64encode(request.body).decode(), True
+    return request.body.decode("utf-8", errors="replace"), False
+
+
 def _header(request: HttpRequest, name: str) -> str | None:
     return next((value for key, value in request.headers if key == name), None)
+
+
+def _forwarded(request: HttpRequest) -> list[tuple[str, str]]:
+    """The request's headers with API Gateway's `x-forwarded-*`: the client's IP appended to an
+    `X-Forwarded-For` it sent (`given, client-ip`), the port it connected to, and the protocol."""
+    given = [value for key, value in request.headers if key == "x-forwarded-for"]
+    added = {
+        "x-forwarded-for": ", ".join([*given, request.source_ip]),
+        "x-forwarded-port": str(request.port),
+        "x-forwarded-proto": "http",
+    }
+    headers = [(key, value) for key, value in request.headers if key not in added]
+    return headers + list(added.items())
+
+
+def canonical(name: str) -> str:
+    """`content-type` -> `Content-Type`: each dash-separated part capitalised."""
+    return "-".join(part.capitalize() for part in name.split("-"))
 
 
 def _string_claims(claims: dict[str, Any]) -> dict[str, str]:
@@ -94,13 +144,16 @@ def rest_event(
 ) -> dict[str, Any]:
     """The REST API proxy event (payload format 1.0)."""
     now = datetime.now(UTC)
+    # API Gateway passes header names as the client sent them. The ASGI server has lower-cased them before
+    # this code runs, so the client's spelling is lost: canonical case is what curl, requests and browsers
+    # send over HTTP/1.1, and what a function written against AWS (`headers["Content-Type"]`) expects.
     multi_headers: dict[str, list[str]] = {}
-    for key, value in request.headers:
-        multi_headers.setdefault(key, []).append(value)
+    for key, value in _forwarded(request):
+        multi_headers.setdefault(canonical(key), []).append(value)
     multi_query: dict[str, list[str]] = {}
     for key, value in parse_qsl(request.raw_query, keep_blank_values=True):
         multi_query.setdefault(key, []).append(value)
-    body, encoded = _body(request)
+    body, encoded = _rest_body(request, route.binary_media_types)
     request_id = str(uuid.uuid4())
     context: dict[str, Any] = {
         "accountId": ACCOUNT,
@@ -109,7 +162,22 @@ def rest_event(
         "domainPrefix": (_header(request, "host") or "localhost").split(".", 1)[0],
         "extendedRequestId": request_id,
         "httpMethod": request.method,
-        "identity": {"sourceIp": request.source_ip, "userAgent": _header(request, "user-agent")},
+        "identity": {
+            "accessKey": None,
+            "accountId": None,
+            "apiKey": None,
+            "apiKeyId": None,
+            "caller": None,
+            "cognitoAuthenticationProvider": None,
+            "cognitoAuthenticationType": None,
+            "cognitoIdentityId": None,
+            "cognitoIdentityPoolId": None,
+            "principalOrgId": None,
+            "sourceIp": request.source_ip,
+            "user": None,
+            "userAgent": _header(request, "user-agent"),
+            "userArn": None,
+        },
         "path": f"/{REST_STAGE}{request.path}",
         "protocol": "HTTP/1.1",
         "requestId": request_id,
@@ -140,11 +208,12 @@ def rest_event(
 def http_event(
     route: ApiRoute, request: HttpRequest, path_parameters: dict[str, str], claims: dict[str, Any] | None
 ) -> dict[str, Any]:
-    """The HTTP API event (payload format 2.0): headers joined with commas, cookies apart."""
+    """The HTTP API event (payload format 2.0): lower-case header names, repeated values joined with
+    commas, cookies apart; empty parameters are left out."""
     now = datetime.now(UTC)
     headers: dict[str, str] = {}
     cookies: list[str] = []
-    for key, value in request.headers:
+    for key, value in _forwarded(request):
         if key == "cookie":
             cookies += [c.strip() for c in value.split(";") if c.strip()]
             continue
@@ -189,7 +258,7 @@ def http_event(
     if query:
         event["queryStringParameters"] = query
     event["requestContext"] = context
-    body, encoded = _body(request)
+    body, encoded = _http_body(request)
     if body is not None:
         event["body"] = body
     if path_parameters:
@@ -336,6 +405,14 @@ def _message(status: int, message: str) -> JSONResponse:
     return JSONResponse({"message": message}, status_code=status)
 
 
+def _server_port(request: Request) -> int:
+    """The port the client connected to: the server's (ASGI `server`), else the Host header's."""
+    server = request.scope.get("server")
+    if server and server[1] is not None:
+        return int(server[1])
+    return request.url.port or 80
+
+
 def app(routes: tuple[ApiRoute, ...], runtimes: dict[str, FunctionRuntime], report: Any) -> Starlette:
     """The ASGI app serving `routes`; each path is one Starlette route, the method is looked up inside."""
     by_path: dict[str, dict[str, ApiRoute]] = {}
@@ -370,6 +447,7 @@ def app(routes: tuple[ApiRoute, ...], runtimes: dict[str, FunctionRuntime], repo
             headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.scope["headers"]],
             body=body,
             source_ip=request.client.host if request.client else "127.0.0.1",
+            port=_server_port(request),
         )
         params = {k: str(v) for k, v in request.path_params.items()}
         if route.path == "$default":

@@ -1,5 +1,5 @@
 """The template's `Api` (REST, payload 1.0) and `HttpApi` (HTTP API, payload 2.0 by default) events
-as routes, with their API's authorizers: what the local API Gateway serves."""
+as routes, with their API's authorizers and (REST) binary media types: what the local API Gateway serves."""
 
 from __future__ import annotations
 
@@ -25,6 +25,8 @@ class ApiRoute:
     function: str  # Lambda name
     payload_version: str  # "1.0" | "2.0"
     authorizer: Authorizer | None
+    # REST: the API's BinaryMediaTypes, `/` decoded (image/png, image/*, */*); HTTP APIs have none
+    binary_media_types: tuple[str, ...] = ()
 
     @property
     def route_key(self) -> str:
@@ -53,6 +55,24 @@ def _pool_id(value: Any, names: dict[str, str], at: str) -> str:
     if isinstance(value, dict) and isinstance(value.get("Fn::GetAtt"), list) and value["Fn::GetAtt"][0] in names:
         return names[value["Fn::GetAtt"][0]]
     raise TemplateError(f"{at}.UserPoolArn: must be an ARN or !GetAtt <Pool>.Arn of a pool of the template")
+
+
+def _binary_media_types(api: dict[str, Any], globals_api: dict[str, Any], at: str) -> tuple[str, ...]:
+    """A REST API's `BinaryMediaTypes`: Globals.Api's then its own (SAM adds lists of Globals to the
+    resource's), each with SAM's `~1` decoded to `/` (`image~1png` -> `image/png`)."""
+    found: list[str] = []
+    for where, props in (("Globals.Api", globals_api), (at, api)):
+        types = props.get("BinaryMediaTypes", [])
+        if not isinstance(types, list) or not all(isinstance(t, str) for t in types):
+            raise TemplateError(f"{where}.BinaryMediaTypes: must be a list of media types (image~1png)")
+        for media_type in types:
+            decoded = media_type.replace("~1", "/").strip()
+            kind, slash, subtype = decoded.partition("/")
+            if not (kind and slash and subtype) or "/" in subtype:
+                raise TemplateError(f"{where}.BinaryMediaTypes: {media_type!r} is not a media type (image~1png)")
+            if decoded not in found:
+                found.append(decoded)
+    return tuple(found)
 
 
 def _authorizers(
@@ -93,9 +113,10 @@ def api_route(
     kind = "rest" if event_type == "Api" else "http"
     key = "RestApiId" if kind == "rest" else "ApiId"
     reference = props.get(key)
+    globals_api = globals_.get("Api" if kind == "rest" else "HttpApi", {}) or {}
     if reference is None:
         api_id = "ServerlessRestApi" if kind == "rest" else "ServerlessHttpApi"
-        api = globals_.get("Api" if kind == "rest" else "HttpApi", {})
+        api = globals_api
         api_at = f"Globals.{'Api' if kind == 'rest' else 'HttpApi'}"
     else:
         ref = reference.get("Ref") if isinstance(reference, dict) else None
@@ -119,7 +140,10 @@ def api_route(
         raise TemplateError(f"{at}: Path and Method are required")
     default_version = "1.0" if kind == "rest" else "2.0"
     version = str(props.get("PayloadFormatVersion", api.get("PayloadFormatVersion", default_version)))
-    return ApiRoute(kind, api_id, path, method.upper(), function, version, authorizer)
+    binary: tuple[str, ...] = ()
+    if kind == "rest":  # the implicit API is Globals.Api itself: its list is read once
+        binary = _binary_media_types({} if reference is None else api, globals_api, api_at)
+    return ApiRoute(kind, api_id, path, method.upper(), function, version, authorizer, binary)
 
 
 def ordered(routes: list[ApiRoute], template: str) -> tuple[ApiRoute, ...]:

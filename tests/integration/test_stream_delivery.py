@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable, Iterator
 
 import pytest
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 from lambda_local.api_gateway import dev_token
 from stack import moto
@@ -168,8 +169,9 @@ def test_rest_api_payload_1_0_round_trip(probe: ProbePlane) -> None:
     assert event["pathParameters"] == {"proxy": "photos/a b"}
     assert event["multiValueQueryStringParameters"]["tag"] == ["x", "y"]
     assert event["queryStringParameters"]["tag"] == "y"
-    assert event["headers"]["x-trace"] == "t-1"
-    assert event["multiValueHeaders"]["cookie"] == ["session=s1; theme=light"]
+    proxy = APIGatewayProxyEvent(event)  # header names are case-insensitive: 1.0 keeps the client's case
+    assert proxy.headers["x-trace"] == "t-1"
+    assert proxy.multi_value_headers["cookie"] == ["session=s1; theme=light"]
     assert json.loads(event["body"]) == {"caption": "café"} and event["isBase64Encoded"] is False
     claims = event["requestContext"]["authorizer"]["claims"]
     assert (claims["sub"], claims["email"]) == ("alice", "alice@example.com")

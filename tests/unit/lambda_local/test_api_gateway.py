@@ -6,6 +6,7 @@ import json
 
 import jwt
 import pytest
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 from lambda_local.api_gateway import (
     ApiRoute,
@@ -15,6 +16,7 @@ from lambda_local.api_gateway import (
     dev_token,
     http_event,
     http_response,
+    is_binary,
     rest_event,
     rest_response,
     template_token,
@@ -53,6 +55,8 @@ def test_routes_come_from_the_template_with_their_authorizers() -> None:
     assert routes[("http", "GET", "/plain")].authorizer is None
     assert routes[("http", "GET", "/plain")].payload_version == "2.0"
     assert routes[("rest", "GET", "/open")].payload_version == "1.0"
+    assert routes[("rest", "GET", "/open")].binary_media_types == ("application/octet-stream",)  # application~1...
+    assert routes[("http", "GET", "/plain")].binary_media_types == ()
 
 
 def test_literal_paths_win_over_parameters_and_greedy_paths() -> None:
@@ -76,7 +80,7 @@ def test_rest_event_keeps_every_value_and_passes_claims_as_strings() -> None:
     event = rest_event(route, request(), {"id": "a b"}, {"sub": "u1", "exp": 123, "groups": ["a", "b"]})
     assert event["multiValueQueryStringParameters"] == {"x": ["1", "2"], "flag": [""]}
     assert event["queryStringParameters"] == {"x": "2", "flag": ""}
-    assert event["multiValueHeaders"]["x-multi"] == ["1", "2"] and event["headers"]["x-multi"] == "2"
+    assert event["multiValueHeaders"]["X-Multi"] == ["1", "2"] and event["headers"]["X-Multi"] == "2"
     assert event["requestContext"]["authorizer"]["claims"] == {"sub": "u1", "exp": "123", "groups": "[a b]"}
     assert event["body"] is None and event["isBase64Encoded"] is False
     assert event["requestContext"]["path"] == "/Prod/items/a b"
@@ -111,6 +115,122 @@ def test_binary_bodies_are_base64(content_type: str, body: bytes, encoded: bool)
     assert (base64.b64decode(event["body"]) if encoded else event["body"].encode()) == body
 
 
+REST = ApiRoute("rest", "MyApi", "/items/{id}", "GET", "f", "1.0", None)
+HTTP = ApiRoute("http", "MyApi", "/items/{id}", "GET", "f", "2.0", None)
+
+
+def test_rest_header_names_are_canonical_and_http_api_names_lower_case() -> None:
+    # https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy-integrations.html#api-gateway-simple-proxy-for-lambda-input-format
+    headers = [("content-type", "application/json"), ("authorization", "Bearer t"), ("x-amzn-trace-id", "Root=1")]
+    rest = rest_event(REST, request(headers=headers), {}, None)
+    assert rest["headers"]["Content-Type"] == "application/json" and rest["headers"]["Authorization"] == "Bearer t"
+    assert rest["multiValueHeaders"]["X-Amzn-Trace-Id"] == ["Root=1"]
+    assert rest["headers"].keys() == rest["multiValueHeaders"].keys()
+    assert all(part[:1].isupper() for name in rest["headers"] for part in name.split("-"))
+    assert APIGatewayProxyEvent(rest).headers["content-type"] == "application/json"  # Powertools: any case
+    # https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html
+    http = http_event(HTTP, request(headers=headers), {}, None)
+    assert {"content-type", "authorization", "x-amzn-trace-id"} <= http["headers"].keys()
+    assert all(name == name.lower() for name in http["headers"])
+
+
+def test_rest_identity_has_every_key_null_when_unused() -> None:
+    # https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy-integrations.html#api-gateway-simple-proxy-for-lambda-input-format
+    identity = rest_event(REST, request(headers=[("user-agent", "curl/8")]), {}, None)["requestContext"]["identity"]
+    assert identity == {
+        "accessKey": None,
+        "accountId": None,
+        "apiKey": None,
+        "apiKeyId": None,
+        "caller": None,
+        "cognitoAuthenticationProvider": None,
+        "cognitoAuthenticationType": None,
+        "cognitoIdentityId": None,
+        "cognitoIdentityPoolId": None,
+        "principalOrgId": None,
+        "sourceIp": "127.0.0.1",
+        "user": None,
+        "userAgent": "curl/8",
+        "userArn": None,
+    }
+
+
+def test_forwarded_headers_name_the_client_port_and_protocol() -> None:
+    # https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy-integrations.html#api-gateway-simple-proxy-for-lambda-input-format
+    plain = request(headers=[("host", "localhost:3000")], source_ip="10.0.0.7", port=3000)
+    rest = rest_event(REST, plain, {}, None)
+    assert (rest["headers"]["X-Forwarded-For"], rest["headers"]["X-Forwarded-Port"]) == ("10.0.0.7", "3000")
+    assert rest["headers"]["X-Forwarded-Proto"] == "http"
+    assert rest["multiValueHeaders"]["X-Forwarded-For"] == ["10.0.0.7"]
+    # a client's own X-Forwarded-For gets the client's IP appended; its X-Forwarded-Port/Proto are replaced
+    proxied = request(
+        headers=[("x-forwarded-for", "203.0.113.9"), ("x-forwarded-proto", "https")], source_ip="10.0.0.7", port=3000
+    )
+    rest = rest_event(REST, proxied, {}, None)
+    assert rest["multiValueHeaders"]["X-Forwarded-For"] == ["203.0.113.9, 10.0.0.7"]
+    assert rest["multiValueHeaders"]["X-Forwarded-Proto"] == ["http"]
+    # https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html
+    http = http_event(HTTP, proxied, {}, None)["headers"]
+    assert (http["x-forwarded-for"], http["x-forwarded-port"], http["x-forwarded-proto"]) == (
+        "203.0.113.9, 10.0.0.7",
+        "3000",
+        "http",
+    )
+
+
+@pytest.mark.parametrize(
+    ("binary_media_types", "content_type", "encoded"),
+    [
+        ((), "application/octet-stream", False),  # no binary media types: everything is text
+        (("image/png",), "image/png", True),
+        (("image/png",), "IMAGE/PNG; q=1", True),
+        (("image/png",), "image/jpeg", False),
+        (("image/*",), "image/jpeg", True),
+        (("image/*",), "application/json", False),
+        (("*/*",), "application/json", True),
+        (("*/*",), "", True),
+        (("application/octet-stream",), "", False),
+    ],
+)
+def test_rest_bodies_are_base64_exactly_for_the_apis_binary_media_types(
+    binary_media_types: tuple[str, ...], content_type: str, encoded: bool
+) -> None:
+    # https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-payload-encodings.html
+    route = ApiRoute("rest", "MyApi", "/x", "POST", "f", "1.0", None, binary_media_types)
+    body = b"\x89PNG\r\n\x1a\n\xff"
+    headers = [("content-type", content_type)] if content_type else []
+    event = rest_event(route, request(headers=headers, body=body), {}, None)
+    assert event["isBase64Encoded"] is encoded
+    if encoded:
+        assert base64.b64decode(event["body"]) == body
+    else:  # UTF-8 text, the bytes that are not UTF-8 replaced as API Gateway does
+        assert event["body"] == body.decode("utf-8", errors="replace") and "\ufffd" in event["body"]
+    assert is_binary(content_type, binary_media_types) is encoded
+
+
+def test_rest_text_bodies_stay_text_and_an_empty_body_is_null() -> None:
+    # https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-payload-encodings.html
+    route = ApiRoute("rest", "MyApi", "/x", "POST", "f", "1.0", None, ("image/*",))
+    text = rest_event(
+        route, request(headers=[("content-type", "application/json")], body='{"é": 1}'.encode()), {}, None
+    )
+    assert (text["body"], text["isBase64Encoded"]) == ('{"é": 1}', False)
+    empty = rest_event(route, request(headers=[("content-type", "image/png")], body=b""), {}, None)
+    assert (empty["body"], empty["isBase64Encoded"]) == (None, False)
+
+
+def test_empty_parameters_are_null_in_payload_1_and_left_out_in_payload_2() -> None:
+    # https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy-integrations.html#api-gateway-simple-proxy-for-lambda-input-format
+    bare = request(raw_query="", headers=[])
+    rest = rest_event(REST, bare, {}, None)
+    for key in ("queryStringParameters", "multiValueQueryStringParameters", "pathParameters", "stageVariables"):
+        assert key in rest and rest[key] is None, key
+    # https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html
+    http = http_event(HTTP, bare, {}, None)
+    for key in ("queryStringParameters", "pathParameters", "stageVariables", "cookies", "body"):
+        assert key not in http, key
+
+
 def test_payload_2_shorthand_and_cookies() -> None:
     assert http_response(b'{"ok": true}').status == 200
     assert json.loads(http_response(b'{"ok": true}').body) == {"ok": True}
@@ -121,6 +241,7 @@ def test_payload_2_shorthand_and_cookies() -> None:
 
 
 def test_payload_1_response_mapping() -> None:
+    # https://docs.aws.amazon.com/apigateway/latest/developerguide/lambda-proxy-binary-media.html
     answer = {
         "statusCode": 201,
         "headers": {"X-One": "1"},

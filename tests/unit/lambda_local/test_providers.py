@@ -222,3 +222,34 @@ def test_yaml_errors_name_the_file(tmp_path: Path):
     shutil.copy(ROOT / "template.yaml", tmp_path / "copy.yaml")
     with pytest.raises(TemplateError, match="DockerBuildArgs.FUNCTION: must name a folder under functions/"):
         load(tmp_path / "copy.yaml")  # no functions/ beside it
+
+
+def test_a_rest_apis_binary_media_types_are_read_with_sams_slash_decoded():
+    # https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/sam-resource-api.html
+    events = {
+        "Own": {"Type": "Api", "Properties": {"RestApiId": {"Ref": "FilesApi"}, "Path": "/files", "Method": "POST"}},
+        "Implicit": {"Type": "Api", "Properties": {"Path": "/implicit", "Method": "POST"}},
+        "Http": {"Type": "HttpApi", "Properties": {"Path": "/http-files", "Method": "POST"}},
+    }
+    data = template_with(
+        ProbeFunction=function(events),
+        FilesApi={
+            "Type": "AWS::Serverless::Api",
+            "Properties": {"StageName": "Prod", "BinaryMediaTypes": ["image~1png", "image~1*", "application/pdf"]},
+        },
+    )
+    data["Globals"]["Api"] = {"BinaryMediaTypes": ["*~1*"]}
+    routes = {r.path: r for r in parse(data, ROOT / "functions").routes if r.function == "probe"}
+    # SAM adds Globals' lists to the resource's: Globals.Api's first
+    assert routes["/files"].binary_media_types == ("*/*", "image/png", "image/*", "application/pdf")
+    assert routes["/implicit"].binary_media_types == ("*/*",)  # the implicit API is Globals.Api
+    assert routes["/http-files"].binary_media_types == ()  # HTTP APIs have no binary media types
+    assert {r.binary_media_types for r in load().routes} == {()}  # the project's APIs declare none
+
+
+@pytest.mark.parametrize("types", ["image~1png", ["image"], ["image~1png~1x"], [{"Ref": "Types"}]])
+def test_a_bad_binary_media_type_is_named(types):  # type: ignore[no-untyped-def]
+    events = {"Own": {"Type": "Api", "Properties": {"RestApiId": {"Ref": "FilesApi"}, "Path": "/f", "Method": "GET"}}}
+    api = {"Type": "AWS::Serverless::Api", "Properties": {"StageName": "Prod", "BinaryMediaTypes": types}}
+    with pytest.raises(TemplateError, match=r"FilesApi\.Properties\.BinaryMediaTypes: "):
+        parsed(ProbeFunction=function(events), FilesApi=api)
