@@ -6,7 +6,7 @@ TAG ?=
 RULE ?=
 AT ?=
 
-.PHONY: help new-function compose check-template setup up down logs status events fire token invoke debug place-orders analytics simulate-tractors seed-friends bench-etl bench-fanout demo demo-images test test-docker ci-images docker-engine lint build push deploy destroy bench bench-imports bench-images bench-invoke bench-events
+.PHONY: help new-function compose check-template setup up down logs status events fire token invoke debug place-orders analytics simulate-tractors seed-friends bench-etl bench-fanout demo demo-images test test-docker ci-images docker-engine lint build push deploy destroy bench bench-imports bench-images bench-invoke bench-events bench-reload
 
 ## help: this list (the default target)
 help:
@@ -147,6 +147,10 @@ bench-fanout: up
 
 bench-etl: up
 	@$(PY) -m bench.etl_bench
+
+## bench-reload: edit -> new code served (hot reload against a plane restart), host mode
+bench-reload: up
+	@$(PY) -m bench.reload_bench
 
 bench-events: up
 	@$(PY) -m bench.events_bench

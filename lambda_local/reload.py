@@ -91,8 +91,19 @@ async def watch(template: Template, reload: Reloader, stop: asyncio.Event, say: 
                 "`make setup` (host mode) or `make up` (Docker mode rebuilds the image); reloading the code"
             )
         # One at a time: a rebuild or a new process each, and the machine has few cores.
+        forget_bytecode({p for files in by_function.values() for p in files})
         for function, files in by_function.items():
             await reload(function, files)
+
+
+def forget_bytecode(files: Iterable[Path]) -> None:
+    """The changed modules' cached bytecode, removed: Python trusts a .pyc whose recorded source mtime (in
+    whole seconds) and size match, so an edit within the same second that keeps the size would be served
+    from the old bytecode."""
+    for path in files:
+        if path.suffix == ".py":
+            for cached in (path.parent / "__pycache__").glob(f"{path.stem}.*.pyc"):
+                cached.unlink(missing_ok=True)
 
 
 def timed_line(function: str, files: list[Path], root: Path, started: float, error: str | None = None) -> str:

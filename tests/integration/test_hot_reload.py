@@ -118,3 +118,12 @@ def test_bytecode_and_sample_events_do_not_reload(copy):
     (folder / "__pycache__" / "x.cpython-313.pyc").write_bytes(b"\0")
     time.sleep(1.5)
     assert plane.log().count("reloaded reloadProbe") == reloads
+
+
+def test_an_edit_of_the_same_size_within_the_same_second_is_served(copy):
+    # Python trusts cached bytecode whose recorded mtime (whole seconds) and size match the source.
+    plane, folder = copy
+    write_app(folder, "aaaa")
+    wait_for(lambda: served("aaaa"), 15, "the first edit served")
+    write_app(folder, "bbbb")
+    wait_for(lambda: served("bbbb"), 15, "the same-size edit served")
