@@ -141,6 +141,7 @@ class AsyncInvoker:
                 outcome,
                 queued_ms=queued_ms,
                 cold=result.cold_start,
+                function_request_id=result.request_id,  # what the function's context and log lines say
             )
             if not result.function_error:
                 return "ok"
