@@ -21,13 +21,16 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import os
 import re
+import secrets
 import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -38,11 +41,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from lambda_local.limits import SYNC_PAYLOAD_LIMIT, TooLarge, read_limited
-from lambda_local.plane import ACCOUNT
+from lambda_local.plane import ACCOUNT, STATE
 from lambda_local.providers import ApiRoute, Authorizer, Template, TemplateError
 from lambda_local.runtimes import FunctionRuntime, Throttled
 
-DEV_SECRET_DEFAULT = "lambda-local-development-key-never-used-in-aws"  # noqa: S105 - loopback-only dev tokens
+KEY_FILE = "jwt-dev-key"  # in the plane's state folder: one signing key per local stack, never in git
 REST_TIMEOUT_S = 29
 HTTP_TIMEOUT_S = 30
 REST_STAGE = "Prod"
@@ -345,7 +348,23 @@ def http_response(payload: bytes) -> HttpResponse:
 
 
 def dev_secret() -> str:
-    return os.environ.get("LAMBDA_LOCAL_JWT_SECRET", DEV_SECRET_DEFAULT)
+    """The key development tokens are signed with: LAMBDA_LOCAL_JWT_SECRET when set, else the stack's own,
+    made at random on first use in its state folder (mode 600) and gone with `make down`. Tokens come from
+    the running plane (`make token`, POST /_local/token), so Docker mode's key stays in its volume."""
+    if given := os.environ.get("LAMBDA_LOCAL_JWT_SECRET"):
+        return given
+    path = Path(os.environ.get("LAMBDA_LOCAL_STATE") or STATE) / KEY_FILE
+    with contextlib.suppress(FileNotFoundError):
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staged = path.with_name(f".{KEY_FILE}.{os.getpid()}")
+    fd = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(secrets.token_urlsafe(32))
+    with contextlib.suppress(FileExistsError):
+        os.link(staged, path)  # the first writer wins; a concurrent one reads the winner's key
+    staged.unlink()
+    return path.read_text().strip()
 
 
 def dev_token(claims: dict[str, Any], authorizer: Authorizer | None = None, lifetime_s: int = 3600) -> str:

@@ -12,6 +12,8 @@ through the same queue, so plain curl is safe too.
     GET  /_local/functions               each function's instances, queue and failed events
     POST /_local/functions/{name}/debug  {"on": true|false}: its next invocation waits for a debugger
         (debugpy on 127.0.0.1:5678; host mode)
+    POST /_local/token                   {"claims": {"sub": "alice"}, "authorizer": name (optional)}:
+        a development JWT the local API Gateway accepts, signed with this stack's key (`make token`)
 """
 
 from __future__ import annotations
@@ -27,8 +29,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from lambda_local import function_names
+from lambda_local.api_gateway import template_token
 from lambda_local.limits import ASYNC_PAYLOAD_LIMIT, SYNC_PAYLOAD_LIMIT, TooLarge, read_limited
 from lambda_local.plane import ACCOUNT, Plane, report
+from lambda_local.providers import TemplateError
 from lambda_local.runtimes import Throttled
 
 
@@ -162,6 +166,24 @@ def app(plane: Plane) -> Starlette:
             return aws_error(409, "ResourceConflictException", str(exc))
         return JSONResponse(runtime.state())
 
+    async def token(request: Request) -> Response:
+        """A development token for the template's authorizers, signed with this stack's key."""
+        try:
+            body = json.loads(await request.body() or b"{}")
+            claims, authorizer = body.get("claims", {}), body.get("authorizer")
+            if not isinstance(claims, dict) or not isinstance(claims.get("sub", ""), str):
+                raise ValueError("claims must be a JSON object (with a string sub)")
+            if authorizer is not None and not isinstance(authorizer, str):
+                raise ValueError("authorizer must be a name")
+        except (ValueError, AttributeError) as exc:
+            return aws_error(
+                400, "ValidationException", f'the body must be {{"claims": {{...}}, "authorizer": name}} ({exc})'
+            )
+        try:
+            return JSONResponse({"token": template_token(plane.template, claims, authorizer)})
+        except TemplateError as exc:
+            return aws_error(400, "ValidationException", str(exc))
+
     async def restart(request: Request) -> Response:
         runtime = plane.runtime(request.path_params["function"])
         if runtime is None:
@@ -176,6 +198,7 @@ def app(plane: Plane) -> Starlette:
             Route("/_local/functions", functions, methods=["GET"]),
             Route("/_local/functions/{function}/restart", restart, methods=["POST"]),
             Route("/_local/functions/{function}/debug", debug, methods=["POST"]),
+            Route("/_local/token", token, methods=["POST"]),
             Route("/_local/schedules/{rule}/fire", fire, methods=["POST"]),
         ]
     )

@@ -370,6 +370,7 @@ class HostStack:
             stop(service)
         shutil.rmtree(_db_dir(), ignore_errors=True)
         (STATE / "db-root-password").unlink(missing_ok=True)  # the next database gets a new one
+        (STATE / "jwt-dev-key").unlink(missing_ok=True)  # and the next plane a new token signing key
         # The stack's state goes with it, as Docker mode's volumes do: accepted events not yet run too
         # (a plane that crashes or is killed keeps them for the next one).
         for store in STATE.glob("events.sqlite*"):

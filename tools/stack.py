@@ -14,24 +14,31 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from lambda_local.api_gateway import template_token
-from lambda_local.providers import TemplateError, load
 from stack import current, down, fire, status, up
 from stack.common import LAMBDA_ENDPOINT, LAMBDA_PORT, port_open
 from stack.functions import by_name
 
 
 def _token(sub: str, claims_json: str, authorizer: str) -> None:
+    """A development token from the running plane: signed with this stack's own key (api_gateway.dev_secret)."""
     try:
         claims = json.loads(claims_json) if claims_json else {}
     except json.JSONDecodeError as exc:
         raise SystemExit(f"CLAIMS must be a JSON object: {exc}") from None
     if not isinstance(claims, dict):
         raise SystemExit("CLAIMS must be a JSON object")
+    if not port_open(LAMBDA_PORT):
+        raise SystemExit(f"the local plane is not answering on port {LAMBDA_PORT}: its tokens need it, run `make up`")
+    request = urllib.request.Request(
+        f"{LAMBDA_ENDPOINT}/_local/token",
+        data=json.dumps({"claims": {"sub": sub} | claims, "authorizer": authorizer or None}).encode(),
+        method="POST",
+    )
     try:
-        print(template_token(load(), {"sub": sub} | claims, authorizer or None))
-    except TemplateError as exc:
-        raise SystemExit(str(exc)) from None
+        with urllib.request.urlopen(request, timeout=30) as response:
+            print(json.loads(response.read())["token"])
+    except urllib.error.HTTPError as exc:
+        raise SystemExit(json.loads(exc.read()).get("message", f"HTTP {exc.code}")) from None
 
 
 def _invoke(name: str, event_file: str) -> None:

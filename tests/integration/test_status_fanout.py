@@ -8,9 +8,9 @@ import urllib.request
 
 import pytest
 
-from lambda_local.api_gateway import template_token
 from lambda_local.providers import load
 from stack import moto
+from tests.support.tokens import plane_token
 from tools.seed_friends import seed, social_graph
 
 pytestmark = pytest.mark.integration
@@ -21,7 +21,7 @@ NAMES = load().names
 def post(body: bytes, user: str | None) -> tuple[int, dict]:
     headers = {"Content-Type": "application/json"}
     if user is not None:
-        headers["Authorization"] = "Bearer " + template_token(load(), {"sub": user})
+        headers["Authorization"] = "Bearer " + plane_token({"sub": user})
     request = urllib.request.Request(f"{API}/status", data=body, method="POST", headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
@@ -86,7 +86,7 @@ def test_no_token_no_status() -> None:
 def test_the_callers_token_never_reaches_the_functions_log() -> None:
     import stack
 
-    token = template_token(load(), {"sub": f"logged-{time.time_ns()}"})
+    token = plane_token({"sub": f"logged-{time.time_ns()}"})
     request = urllib.request.Request(
         f"{API}/status",
         data=b'{"text": "hello"}',
@@ -98,3 +98,39 @@ def test_the_callers_token_never_reaches_the_functions_log() -> None:
     log = stack.read_logs("status-fanout")
     assert '"path":"/status"' in log.replace(" ", "") or "/status" in log  # the event was logged (locally)
     assert token not in log and token.split(".")[2] not in log
+
+
+def test_make_token_signs_with_this_stacks_key_and_a_token_signed_otherwise_is_refused() -> None:
+    import subprocess
+    import sys
+
+    import jwt
+
+    from stack import ROOT
+
+    made = subprocess.run(
+        [sys.executable, "-m", "tools.stack", "token", "maker", '{"email": "m@example.com"}'],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    forged = jwt.encode(
+        jwt.decode(made, options={"verify_signature": False}),
+        "another stack's key, as long as the real one",
+        algorithm="HS256",
+    )
+    codes = []
+    for token in (made, forged):
+        request = urllib.request.Request(
+            f"{API}/status",
+            data=b'{"text": "signed"}',
+            method="POST",
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                codes.append(response.status)
+        except urllib.error.HTTPError as error:
+            codes.append(error.code)
+    assert codes == [202, 401]

@@ -8,9 +8,9 @@ from collections.abc import Callable, Iterator
 import pytest
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
-from lambda_local.api_gateway import dev_token
 from stack import moto
-from tests.support.probe_plane import ProbePlane, api_request, wait_for
+from tests.support.probe_plane import INVOKE_PORT, ProbePlane, api_request, wait_for
+from tests.support.tokens import plane_token
 
 pytestmark = pytest.mark.integration
 
@@ -145,7 +145,7 @@ def test_the_plane_killed_mid_stream_loses_nothing_and_replays_at_most_the_batch
 
 def token(probe: ProbePlane, kind: str, **claims: object) -> str:
     authorizer = next(r.authorizer for r in probe.template.routes if r.kind == kind and r.authorizer)
-    return "Bearer " + dev_token({"sub": "alice"} | claims, authorizer)
+    return "Bearer " + plane_token({"sub": "alice"} | claims, authorizer.name, port=INVOKE_PORT)
 
 
 def test_rest_api_payload_1_0_round_trip(probe: ProbePlane) -> None:

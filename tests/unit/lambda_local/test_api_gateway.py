@@ -3,6 +3,7 @@ response mapping, and the development tokens."""
 
 import base64
 import json
+from pathlib import Path
 
 import jwt
 import pytest
@@ -13,6 +14,7 @@ from lambda_local.api_gateway import (
     Authorizer,
     BadResponse,
     HttpRequest,
+    dev_secret,
     dev_token,
     http_event,
     http_response,
@@ -293,3 +295,21 @@ def test_one_template_token_passes_every_authorizer_sharing_an_issuer() -> None:
     [status] = [r for r in load().routes if r.authorizer is not None]
     assert status.authorizer.issuer == "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_localusers"
     assert verify(f"Bearer {project}", status.authorizer)["sub"] == "alice"
+
+
+def test_each_stack_signs_with_a_key_of_its_own_kept_private_in_its_state(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("LAMBDA_LOCAL_JWT_SECRET", raising=False)
+    monkeypatch.setenv("LAMBDA_LOCAL_STATE", str(tmp_path / "one"))
+    first = dev_secret()
+    assert first == dev_secret() and len(first) >= 40  # made once, then read
+    key = tmp_path / "one" / "jwt-dev-key"
+    assert key.stat().st_mode & 0o777 == 0o600
+    token = dev_token({"sub": "u1"}, AUTH)
+    monkeypatch.setenv("LAMBDA_LOCAL_STATE", str(tmp_path / "two"))
+    assert dev_secret() != first
+    with pytest.raises(jwt.InvalidSignatureError):  # another stack's token
+        verify(f"Bearer {token}", AUTH)
+    monkeypatch.setenv("LAMBDA_LOCAL_JWT_SECRET", "given")
+    assert dev_secret() == "given"
