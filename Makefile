@@ -53,15 +53,19 @@ logs:
 events:
 	@$(PY) -m tools.stack events
 
+## place-orders: a day of café orders into the database (N=200)
 place-orders: up
 	@$(PY) -m tools.place_orders --orders "$(or $(N),200)"
 
+## simulate-tractors: tractor telemetry into the Kinesis stream (TRACTORS=n)
 simulate-tractors: up
 	@$(PY) -m tools.simulate_tractors $(if $(TRACTORS),--tractors $(TRACTORS))
 
+## seed-friends: a user's friends and devices for the status fan-out (USER_ID=alice FRIENDS=1000)
 seed-friends: up
 	@$(PY) -m tools.seed_friends --user "$(or $(USER_ID),alice)" --friends "$(or $(FRIENDS),1000)"
 
+## analytics: revenue per product group per day from the warehouse the order ETL loads
 analytics: up
 	@$(PY) -m tools.analytics
 
@@ -89,6 +93,7 @@ debug:
 demo: up
 	@$(PY) -m tools.demo
 
+## demo-images: upload a generated photo and show its renditions and labels
 demo-images: up
 	@$(PY) -m tools.demo_images
 
@@ -101,11 +106,11 @@ test: setup
 test-docker: setup
 	@STACK_MODE=docker $(PY) -m pytest tests/integration tests/docker
 
-# Debian without Docker: the engine, Compose and buildx plugins and a local registry (as root).
+## docker-engine: Debian without Docker: the engine, Compose and buildx plugins, a local registry (root)
 docker-engine:
 	@tools/docker/install_engine.sh
 
-# Offline machines only: stand-ins for the registry images (tests/standins/README.md).
+## ci-images: offline machines only: stand-ins for the registry images (tests/standins/README.md)
 ci-images: setup
 	@tests/standins/build.sh
 
@@ -125,6 +130,7 @@ push: setup
 deploy: setup
 	@$(PY) -m tools.deploy deploy
 
+## destroy: sam delete of the deployed stack (the photo buckets and orders tables are retained)
 destroy: setup
 	@$(PY) -m tools.deploy destroy
 
@@ -132,19 +138,24 @@ destroy: setup
 bench: up
 	@$(PY) -m bench.extractor_bench
 
+## bench-imports: where each function's Init goes (python -X importtime)
 bench-imports: setup
 	@$(PY) -m bench.imports_bench
 
+## bench-images: image-resize's rendition code against naive Pillow and libvips
 bench-images: setup
 	@$(PY) -m pip install --quiet -r bench/requirements.txt
 	@$(PY) -m bench.images_bench
 
+## bench-invoke: what the plane adds to an invocation, and how it scales out
 bench-invoke: up
 	@$(PY) -m bench.invoke_bench
 
+## bench-fanout: POST /status for users with 100 and 1,000 friends, against moto's own SNS rate
 bench-fanout: up
 	@$(PY) -m bench.fanout_bench
 
+## bench-etl: orders through the DynamoDB stream into the warehouse, batched against row by row
 bench-etl: up
 	@$(PY) -m bench.etl_bench
 
@@ -152,6 +163,7 @@ bench-etl: up
 bench-reload: up
 	@$(PY) -m bench.reload_bench
 
+## bench-events: the upload path's latency through S3 -> SNS -> the plane, and the stream mappings
 bench-events: up
 	@$(PY) -m bench.events_bench
 	@$(PY) -m bench.streams_bench

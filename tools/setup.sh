@@ -10,7 +10,11 @@ for requirements in requirements-dev.txt shared/requirements.txt lambda_local/re
   if [ ! -f .venv/.installed ] || [ "$requirements" -nt .venv/.installed ]; then stale=yes; fi
 done
 if [ -n "$stale" ]; then
-  echo "==> creating the virtualenv .venv and installing Python dependencies (about a minute the first time)"
+  if [ -x .venv/bin/python ]; then
+    echo "==> a requirements file changed: updating the Python dependencies in .venv"
+  else
+    echo "==> creating the virtualenv .venv and installing Python dependencies (about a minute)"
+  fi
   "$PYTHON_BIN" -m venv .venv
   .venv/bin/python -m pip install --quiet --upgrade pip
   .venv/bin/python -m pip install --quiet -r requirements-dev.txt
