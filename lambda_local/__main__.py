@@ -82,14 +82,41 @@ def template_path(given: str | None) -> Path:
 
 
 def summary(template: Template) -> str:
+    """What `make check-template` prints: each function with what triggers it, and the local names."""
     lines = [f"{template.file}: {len(template.functions)} functions"]
     for fn in template.functions:
         port = f", port {fn.port}" if fn.port else ""
         lines.append(f"  {fn.lambda_name} (functions/{fn.directory}, {fn.memory_mb} MB, {fn.timeout_s} s{port})")
+        triggers = [
+            f"schedule {s.rule}: {s.expression}{'' if s.enabled else ' (disabled)'}"
+            for s in template.schedules
+            if s.function == fn.lambda_name
+        ]
+        triggers += [
+            f"{q.event.type} {q.source_name} ({q.source_id}) through queue {q.queue_name}"
+            for q in template.queue_triggers
+            if q.function == fn.lambda_name
+        ]
+        triggers += [
+            f"{t.kind} stream of {t.stream_name} ({t.stream_id})"
+            for t in template.stream_triggers
+            if t.function == fn.lambda_name
+        ]
+        triggers += [
+            f"API {r.route_key} ({r.kind.upper()} {r.api_id}, payload {r.payload_version})"
+            for r in template.routes
+            if r.function == fn.lambda_name
+        ]
+        lines += [f"    <- {trigger}" for trigger in triggers] or ["    <- invoked only (no event source)"]
     lines.append(
         f"  triggers: {len(template.schedules)} schedules, {len(template.queue_triggers)} SNS/S3, "
         f"{len(template.stream_triggers)} streams, {len(template.routes)} API routes"
     )
+    functions = {fn.logical_id for fn in template.functions}
+    resources = [r for r in template.local_resources() if r.logical_id not in functions]
+    if resources:
+        lines.append("  resources, by their local names:")
+        lines += [f"    {r.logical_id} ({r.type}): {r.name}" for r in resources]
     lines += [f"  warning: {w}" for w in template.warnings]
     return "\n".join(lines)
 

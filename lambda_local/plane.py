@@ -247,6 +247,8 @@ class Plane:
         for warning in self.template.warnings:
             print(f"lambda_local: {warning}", file=sys.stderr, flush=True)
         self.pollers = [await asyncio.to_thread(self._connect, t) for t in self.template.queue_triggers]
+        for t in self.template.queue_triggers:
+            print(f"lambda_local: {t.event.type} {t.source_name} -> {t.function} (queue {t.queue_name})", flush=True)
         for poller in self.pollers:
             poller.start()
         for trigger in self.template.stream_triggers:
@@ -280,13 +282,18 @@ class Plane:
     async def reload_function(self, function: str, files: list[Path]) -> None:
         """New environments on `function`'s changed code (reload.py); busy ones retire after their invocation."""
         runtime, started = self.runtimes[function], time.perf_counter()
-        root = self.template.path.parent
+        root, detail = self.template.path.parent, ""
         try:
-            await runtime.restart()
-        except Exception as exc:  # a new environment that does not start: the next invocation says why
+            if self.settings.mode == "docker":  # environments are containers of the function's image
+                if self.engine is None:
+                    raise RuntimeError("Docker mode reloads need the engine's socket (compose.yaml mounts it)")
+                took = await asyncio.to_thread(containers.build_image, self.engine, runtime.fn, root)
+                detail = f"image {runtime.fn.image} rebuilt in {took:.2f}s, "
+            await runtime.restart(replace_fixed=self.settings.mode == "docker")
+        except Exception as exc:  # the build failed, or the new environment did not start
             print(f"lambda_local: {reload.timed_line(function, files, root, started, str(exc))}", flush=True)
             return
-        print(f"lambda_local: {reload.timed_line(function, files, root, started)}", flush=True)
+        print(f"lambda_local: {reload.timed_line(function, files, root, started, detail=detail)}", flush=True)
 
     async def debug(self, function: str, on: bool) -> FunctionRuntime:
         """Run `function` (name, ARN, folder or logical id) in a debug environment from its next

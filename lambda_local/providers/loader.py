@@ -22,6 +22,24 @@ def where(template: str, *path: object) -> str:
     return f"{template}: " + ".".join(str(p) for p in path if p != "")
 
 
+def shown(value: Any) -> str:
+    """A template value as the template writes it, for an error message: `!Ref X`, `!GetAtt A.B`, YAML."""
+    if isinstance(value, dict) and len(value) == 1:
+        ((key, arg),) = value.items()
+        short = key.removeprefix("Fn::")
+        if key == "Ref" or key.startswith("Fn::"):
+            if key == "Fn::GetAtt" and isinstance(arg, list) and all(isinstance(a, str) for a in arg):
+                return f"!GetAtt {'.'.join(arg)}"
+            return f"!{short} {shown(arg)}"
+    if isinstance(value, str):
+        return value if value.strip() and value == value.strip() else repr(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(shown(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {shown(v)}" for k, v in value.items()) + "}"
+    return "null" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+
+
 class _CfnLoader(yaml.SafeLoader):
     pass
 

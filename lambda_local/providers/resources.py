@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from lambda_local.providers.loader import TemplateError, where
+from lambda_local.providers.loader import TemplateError, shown, where
 
 LOCAL_ACCOUNT = "123456789012"  # moto's default account: the local stack's account
 LOCAL_REGION = "us-east-1"
@@ -209,11 +209,13 @@ class Resolver:
             return {k: self.resolve(v, f"{at}.{k}") for k, v in value.items()}
         ((key, arg),) = value.items()
         if key == "Ref":
-            return self.ref(str(arg), at)
+            if not isinstance(arg, str):
+                raise TemplateError(f"{at}: !Ref needs the name of a parameter or resource, got {shown(arg)}")
+            return self.ref(arg, at)
         if key == "Fn::GetAtt":
             parts = arg if isinstance(arg, list) else str(arg).split(".", 1)
             if len(parts) != 2:
-                raise TemplateError(f"{at}: !GetAtt needs Resource.Attribute, got {arg!r}")
+                raise TemplateError(f"{at}: !GetAtt needs Resource.Attribute, got {shown(arg)}")
             return self.get_att(str(parts[0]), str(parts[1]), at)
         if key == "Fn::Sub":
             return self._sub(arg, at)
@@ -251,7 +253,7 @@ class Resolver:
         elif isinstance(value, dict) and isinstance(value.get("Fn::GetAtt"), list):
             found = str(value["Fn::GetAtt"][0])
         if found is None or found not in self.resources:
-            raise TemplateError(f"{at}: must be !Ref or !GetAtt of a resource of the template, got {value!r}")
+            raise TemplateError(f"{at}: must be !Ref or !GetAtt of a resource of the template, got {shown(value)}")
         if kinds and self.resources[found]["Type"] not in kinds:
             raise TemplateError(f"{at}: {found} is a {self.resources[found]['Type']}, not a {' or '.join(kinds)}")
         return found

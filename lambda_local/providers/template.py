@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from lambda_local.providers.functions import FUNCTION_TYPE, FunctionSpec, function_spec
-from lambda_local.providers.loader import TemplateError, load_yaml
+from lambda_local.providers.loader import TemplateError, load_yaml, shown
 from lambda_local.providers.resources import (
     LOCAL_ACCOUNT,
     LOCAL_REGION,
@@ -104,7 +104,7 @@ class Template:
             if resolved is NO_VALUE:
                 continue
             if isinstance(resolved, dict | list):
-                raise TemplateError(f"{at}: an environment value must be a string, got {resolved!r}")
+                raise TemplateError(f"{at}: an environment value must be a string, got {shown(resolved)}")
             env[key] = "true" if resolved is True else "false" if resolved is False else str(resolved)
         return env
 

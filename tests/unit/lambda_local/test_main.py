@@ -109,3 +109,13 @@ def test_the_planes_connections_send_without_waiting_for_acks():
             server.close()
 
     assert asyncio.run(scenario()) != 0
+
+
+def test_check_lists_each_functions_triggers_and_the_resources_local_names() -> None:
+    from lambda_local.__main__ import summary
+    from lambda_local.providers import load
+
+    text = summary(load())
+    assert "    <- SNS photo-uploads-events (UploadsTopic) through queue lambda-local-imageResize-Upload" in text
+    assert "    <- API GET /weather (HTTP WeatherHttpApi, payload 2.0)" in text
+    assert "    UploadsBucket (AWS::S3::Bucket): photo-uploads" in text

@@ -253,3 +253,14 @@ def test_a_bad_binary_media_type_is_named(types):  # type: ignore[no-untyped-def
     api = {"Type": "AWS::Serverless::Api", "Properties": {"StageName": "Prod", "BinaryMediaTypes": types}}
     with pytest.raises(TemplateError, match=r"FilesApi\.Properties\.BinaryMediaTypes: "):
         parsed(ProbeFunction=function(events), FilesApi=api)
+
+
+def test_a_template_value_in_an_error_reads_as_the_template_writes_it() -> None:
+    from lambda_local.providers.loader import shown
+
+    assert shown({"Ref": "Topic"}) == "!Ref Topic"
+    assert shown({"Fn::GetAtt": ["Queue", "Arn"]}) == "!GetAtt Queue.Arn"
+    assert shown({"Fn::Sub": "${A}-x"}) == "!Sub ${A}-x"
+    assert shown(["a", {"Ref": "B"}]) == "[a, !Ref B]"
+    assert shown({"Key": None, "On": True}) == "{Key: null, On: true}"
+    assert shown(" padded") == "' padded'"
