@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import itertools
 import socket
+import tarfile
+import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from lambda_local.providers import FunctionSpec
@@ -60,6 +64,54 @@ def remove_leftovers(found: Engine) -> int:
             container.remove(force=True)
             removed += 1
     return removed
+
+
+# What a function image's build reads (images/lambda-python.Dockerfile): the reload builds from these alone,
+# so the context the plane sends is small. A Dockerfile that needs more says so in the build's error.
+_CONTEXT_SKIPPED = {"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache"}
+
+
+def build_context(root: Path, fn: FunctionSpec) -> io.BytesIO:
+    """A tar of the function's build context: the Dockerfiles' folder, shared/ and the function's folder."""
+    data = io.BytesIO()
+    with tarfile.open(fileobj=data, mode="w") as tar:
+        for folder in (root / Path(fn.dockerfile).parent, root / "shared", fn.code):
+            if not folder.is_dir():
+                continue
+            for path in sorted(folder.rglob("*")):
+                if path.is_file() and not _CONTEXT_SKIPPED.intersection(path.relative_to(root).parts):
+                    tar.add(path, arcname=str(path.relative_to(root)), recursive=False)
+    data.seek(0)
+    return data
+
+
+class BuildFailed(Exception):
+    """The function's image did not build (the last lines of the build's output are the message)."""
+
+
+def build_image(found: Engine, fn: FunctionSpec, root: Path) -> float:
+    """The function's image built anew from the code under `root`, tagged as compose tags it (the tag new
+    environments run); the seconds it took. The code layers are the Dockerfile's last, so an edit
+    rebuilds only them (the engine's layer cache keeps the packages)."""
+    import docker.errors
+
+    started = time.perf_counter()
+    try:
+        found.client.images.build(
+            fileobj=build_context(root, fn),
+            custom_context=True,
+            dockerfile=fn.dockerfile,
+            buildargs=fn.build_args,
+            tag=fn.image,
+            rm=True,
+            forcerm=True,
+        )
+    except docker.errors.BuildError as exc:
+        lines = [str(chunk.get("stream", chunk.get("error", ""))).strip() for chunk in exc.build_log]
+        raise BuildFailed(" | ".join(line for line in lines if line)[-600:] or str(exc)) from None
+    except docker.errors.APIError as exc:
+        raise BuildFailed(str(exc)) from None
+    return time.perf_counter() - started
 
 
 class ContainerEnvironment(Instance):

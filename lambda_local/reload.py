@@ -106,12 +106,14 @@ def forget_bytecode(files: Iterable[Path]) -> None:
                 cached.unlink(missing_ok=True)
 
 
-def timed_line(function: str, files: list[Path], root: Path, started: float, error: str | None = None) -> str:
+def timed_line(
+    function: str, files: list[Path], root: Path, started: float, error: str | None = None, detail: str = ""
+) -> str:
     took = time.perf_counter() - started
     what = describe(files, root)
     if error:
         return f"reload of {function} ({what}) failed after {took:.2f}s: {error}"
-    return f"reloaded {function} ({what}): new environment ready in {took:.2f}s"
+    return f"reloaded {function} ({what}): {detail}new environment ready in {took:.2f}s"
 
 
 def said_if_failed(say: Callable[[str], None]) -> Callable[[asyncio.Task[None]], None]:

@@ -609,9 +609,19 @@ class FunctionRuntime:
         not a failed one and uses up no retry)."""
         return await self.invoke(payload, wait=True)
 
-    async def restart(self) -> None:
+    async def restart(self, replace_fixed: bool = False) -> None:
         """Retire every idle environment (busy ones after their invocation) and start one fresh: the
-        next invocation is a plain cold start, not one that also waits for a process to start."""
+        next invocation is a plain cold start, not one that also waits for a process to start.
+        `replace_fixed` (Docker mode's reload: the function's image was rebuilt): compose's container
+        of the old image leaves the pool too, and environments of the new image take over."""
+        if replace_fixed and self.factory is not None:
+            for env in self.fixed:
+                if env in self.idle:
+                    self.idle.remove(env)
+                if env in self.environments:
+                    self.environments.remove(env)
+                env.retiring = True  # busy: leaves after its invocation (compose keeps the container)
+            self.fixed = []
         for env in list(self.environments):
             if env in self.fixed:
                 continue  # Docker mode: `docker compose restart <service>` (the stack's restart_function)

@@ -1,0 +1,60 @@
+"""An edit a test or bench makes to a real function while the stack runs (hot reload, Docker mode):
+a wrapper appended to its app.py that answers `{"reload_probe": ...}` events with a value of the edit's
+own (after an optional sleep) and hands every other event to the function. `restored()` puts the file
+back exactly as it was, whatever happens in between."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from stack.common import LAMBDA_ENDPOINT
+
+WRAPPER = """
+
+# --- hot reload probe (tests/support/reload_probe.py): never committed ---
+_reload_probe_original = handler
+
+
+def handler(event, context):  # type: ignore[no-redef]
+    if isinstance(event, dict) and "reload_probe" in event:
+        import time
+
+        time.sleep(event.get("sleep", 0))
+        return {{"reload_probe": {value!r}}}
+    return _reload_probe_original(event, context)
+"""
+
+
+@contextlib.contextmanager
+def restored(app: Path) -> Iterator[Callable[[str], None]]:
+    """`edit(value)` rewrites `app` (whole, then renamed, as editors save) with the wrapper answering `value`."""
+    original = app.read_text()
+
+    def edit(value: str) -> None:
+        staged = app.with_name(app.name + ".reload-probe")
+        staged.write_text(original + WRAPPER.format(value=value))
+        staged.replace(app)
+
+    try:
+        yield edit
+    finally:
+        staged = app.with_name(app.name + ".reload-probe")
+        staged.write_text(original)
+        staged.replace(app)
+
+
+def probe(function: str, sleep: float = 0, timeout: float = 60) -> Any:
+    """What `function` answers a probe event with now (None: the function itself answered)."""
+    request = urllib.request.Request(
+        f"{LAMBDA_ENDPOINT}/2015-03-31/functions/{function}/invocations",
+        data=json.dumps({"reload_probe": True, "sleep": sleep}).encode(),
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        body = json.loads(response.read())
+    return body.get("reload_probe") if isinstance(body, dict) else None
