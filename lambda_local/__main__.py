@@ -1,8 +1,9 @@
 """`python -m lambda_local`: the local Lambda plane in one process: the function runtimes and their
 queues, the event sources, the Invoke API on LAMBDA_LOCAL_PORT (3001) plus every function's own port
-(Metadata.LocalPort), and API Gateway on LAMBDA_LOCAL_API_PORT (3000) when the template declares API
-events. `check` reads the template and says what it declares; `render-compose` rewrites compose.yaml's
-rendered part. A template the plane cannot run is one line naming the place, and exit status 2."""
+(Metadata.LocalPort), API Gateway on LAMBDA_LOCAL_API_PORT (3000) when the template declares API
+events, and function URLs on LAMBDA_LOCAL_URL_PORT (3002) when a function declares FunctionUrlConfig.
+`check` reads the template and says what it declares; `render-compose` rewrites compose.yaml's rendered
+part. A template the plane cannot run is one line naming the place, and exit status 2."""
 
 from __future__ import annotations
 
@@ -42,14 +43,21 @@ def listen(host: str, port: int) -> socket.socket:
 
 
 async def serve() -> None:
-    from lambda_local import api_gateway, invoke_api
+    from lambda_local import api_gateway, function_urls, invoke_api
     from lambda_local.doors import locked
     from lambda_local.plane import build, report
 
     plane = build()
     settings = plane.settings
     routes = plane.template.routes
+    urls, url_port = function_urls.url_functions(plane.template.functions), function_urls.port()
     ports = [settings.invoke_port, *plane.by_port] + ([settings.api_port] if routes else [])
+    if urls and url_port in ports:
+        raise TemplateError(
+            f"{plane.template.file}: port {url_port} is both the function URLs' (LAMBDA_LOCAL_URL_PORT) and "
+            "another surface's (a Metadata.LocalPort, LAMBDA_LOCAL_PORT or LAMBDA_LOCAL_API_PORT)"
+        )
+    ports += [url_port] if urls else []
     sockets = [listen(settings.bind_host, port) for port in ports]
     print(f"lambda_local: starting {len(plane.template.functions)} functions ({settings.mode} mode)", flush=True)
     try:
@@ -59,10 +67,17 @@ async def serve() -> None:
         raise
     lambda_app = locked(invoke_api.app(plane), control=True)
     api_app = locked(api_gateway.app(routes, plane.runtimes, report), control=False)
+    credentials = function_urls.local_credentials()
+    url_app = locked(function_urls.app(urls, plane.runtimes, report, settings.region, credentials), control=False)
 
     async def by_port(scope: Any, receive: Any, send: Any) -> None:
         port = scope["server"][1] if scope.get("server") else None
-        await (api_app if routes and port == settings.api_port else lambda_app)(scope, receive, send)
+        if routes and port == settings.api_port:
+            await api_app(scope, receive, send)
+        elif urls and port == url_port:
+            await url_app(scope, receive, send)
+        else:
+            await lambda_app(scope, receive, send)
 
     server = uvicorn.Server(uvicorn.Config(by_port, log_level="warning", access_log=False, lifespan="off"))
     where = f"{settings.bind_host}:{settings.invoke_port}"
@@ -71,6 +86,14 @@ async def serve() -> None:
         print(
             f"lambda_local: API Gateway on {settings.bind_host}:{settings.api_port}: {len(routes)} routes", flush=True
         )
+    for fn in urls:
+        where = f"http://{settings.bind_host}:{url_port}/{fn.lambda_name}/"
+        print(
+            f"lambda_local: function URL of {fn.lambda_name} at {where} ({fn.url.auth_type if fn.url else ''})",
+            flush=True,
+        )
+    for warning in function_urls.warnings(urls):
+        print(f"lambda_local: warning: {warning}", file=sys.stderr, flush=True)
     try:
         await server.serve(sockets=sockets)
     finally:

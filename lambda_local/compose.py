@@ -19,6 +19,7 @@ BEGIN = "  # >>> rendered from template.yaml by `make compose`: edit the templat
 END = "  # <<< rendered from template.yaml <<<"
 INVOKE_PORT = 3001
 API_PORT = 3000
+URL_PORT = 3002  # function URLs (lambda_local/function_urls.py)
 SYSLOG_PORT = 3514
 
 
@@ -91,6 +92,7 @@ def lambda_service(template: Template) -> list[str]:
         f'      - "127.0.0.1:{SYSLOG_PORT}:{SYSLOG_PORT}/udp" # the function containers\' logs (syslog)',
     ]
     ports = ([API_PORT] if template.routes else []) + [INVOKE_PORT]
+    ports += [URL_PORT] if any(fn.url is not None for fn in template.functions) else []
     ports += sorted(fn.port for fn in template.functions if fn.port is not None)
     lines += [f'      - "127.0.0.1:{port}:{port}"' for port in ports]
     if template.functions:

@@ -1,6 +1,6 @@
 """The provider layer: the only code that reads template.yaml (see template.py)."""
 
-from lambda_local.providers.functions import AsyncInvokeConfig, FunctionSpec
+from lambda_local.providers.functions import AsyncInvokeConfig, FunctionSpec, FunctionUrl, UrlCors
 from lambda_local.providers.loader import TemplateError, load_yaml
 from lambda_local.providers.resources import LOCAL_ACCOUNT, LOCAL_REGION, LocalResource, kebab
 from lambda_local.providers.routes import ApiRoute, Authorizer
@@ -26,6 +26,7 @@ __all__ = [
     "Destination",
     "EventSpec",
     "FunctionSpec",
+    "FunctionUrl",
     "LocalResource",
     "MappingSettings",
     "QueueTrigger",
@@ -34,6 +35,7 @@ __all__ = [
     "StreamTrigger",
     "Template",
     "TemplateError",
+    "UrlCors",
     "kebab",
     "load",
     "load_yaml",

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lambda_local.providers.loader import TemplateError
+from lambda_local.providers.loader import TemplateError, shown
 from lambda_local.providers.triggers import Destination, EventSpec
 
 FUNCTION_TYPE = "AWS::Serverless::Function"
@@ -16,6 +16,11 @@ DEFAULT_MEMORY_MB = 128
 DEFAULT_TIMEOUT_S = 3
 DEFAULT_EPHEMERAL_MB = 512
 DEFAULT_HANDLER = "app.handler"
+# FunctionUrlConfig's values, as CloudFormation's AWS::Lambda::Url accepts them.
+URL_AUTH_TYPES = ("NONE", "AWS_IAM")
+URL_INVOKE_MODES = ("BUFFERED", "RESPONSE_STREAM")
+URL_CORS_METHODS = ("GET", "PUT", "HEAD", "POST", "PATCH", "DELETE", "*")
+URL_CORS_MAX_AGE_S = 86400
 
 
 @dataclass(frozen=True)
@@ -25,6 +30,28 @@ class AsyncInvokeConfig:
     maximum_retry_attempts: int = 2
     maximum_event_age_s: int = 21600
     on_failure: Destination | None = None
+
+
+@dataclass(frozen=True)
+class UrlCors:
+    """`FunctionUrlConfig.Cors`: what the function URL answers a browser's preflight with, and the CORS
+    headers it adds to the function's responses."""
+
+    allow_origins: tuple[str, ...] = ()  # `*` or origins (`https://app.example`), matched case-insensitively
+    allow_methods: tuple[str, ...] = ()  # upper case; `*`
+    allow_headers: tuple[str, ...] = ()
+    expose_headers: tuple[str, ...] = ()
+    allow_credentials: bool = False
+    max_age_s: int | None = None  # Access-Control-Max-Age; None: not sent
+
+
+@dataclass(frozen=True)
+class FunctionUrl:
+    """`FunctionUrlConfig`: the function's URL (lambda_local/function_urls.py serves it)."""
+
+    auth_type: str  # "NONE" | "AWS_IAM" (SigV4-signed requests only)
+    cors: UrlCors | None = None
+    invoke_mode: str = "BUFFERED"  # RESPONSE_STREAM is served buffered locally, with a warning
 
 
 @dataclass(frozen=True)
@@ -45,6 +72,7 @@ class FunctionSpec:
     reserved_concurrency: int | None = None  # ReservedConcurrentExecutions: its cap (0 = throttled)
     provisioned_concurrency: int = 0  # ProvisionedConcurrencyConfig: environments kept warm from the start
     alias: str | None = None  # AutoPublishAlias: a qualifier the Invoke API accepts besides $LATEST
+    url: FunctionUrl | None = None  # FunctionUrlConfig: served on the function URLs' port
 
     @property
     def code(self) -> Path:
@@ -69,6 +97,62 @@ def _integer(value: Any, at: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
         raise TemplateError(f"{at}: must be a whole number, got {value!r}")
     return int(value)
+
+
+def _strings(value: Any, at: str, most: int, longest: int) -> tuple[str, ...]:
+    """A literal list of at most `most` strings, each 1 to `longest` characters."""
+    if not isinstance(value, list) or not all(isinstance(v, str) and 0 < len(v.strip()) <= longest for v in value):
+        raise TemplateError(f"{at}: must be a list of literal strings of 1 to {longest} characters, got {shown(value)}")
+    if len(value) > most:
+        raise TemplateError(f"{at}: at most {most} values, got {len(value)}")
+    return tuple(v.strip() for v in value)
+
+
+def url_cors(value: Any, at: str) -> UrlCors:
+    """`FunctionUrlConfig.Cors` (AWS::Lambda::Url's Cors): literal values only."""
+    known = ("AllowCredentials", "AllowHeaders", "AllowMethods", "AllowOrigins", "ExposeHeaders", "MaxAge")
+    if not isinstance(value, dict):
+        raise TemplateError(f"{at}: must be a mapping of {', '.join(known)}, got {shown(value)}")
+    if unknown := sorted(set(value) - set(known)):
+        raise TemplateError(f"{at}: unknown property {unknown[0]} (known: {', '.join(known)})")
+    methods = _strings(value.get("AllowMethods", []), f"{at}.AllowMethods", 6, 6)
+    if bad := [m for m in methods if m.upper() not in URL_CORS_METHODS]:
+        raise TemplateError(f"{at}.AllowMethods: {bad[0]!r} is not one of {', '.join(URL_CORS_METHODS)}")
+    credentials = value.get("AllowCredentials", False)
+    if not isinstance(credentials, bool):
+        raise TemplateError(f"{at}.AllowCredentials: must be true or false, got {shown(credentials)}")
+    max_age = value.get("MaxAge")
+    if max_age is not None:
+        max_age = _integer(max_age, f"{at}.MaxAge")
+        if max_age > URL_CORS_MAX_AGE_S:
+            raise TemplateError(f"{at}.MaxAge: at most {URL_CORS_MAX_AGE_S} seconds, got {max_age}")
+    return UrlCors(
+        allow_origins=_strings(value.get("AllowOrigins", []), f"{at}.AllowOrigins", 100, 253),
+        allow_methods=tuple(dict.fromkeys(m.upper() for m in methods)),
+        allow_headers=_strings(value.get("AllowHeaders", []), f"{at}.AllowHeaders", 100, 1024),
+        expose_headers=_strings(value.get("ExposeHeaders", []), f"{at}.ExposeHeaders", 100, 1024),
+        allow_credentials=credentials,
+        max_age_s=max_age,
+    )
+
+
+def function_url(value: Any, at: str) -> FunctionUrl:
+    """`FunctionUrlConfig`: `AuthType` (NONE | AWS_IAM), optional `Cors` and `InvokeMode`."""
+    known = ("AuthType", "Cors", "InvokeMode")
+    if not isinstance(value, dict):
+        raise TemplateError(f"{at}: must be a mapping with AuthType (NONE or AWS_IAM), got {shown(value)}")
+    if unknown := sorted(set(value) - set(known)):
+        raise TemplateError(f"{at}: unknown property {unknown[0]} (known: {', '.join(known)})")
+    if "AuthType" not in value:
+        raise TemplateError(f"{at}.AuthType: required (NONE or AWS_IAM)")
+    auth = value["AuthType"]
+    if auth not in URL_AUTH_TYPES:
+        raise TemplateError(f"{at}.AuthType: must be NONE or AWS_IAM, got {shown(auth)}")
+    mode = value.get("InvokeMode", "BUFFERED")
+    if mode not in URL_INVOKE_MODES:
+        raise TemplateError(f"{at}.InvokeMode: must be BUFFERED or RESPONSE_STREAM, got {shown(mode)}")
+    cors = value.get("Cors")
+    return FunctionUrl(auth, url_cors(cors, f"{at}.Cors") if cors is not None else None, mode)
 
 
 def function_spec(
@@ -120,6 +204,11 @@ def function_spec(
     if provisioned and reserved is not None and provisioned > reserved:
         raise TemplateError(f"{at}.Properties.ProvisionedConcurrencyConfig: more than ReservedConcurrentExecutions")
     alias = setting("AutoPublishAlias", None)
+    url_config = globals_.get("FunctionUrlConfig")  # SAM merges Globals' keys with the function's own
+    if isinstance(url_config, dict) and isinstance(props.get("FunctionUrlConfig"), dict):
+        url_config = url_config | props["FunctionUrlConfig"]
+    elif "FunctionUrlConfig" in props:
+        url_config = props["FunctionUrlConfig"]
     if alias is not None and (not isinstance(alias, str) or not re.fullmatch(r"[a-zA-Z0-9_-]{1,128}", alias)):
         raise TemplateError(f"{at}.Properties.AutoPublishAlias: must be an alias name, got {alias!r}")
     return FunctionSpec(
@@ -153,4 +242,5 @@ def function_spec(
         folder=folder,
         reserved_concurrency=reserved,
         provisioned_concurrency=provisioned,
+        url=function_url(url_config, f"{at}.Properties.FunctionUrlConfig") if url_config is not None else None,
     )

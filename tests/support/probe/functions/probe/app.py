@@ -70,8 +70,11 @@ def noop(event: dict[str, Any], context: Any) -> None:
 
 
 def echo(event: dict[str, Any], context: Any) -> Any:
-    """The event back as JSON with the status the query asks for; a binary body back as binary."""
+    """The event back as JSON with the status the query asks for; a binary body back as binary;
+    `?fail=1`: an unhandled error."""
     query = event.get("queryStringParameters") or {}
+    if query.get("fail"):
+        raise RuntimeError("the request asked the echo to fail")
     version = event.get("version", "1.0")
     if event.get("rawPath") == "/plain":
         return {"shorthand": True, "routeKey": event["routeKey"]}  # payload 2.0: a plain value is the body
