@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from lambda_local.destinations import async_failure_record, fit_to_queue
+from lambda_local.destinations import async_failure_record, async_success_record, fit_to_queue
 from lambda_local.event_store import EventStore, StoredEvent
 from lambda_local.providers import AsyncInvokeConfig
 from lambda_local.runtimes import FunctionRuntime, InvokeResult
@@ -49,11 +49,13 @@ class AsyncInvoker:
         report: Report,
         delays: tuple[float, ...] = DEFAULT_DELAYS,
         store: EventStore | None = None,
+        send_success: Send | None = None,
     ) -> None:
         self.runtime = runtime
         self.config = config
         self.function_arn = function_arn
         self.send_failure = send_failure
+        self.send_success = send_success  # DestinationConfig.OnSuccess
         self.report = report
         self.delays = delays
         self.store = store
@@ -144,9 +146,26 @@ class AsyncInvoker:
                 function_request_id=result.request_id,  # what the function's context and log lines say
             )
             if not result.function_error:
+                await self._succeeded(event, attempts, result)
                 return "ok"
         await self._fail(event, attempts, result, "RetriesExhausted")
         return "RetriesExhausted"
+
+    async def _succeeded(self, event: _Event, attempts: int, result: InvokeResult) -> None:
+        """The on-success record, when the function has that destination (sent once: a record that
+        cannot be sent is reported, and the event still counts as done, as its invocation was)."""
+        if self.send_success is None:
+            return
+        name = self.runtime.fn.lambda_name
+        record = fit_to_queue(
+            async_success_record(self.function_arn, event.request_id, event.payload, attempts, result)
+        )
+        try:
+            await self.send_success(record)
+        except Exception as exc:  # noqa: BLE001 - the invocation succeeded; its record is what was lost
+            self.report(event.source, name, event.request_id, attempts, 0.0, f"success destination failed ({exc!r})")
+            return
+        self.report(event.source, name, event.request_id, attempts, 0.0, "on-success destination")
 
     async def _fail(self, event: _Event, attempts: int, result: InvokeResult | None, condition: str) -> None:
         self.failed += 1

@@ -49,6 +49,15 @@ def async_failure_record(
     return record
 
 
+def async_success_record(
+    function_arn: str, request_id: str, payload: bytes, attempts: int, result: InvokeResult
+) -> dict[str, Any]:
+    """The record Lambda sends to an asynchronous invocation's on-success destination."""
+    record = async_failure_record(function_arn, request_id, payload, attempts, result, "Success")
+    record["responseContext"].pop("functionError", None)
+    return record
+
+
 def stream_failure_record(
     kind: str,
     function_arn: str,

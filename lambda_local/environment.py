@@ -29,7 +29,12 @@ def lambda_variables(fn: FunctionSpec, aws_endpoint: str, lambda_endpoint: str) 
         "AWS_LAMBDA_FUNCTION_NAME": fn.lambda_name,
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(fn.memory_mb),
         "AWS_LAMBDA_FUNCTION_TIMEOUT": str(fn.timeout_s),
-    }
+    } | (
+        # LoggingConfig JSON: what Lambda sets; the runtime interface client writes JSON lines at that level.
+        {"AWS_LAMBDA_LOG_FORMAT": "JSON", "AWS_LAMBDA_LOG_LEVEL": fn.logging.application_level or "INFO"}
+        if fn.logging.json
+        else {}
+    )
 
 
 def function_env(

@@ -13,6 +13,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -22,7 +23,7 @@ import boto3
 import httpx
 import psutil
 
-from lambda_local import container_logs, containers, reload
+from lambda_local import container_logs, containers, log_format, reload
 from lambda_local.async_invoke import DEFAULT_DELAYS, AsyncInvoker, Done
 from lambda_local.containers import ContainerEnvironment
 from lambda_local.environment import LOCAL_ENV, function_env, read_env_file
@@ -33,6 +34,7 @@ from lambda_local.providers import (
     Destination,
     FunctionSpec,
     QueueTrigger,
+    SqsTrigger,
     StreamTrigger,
     Template,
     load,
@@ -51,6 +53,7 @@ from lambda_local.runtimes import (
 )
 from lambda_local.sandbox import sandbox
 from lambda_local.schedules import Scheduler
+from lambda_local.sqs_mappings import SqsMapping
 from lambda_local.streams import CheckpointError, DynamoDBStream, KinesisStream, StreamMapping, StreamSource
 
 ACCOUNT = LOCAL_ACCOUNT
@@ -127,6 +130,16 @@ def report(
     print(json.dumps(line), flush=True)
 
 
+def keeper(patterns: tuple[str, ...], source: str, name: str) -> Callable[[dict[str, Any]], bool] | None:
+    """What a mapping's FilterCriteria keep of a record (filters.py); None without filters."""
+    if not patterns:
+        return None
+    from lambda_local import filters
+
+    parsed = filters.parse_filters({"Filters": [{"Pattern": p} for p in patterns]}, name)
+    return partial(filters.keep, parsed, source=source)
+
+
 def default_account_concurrency(template: Template, memory_mb: int | None = None) -> int:
     """How many invocations may run at once, all functions together, when LAMBDA_LOCAL_ACCOUNT_CONCURRENCY
     is not set: as many environments of the template's average MemorySize as fit in half this machine's
@@ -152,6 +165,7 @@ class Plane:
         self._sqs: Any = None
         self.pollers: list[QueuePoller] = []
         self.mappings: list[StreamMapping] = []
+        self.sqs_mappings: list[SqsMapping] = []
         self.problems: list[str] = []
         self.store = EventStore(
             settings.state_dir / "events.sqlite"
@@ -177,8 +191,9 @@ class Plane:
         request ids and log tail are its own) writing to the function's log file. Docker mode: the
         function's compose container, a fixed pool of one."""
         path = self.settings.log_dir / f"{fn.directory}.log"
+        fmt = log_format.formatter(fn.logging)  # LoggingConfig: JSON platform lines, or the text as printed
         if self.settings.mode == "docker":
-            log = LogBuffer(path)
+            log = LogBuffer(path, fmt)
             self.logs[fn.directory] = log
             container = Container(fn, f"http://{fn.directory}:8080", log)
             if self.engine is None:
@@ -186,7 +201,7 @@ class Plane:
             box, found, local_env = sandbox(self.template, fn), self.engine, read_env_file(LOCAL_ENV)
 
             def container_environment() -> Instance:
-                return ContainerEnvironment(fn, box, found, local_env, LogBuffer(path), self.logs)
+                return ContainerEnvironment(fn, box, found, local_env, LogBuffer(path, fmt), self.logs)
 
             return FunctionRuntime(
                 fn, container_environment, self.client, self.account, self.settings.idle_s, fixed=[container]
@@ -196,19 +211,28 @@ class Plane:
 
         def environment() -> Instance:
             debug = runtime.debugging  # `make debug`: this environment waits for an editor (debugpy)
-            return RieProcess(fn, free_port(), free_port(), env, self.settings.rie, LogBuffer(path), debug=debug)
+            return RieProcess(fn, free_port(), free_port(), env, self.settings.rie, LogBuffer(path, fmt), debug=debug)
 
         runtime = FunctionRuntime(fn, environment, self.client, self.account, self.settings.idle_s)
         return runtime
 
-    async def _send_to_queue(self, destination: Destination, record: dict[str, Any]) -> None:
+    async def _send(self, destination: Destination, record: dict[str, Any]) -> None:
+        """A destination record to its queue, topic, or function (an asynchronous invocation of it)."""
+        body = json.dumps(record)
+        if destination.type == "Lambda":
+            self.submit(destination.name, body.encode(), "destination", durable=True)
+            return
+        if destination.type == "SNS":
+            topic = f"arn:aws:sns:{self.settings.region}:{ACCOUNT}:{destination.name}"
+            await asyncio.to_thread(self.aws("sns").publish, TopicArn=topic, Message=body)
+            return
         if self._sqs is None:
             self._sqs = self.aws("sqs")
         url = (await asyncio.to_thread(self._sqs.get_queue_url, QueueName=destination.name))["QueueUrl"]
-        await asyncio.to_thread(self._sqs.send_message, QueueUrl=url, MessageBody=json.dumps(record))
+        await asyncio.to_thread(self._sqs.send_message, QueueUrl=url, MessageBody=body)
 
     def _failure_sender(self, destination: Destination | None) -> Any:
-        return partial(self._send_to_queue, destination) if destination else None
+        return partial(self._send, destination) if destination else None
 
     async def start(self) -> None:
         if self.settings.mode == "host" and (
@@ -232,6 +256,7 @@ class Plane:
                 report,
                 self.settings.retry_delays,
                 self.store,
+                send_success=self._failure_sender(fn.async_config.on_success),
             )
             self.invokers[fn.lambda_name] = invoker
         if self.settings.mode == "docker":  # the containers' output, into the buffers _instances made
@@ -270,8 +295,20 @@ class Plane:
                 self.problems.append(problem)
                 print(f"lambda_local: {problem}", file=sys.stderr, flush=True)
                 continue
+            mapping.keep = keeper(
+                trigger.settings.filters, trigger.kind.lower(), f"{fn.lambda_name}.{trigger.event.name}"
+            )
             await mapping.start()
             self.mappings.append(mapping)
+        for sqs_trigger in self.template.sqs_triggers:
+            sqs_mapping = await asyncio.to_thread(self._sqs_mapping, sqs_trigger)
+            sqs_mapping.start()
+            self.sqs_mappings.append(sqs_mapping)
+            print(
+                f"lambda_local: SQS {sqs_trigger.queue_name} -> {sqs_trigger.function} "
+                f"(batch {sqs_trigger.settings.batch_size}, {sqs_mapping.pollers} pollers)",
+                flush=True,
+            )
         self.scheduler.start()
         if reload.enabled():
             say = partial(print, "lambda_local:", flush=True)
@@ -347,6 +384,15 @@ class Plane:
         role = f"arn:aws:iam::{ACCOUNT}:role/{fn.lambda_name}-role"
         return KinesisStream(self.aws("kinesis"), name, self.settings.region, role)
 
+    def _sqs_mapping(self, trigger: SqsTrigger) -> SqsMapping:
+        """The mapping of an SQS event to the template's queue (provisioned with the stack's resources)."""
+        sqs = self.aws("sqs")
+        url = sqs.get_queue_url(QueueName=trigger.queue_name)["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        keep = keeper(trigger.settings.filters, "sqs", f"{trigger.function}.{trigger.event.name}")
+        runtime = self.runtimes[trigger.function]
+        return SqsMapping(trigger, sqs, url, arn, runtime, report, self.settings.region, keep)
+
     def _connect(self, trigger: QueueTrigger) -> QueuePoller:
         """Create the trigger's queue and point its topic or bucket at it (idempotent)."""
         sqs = self.aws("sqs")
@@ -400,6 +446,8 @@ class Plane:
             mapping.stop()
         for poller in self.pollers:
             poller.stop()
+        for sqs_mapping in self.sqs_mappings:
+            sqs_mapping.stop()
         for invoker in self.invokers.values():
             invoker.stop()
         await asyncio.gather(*(runtime.stop() for runtime in self.runtimes.values()), return_exceptions=True)

@@ -72,19 +72,26 @@ class InvokeResult:
 
 
 class LogBuffer:
-    """Lines an instance printed: appended to its log file, the recent ones kept for `LogType: Tail`."""
+    """Lines an instance printed: appended to its log file, the recent ones kept for `LogType: Tail`.
+    A `formatter` (the function's LoggingConfig, log_format.py) decides what the file and the tail
+    show of each line; the plane itself reads the lines as the runtime printed them (START, END)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, formatter: Callable[[str], str | None] | None = None) -> None:
         self.path = path
+        self.formatter = formatter
         self.lines: deque[str] = deque(maxlen=2000)
+        self.shown: deque[str | None] = deque(maxlen=2000)
         self.count = 0
         self._grew = asyncio.Event()
         path.parent.mkdir(parents=True, exist_ok=True)
 
     def append(self, line: str) -> None:
-        with self.path.open("a", encoding="utf-8") as out:
-            out.write(line + "\n")
+        shown = line if self.formatter is None else self.formatter(line)
+        if shown is not None:
+            with self.path.open("a", encoding="utf-8") as out:
+                out.write(shown + "\n")
         self.lines.append(line[:16384])
+        self.shown.append(None if shown is None else shown[:16384])
         self.count += 1
         self._grew.set()
         self._grew = asyncio.Event()
@@ -92,6 +99,11 @@ class LogBuffer:
     def since(self, mark: int) -> list[str]:
         new = min(self.count - mark, len(self.lines))
         return list(self.lines)[-new:] if new > 0 else []
+
+    def shown_since(self, mark: int) -> list[str]:
+        """The lines after `mark` as the function's log format shows them."""
+        new = min(self.count - mark, len(self.shown))
+        return [line for line in list(self.shown)[-new:] if line is not None] if new > 0 else []
 
     def request_ids(self, mark: int) -> list[str]:
         """The request ids of the RIE's START lines appended after `mark`."""
@@ -717,6 +729,6 @@ class FunctionRuntime:
         log_tail = ""
         if tail:
             await instance.log.wait_for(mark, "END RequestId", 1.0)
-            text = "\n".join(instance.log.since(mark)) + "\n"
+            text = "\n".join(instance.log.shown_since(mark)) + "\n"
             log_tail = text.encode()[-TAIL_BYTES:].decode(errors="ignore")
         return InvokeResult(result_payload, function_error, request_id, log_tail, duration_ms)

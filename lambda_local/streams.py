@@ -406,6 +406,9 @@ class StreamMapping:
         self.checkpoints = Checkpoints(state_dir / f"{self.name}.json", source.identity)
         self.progress: dict[str, ShardProgress] = {}
         self._tasks: list[asyncio.Task[None]] = []
+        # FilterCriteria (filters.py): a record no pattern matches is settled without an invocation.
+        self.keep: Callable[[dict[str, Any]], bool] | None = None
+        self.filtered = 0
 
     async def start(self) -> None:
         if not self.settings.enabled:
@@ -420,6 +423,14 @@ class StreamMapping:
     async def settle(self, shard: str, batch: list[StreamRecord], attempts: int = 0) -> None:
         """Invoke until `batch` is done: succeeded, or handed to the on-failure destination."""
         settings = self.settings
+        if self.keep is not None and not attempts:
+            dropped = [record for record in batch if not self.keep(record.event_record)]
+            if dropped:
+                self.filtered += len(dropped)
+                self.progress[shard].done(dropped)
+                self.report(self.source.kind, self.fn.lambda_name, "-", 0, 0.0, "filtered out", records=len(dropped))
+                gone = {id(record) for record in dropped}
+                batch = [record for record in batch if id(record) not in gone]
         while batch:
             batch = await self._drop_expired(shard, batch, attempts)
             if not batch:

@@ -12,6 +12,8 @@ from lambda_local.providers.triggers import (
     QueueTrigger,
     Schedule,
     ScheduleError,
+    SqsSettings,
+    SqsTrigger,
     StreamTrigger,
 )
 
@@ -32,6 +34,8 @@ __all__ = [
     "QueueTrigger",
     "Schedule",
     "ScheduleError",
+    "SqsSettings",
+    "SqsTrigger",
     "StreamTrigger",
     "Template",
     "TemplateError",

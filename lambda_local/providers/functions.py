@@ -25,11 +25,49 @@ URL_CORS_MAX_AGE_S = 86400
 
 @dataclass(frozen=True)
 class AsyncInvokeConfig:
-    """`EventInvokeConfig`: what Lambda does with a failed asynchronous invocation."""
+    """`EventInvokeConfig`: what Lambda does with a failed asynchronous invocation, and with a successful one."""
 
     maximum_retry_attempts: int = 2
     maximum_event_age_s: int = 21600
     on_failure: Destination | None = None
+    on_success: Destination | None = None
+
+
+LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL")
+
+
+@dataclass(frozen=True)
+class LoggingSpec:
+    """`LoggingConfig`: Text, or JSON lines filtered by level (the function's and the platform's)."""
+
+    format: str = "Text"
+    application_level: str | None = None  # JSON only; Lambda's default INFO
+    system_level: str | None = None  # JSON only; Lambda's default INFO
+
+    @property
+    def json(self) -> bool:
+        return self.format == "JSON"
+
+
+def logging_spec(config: Any, at: str) -> LoggingSpec:
+    if config is None:
+        return LoggingSpec()
+    if not isinstance(config, dict):
+        raise TemplateError(f"{at}: must be a mapping (LogFormat, ApplicationLogLevel, SystemLogLevel)")
+    log_format = config.get("LogFormat", "Text")
+    if log_format not in ("Text", "JSON"):
+        raise TemplateError(f"{at}.LogFormat: must be Text or JSON, got {log_format!r}")
+    levels = {}
+    for key in ("ApplicationLogLevel", "SystemLogLevel"):
+        level = config.get(key)
+        if level is not None and level not in LOG_LEVELS:
+            raise TemplateError(f"{at}.{key}: must be one of {', '.join(LOG_LEVELS)}, got {level!r}")
+        if level is not None and log_format != "JSON":
+            raise TemplateError(f"{at}.{key}: log levels need LogFormat: JSON (Lambda refuses them with Text)")
+        levels[key] = level
+    if log_format == "JSON":
+        return LoggingSpec("JSON", levels["ApplicationLogLevel"] or "INFO", levels["SystemLogLevel"] or "INFO")
+    return LoggingSpec()
 
 
 @dataclass(frozen=True)
@@ -73,6 +111,7 @@ class FunctionSpec:
     provisioned_concurrency: int = 0  # ProvisionedConcurrencyConfig: environments kept warm from the start
     alias: str | None = None  # AutoPublishAlias: a qualifier the Invoke API accepts besides $LATEST
     url: FunctionUrl | None = None  # FunctionUrlConfig: served on the function URLs' port
+    logging: LoggingSpec = LoggingSpec()  # LoggingConfig
 
     @property
     def code(self) -> Path:
@@ -194,6 +233,7 @@ def function_spec(
             raise TemplateError(f"{at}.Properties.Events.{event_name}: needs a Type")
         events.append(EventSpec(event_name, event["Type"], dict(event.get("Properties") or {})))
     on_failure = (invoke.get("DestinationConfig") or {}).get("OnFailure")
+    on_success = (invoke.get("DestinationConfig") or {}).get("OnSuccess")
     reserved = props.get("ReservedConcurrentExecutions")
     if reserved is not None:
         reserved = _integer(reserved, f"{at}.Properties.ReservedConcurrentExecutions")
@@ -213,6 +253,7 @@ def function_spec(
         raise TemplateError(f"{at}.Properties.AutoPublishAlias: must be an alias name, got {alias!r}")
     return FunctionSpec(
         alias=alias,
+        logging=logging_spec(setting("LoggingConfig", None), f"{at}.Properties.LoggingConfig"),
         logical_id=logical_id,
         lambda_name=name,
         directory=directory,
@@ -236,6 +277,9 @@ def function_spec(
             ),
             on_failure=destination(on_failure, f"{at}.Properties.EventInvokeConfig.DestinationConfig.OnFailure")
             if on_failure
+            else None,
+            on_success=destination(on_success, f"{at}.Properties.EventInvokeConfig.DestinationConfig.OnSuccess")
+            if on_success
             else None,
         ),
         metadata=metadata,

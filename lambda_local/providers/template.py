@@ -26,17 +26,26 @@ from lambda_local.providers.triggers import (
     KNOWN_TYPES,
     QUEUE_TYPES,
     SCHEDULE_TYPES,
+    SQS_TYPES,
     STREAM_TYPES,
     Destination,
     MappingSettings,
     QueueTrigger,
     Schedule,
+    SqsSettings,
+    SqsTrigger,
     StreamTrigger,
     schedule_of,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
+# A destination's Type (SAM's names) and the resources of the template it may name.
+DESTINATION_KINDS = {
+    "SQS": ("AWS::SQS::Queue",),
+    "SNS": ("AWS::SNS::Topic",),
+    "Lambda": ("AWS::Serverless::Function", "AWS::Lambda::Function"),
+}
 RESERVED_PORTS = {3000, 3001}  # API Gateway and the Invoke API
 
 
@@ -48,6 +57,7 @@ class Template:
     schedules: tuple[Schedule, ...] = ()
     queue_triggers: tuple[QueueTrigger, ...] = ()
     stream_triggers: tuple[StreamTrigger, ...] = ()
+    sqs_triggers: tuple[SqsTrigger, ...] = ()
     routes: tuple[ApiRoute, ...] = ()
     warnings: tuple[str, ...] = ()  # what the template declares that does not run locally
     file: str = "template.yaml"
@@ -114,11 +124,13 @@ def _destination(resolver: Resolver, names: dict[str, str], warnings: list[str])
         if not isinstance(value, dict) or "Destination" not in value:
             raise TemplateError(f"{at}: needs Type and Destination")
         kind = value.get("Type", "SQS")
-        if kind != "SQS":
-            warnings.append(f"{at}: only SQS destinations run locally ({kind} is ignored)")
+        if kind not in DESTINATION_KINDS:
+            local = ", ".join(DESTINATION_KINDS)
+            warnings.append(f"{at}: {kind} destinations are not delivered locally ({local} are)")
             return None
-        logical_id = resolver.logical_id(value["Destination"], f"{at}.Destination", ("AWS::SQS::Queue",))
-        return Destination("SQS", logical_id, names[logical_id])
+        kinds = DESTINATION_KINDS[kind]
+        logical_id = resolver.logical_id(value["Destination"], f"{at}.Destination", kinds)
+        return Destination(kind, logical_id, names[logical_id])
 
     return destination
 
@@ -142,7 +154,7 @@ def parse(data: dict[str, Any], folder: Path = ROOT / "functions", file: str = "
     lambda_names = [fn.lambda_name for fn in functions]
     if len(set(lambda_names)) != len(lambda_names):
         raise TemplateError(f"{file}: two functions share a FunctionName")
-    schedules, queues, streams, routes = [], [], [], []
+    schedules, queues, streams, routes, sqs = [], [], [], [], []
     for fn in functions:
         for event in fn.events:
             at = f"{file}: {fn.logical_id}.Properties.Events.{event.name}"
@@ -169,6 +181,27 @@ def parse(data: dict[str, Any], folder: Path = ROOT / "functions", file: str = "
                 streams.append(StreamTrigger(fn.lambda_name, event, stream, names[stream], settings, target))
             elif event.type in API_TYPES:
                 routes.append(api_route(fn.lambda_name, event.type, props, at, data, names))
+            elif event.type in SQS_TYPES:
+                queue = resolver.logical_id(props.get("Queue"), f"{at}.Properties.Queue", ("AWS::SQS::Queue",))
+                queue_props = data["Resources"][queue].get("Properties") or {}
+                fifo = queue_props.get("FifoQueue") is True or names[queue].endswith(".fifo")
+                sqs.append(
+                    SqsTrigger(
+                        fn.lambda_name,
+                        event,
+                        queue,
+                        names[queue],
+                        SqsSettings.of(event, f"{at}.Properties", fifo),
+                        fifo,
+                    )
+                )
+                visibility = queue_props.get("VisibilityTimeout", 30)
+                if isinstance(visibility, int) and visibility < fn.timeout_s:
+                    warnings.append(
+                        f"{at}: queue {queue}'s VisibilityTimeout ({visibility} s) is shorter than the function's "
+                        f"Timeout ({fn.timeout_s} s): Lambda refuses this mapping; locally a batch still running "
+                        "when its messages reappear is delivered again"
+                    )
             elif event.type not in KNOWN_TYPES:
                 warnings.append(f"{at}: {event.type} events are not delivered locally")
     template = Template(
@@ -178,6 +211,7 @@ def parse(data: dict[str, Any], folder: Path = ROOT / "functions", file: str = "
         schedules=tuple(schedules),
         queue_triggers=tuple(queues),
         stream_triggers=tuple(streams),
+        sqs_triggers=tuple(sqs),
         routes=ordered(routes, file),
         warnings=tuple(warnings),
         file=file,

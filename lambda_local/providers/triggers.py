@@ -3,6 +3,7 @@ mappings, and the destinations of what fails. Typed, validated, with local resou
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -17,7 +18,9 @@ STREAM_TYPES = ("DynamoDB", "Kinesis")
 QUEUE_TYPES = ("SNS", "S3")
 SCHEDULE_TYPES = ("Schedule", "ScheduleV2")
 API_TYPES = ("Api", "HttpApi")
-KNOWN_TYPES = STREAM_TYPES + QUEUE_TYPES + SCHEDULE_TYPES + API_TYPES
+SQS_TYPES = ("SQS",)
+KNOWN_TYPES = STREAM_TYPES + QUEUE_TYPES + SCHEDULE_TYPES + API_TYPES + SQS_TYPES
+MAX_FILTERS = 5  # Lambda's limit of FilterCriteria.Filters per event source mapping
 
 _RATE = re.compile(r"rate\((\d+) (minute|minutes|hour|hours|day|days)\)")
 _CRON = re.compile(r"cron\((.+)\)")
@@ -35,9 +38,10 @@ class EventSpec:
 
 @dataclass(frozen=True)
 class Destination:
-    """Where failed events go: a queue of the template (`!GetAtt Queue.Arn`) under its local name."""
+    """Where an invocation's record goes: a queue, topic or function of the template (`!GetAtt X.Arn`,
+    `!Ref Topic`) under its local name."""
 
-    type: str  # SQS
+    type: str  # SQS | SNS | Lambda
     logical_id: str
     name: str
 
@@ -108,6 +112,29 @@ class QueueTrigger:
         return f"{QUEUE_PREFIX}{self.function}-{self.event.name}"[:80]
 
 
+def filter_patterns(props: dict[str, Any], at: str) -> tuple[str, ...]:
+    """`FilterCriteria.Filters[].Pattern`: up to five JSON objects, kept as written (filters.py matches them)."""
+    criteria = props.get("FilterCriteria")
+    if criteria is None:
+        return ()
+    filters = criteria.get("Filters") if isinstance(criteria, dict) else None
+    if not isinstance(filters, list) or not filters:
+        raise TemplateError(f"{at}.FilterCriteria: must be {{Filters: [{{Pattern: '<JSON>'}}, ...]}}")
+    if len(filters) > MAX_FILTERS:
+        raise TemplateError(f"{at}.FilterCriteria.Filters: at most {MAX_FILTERS} filters, got {len(filters)}")
+    patterns = []
+    for index, entry in enumerate(filters):
+        pattern = entry.get("Pattern") if isinstance(entry, dict) else None
+        try:
+            parsed = json.loads(pattern) if isinstance(pattern, str) else None
+        except ValueError as exc:
+            raise TemplateError(f"{at}.FilterCriteria.Filters[{index}].Pattern: not JSON ({exc})") from None
+        if not isinstance(parsed, dict):
+            raise TemplateError(f"{at}.FilterCriteria.Filters[{index}].Pattern: must be a JSON object in a string")
+        patterns.append(str(pattern))
+    return tuple(patterns)
+
+
 @dataclass(frozen=True)
 class MappingSettings:
     """An event source mapping's settings, from a stream event's properties (SAM's names and defaults)."""
@@ -123,6 +150,7 @@ class MappingSettings:
     on_failure: str | None = None  # logical id of the destination queue
     enabled: bool = True
     parallelization: int = 1  # ParallelizationFactor: batches of one shard at once, order kept per key
+    filters: tuple[str, ...] = ()  # FilterCriteria patterns (JSON); a record none matches is dropped
 
     @classmethod
     def of(cls, event: EventSpec, at: str) -> MappingSettings:
@@ -163,6 +191,7 @@ class MappingSettings:
             on_failure=on_failure,
             enabled=props.get("Enabled", True) is not False,
             parallelization=number("ParallelizationFactor", 1, 1, 10),
+            filters=filter_patterns(props, at),
         )
 
 
@@ -180,3 +209,56 @@ class StreamTrigger:
     @property
     def kind(self) -> str:
         return self.event.type
+
+
+@dataclass(frozen=True)
+class SqsSettings:
+    """An SQS event source mapping's settings (SAM's names, Lambda's defaults and limits)."""
+
+    batch_size: int = 10
+    window_s: float = 0.0
+    report_item_failures: bool = False
+    max_concurrency: int | None = None  # ScalingConfig.MaximumConcurrency: batches of this queue at once
+    enabled: bool = True
+    filters: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, event: EventSpec, at: str, fifo: bool) -> SqsSettings:
+        props = event.properties
+
+        def number(name: str, value: Any, low: int, high: int) -> int:
+            if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+                raise TemplateError(f"{at}.{name}: must be an integer in {low}..{high}, got {value!r}")
+            return value
+
+        batch = number("BatchSize", props.get("BatchSize", 10), 1, 10 if fifo else 10000)
+        window = number("MaximumBatchingWindowInSeconds", props.get("MaximumBatchingWindowInSeconds", 0), 0, 300)
+        if batch > 10 and window < 1:  # Lambda refuses such a mapping
+            raise TemplateError(f"{at}.MaximumBatchingWindowInSeconds: must be at least 1 when BatchSize is over 10")
+        if fifo and window:
+            raise TemplateError(f"{at}.MaximumBatchingWindowInSeconds: FIFO queues take no batching window")
+        types = props.get("FunctionResponseTypes", [])
+        if not isinstance(types, list) or not set(types) <= {"ReportBatchItemFailures"}:
+            raise TemplateError(f"{at}.FunctionResponseTypes: may only be [ReportBatchItemFailures]")
+        scaling = props.get("ScalingConfig") or {}
+        maximum = scaling.get("MaximumConcurrency") if isinstance(scaling, dict) else None
+        return cls(
+            batch_size=batch,
+            window_s=float(window),
+            report_item_failures="ReportBatchItemFailures" in types,
+            max_concurrency=None if maximum is None else number("ScalingConfig.MaximumConcurrency", maximum, 2, 1000),
+            enabled=props.get("Enabled", True) is not False,
+            filters=filter_patterns(props, at),
+        )
+
+
+@dataclass(frozen=True)
+class SqsTrigger:
+    """An SQS event: the queue's resource and local name, and the mapping's settings."""
+
+    function: str  # Lambda name
+    event: EventSpec
+    queue_id: str  # the queue's logical id
+    queue_name: str  # its local name
+    settings: SqsSettings
+    fifo: bool = False

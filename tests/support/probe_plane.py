@@ -22,6 +22,7 @@ from stack import ROOT, moto, plane_env
 TEMPLATE = ROOT / "tests" / "support" / "probe" / "template.yaml"
 INVOKE_PORT = 3101
 API_PORT = 3100
+URL_PORT = 3102  # function URLs
 API = f"http://127.0.0.1:{API_PORT}"
 
 
@@ -47,6 +48,7 @@ class ProbePlane:
                 "LAMBDA_LOCAL_TEMPLATE": str(self.template_path),
                 "LAMBDA_LOCAL_PORT": str(INVOKE_PORT),
                 "LAMBDA_LOCAL_API_PORT": str(API_PORT),
+                "LAMBDA_LOCAL_URL_PORT": str(URL_PORT),
                 "LAMBDA_LOCAL_STATE": str(self.state),
             }
             | self.extra_env
@@ -111,10 +113,10 @@ class ProbePlane:
         return json.loads(path.read_text())["shards"] if path.exists() else {}
 
     def seen(self) -> dict[str, Any]:
-        """probe-seen: id -> times processed, and order#<stream>/<shard> -> ids in the order processed."""
+        """The seen table: id -> times processed, and order#<stream>/<shard> -> ids in the order processed."""
         table = moto.client("dynamodb")
         items: dict[str, Any] = {}
-        pages = table.get_paginator("scan").paginate(TableName="probe-seen")
+        pages = table.get_paginator("scan").paginate(TableName=self.names.get("SeenTable", "probe-seen"))
         for page in pages:
             for item in page["Items"]:
                 key = item["id"]["S"]

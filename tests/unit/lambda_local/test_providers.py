@@ -210,8 +210,8 @@ def test_a_function_without_a_local_port_is_served_through_the_invoke_api_only()
 
 
 def test_what_does_not_run_locally_is_a_warning_not_an_error():
-    template = parsed(ProbeFunction=function({"Q": {"Type": "SQS", "Properties": {"Queue": "arn"}}}))
-    assert any("Events.Q: SQS events are not delivered locally" in w for w in template.warnings)
+    template = parsed(ProbeFunction=function({"Q": {"Type": "MQ", "Properties": {"Broker": "arn"}}}))
+    assert any("Events.Q: MQ events are not delivered locally" in w for w in template.warnings)
 
 
 def test_yaml_errors_name_the_file(tmp_path: Path):
