@@ -159,7 +159,7 @@ bench-fanout: up
 bench-etl: up
 	@$(PY) -m bench.etl_bench
 
-## bench-reload: edit -> new code served (hot reload against a plane restart), host mode
+## bench-reload: edit -> new code served, in the stack's mode (host: against a plane restart)
 bench-reload: up
 	@$(PY) -m bench.reload_bench
 

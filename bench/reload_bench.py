@@ -1,9 +1,12 @@
-"""`make bench-reload`: edit -> new code served, host mode.
+"""`make bench-reload`: edit -> new code served, in the stack's mode.
 
-A plane of its own serves a function copied into a temporary folder; each run rewrites its app.py with a
-new value and invokes it until the value comes back (polling every 20 ms), 10 edits. Side by side in the
-same run: the way without hot reload, the plane restarted after the edit (what `make up` after an edit
-amounts to in host mode, without its backing services). Medians, with min and max.
+Host mode: a plane of its own serves a function copied into a temporary folder; each run rewrites its
+app.py with a new value and invokes it until the value comes back (polling every 20 ms), 10 edits. Side
+by side in the same run: the way without hot reload, the plane restarted after the edit (what `make up`
+after an edit amounts to in host mode, without its backing services).
+Docker mode: the same edits to the extractor's app.py in the running stack (tests/support/reload_probe.py,
+restored after), each served once its image is rebuilt and a new environment runs it.
+Medians, with min and max.
 """
 
 from __future__ import annotations
@@ -65,7 +68,41 @@ def measure(edit: Callable[[int], None], label: str) -> list[float]:
     return times
 
 
+def docker_mode() -> list[tuple[str, list[float]]]:
+    from stack.functions import by_name
+    from tests.support.reload_probe import probe, restored
+
+    extractor = by_name("sales-data-extractor")
+
+    def until(value: str) -> None:
+        deadline = time.monotonic() + 300
+        while probe(extractor.lambda_name) != value:
+            if time.monotonic() > deadline:
+                raise SystemExit(f"the edit {value!r} was not served within 300s")
+            time.sleep(0.05)
+
+    with restored(extractor.code / "app.py") as edit:
+        edit("warm-up")  # the first build after `make up` may rebuild more than the code layers
+        until("warm-up")
+
+        def docker(i: int) -> None:
+            edit(f"docker-{i}")
+            until(f"docker-{i}")
+
+        print("edit -> new code served, Docker mode:", flush=True)
+        return [("image rebuilt, env replaced", measure(docker, "docker"))]
+
+
 def main() -> None:
+    import stack
+
+    if stack.mode() == "docker":
+        rows = docker_mode()
+        print()
+        print(f"{'Docker mode, ' + str(EDITS) + ' edits':<28} {'p50':>7} {'min':>7} {'max':>7}")
+        for label, times in rows:
+            print(f"{label:<28} {statistics.median(times):>6.2f}s {min(times):>6.2f}s {max(times):>6.2f}s")
+        return
     with tempfile.TemporaryDirectory(prefix="reload-bench-") as tmp:
         root = Path(tmp)
         folder = root / "functions" / "reloaded"

@@ -11,6 +11,7 @@ are containers of the function's image, so there a reload first rebuilds that im
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import time
 from collections.abc import Awaitable, Callable, Iterable
@@ -93,7 +94,10 @@ async def watch(template: Template, reload: Reloader, stop: asyncio.Event, say: 
         # One at a time: a rebuild or a new process each, and the machine has few cores.
         forget_bytecode({p for files in by_function.values() for p in files})
         for function, files in by_function.items():
-            await reload(function, files)
+            try:
+                await reload(function, files)
+            except Exception as exc:  # this reload only: the watcher goes on with the next edit
+                say(f"reload of {function} failed: {type(exc).__name__}: {exc}")
 
 
 def forget_bytecode(files: Iterable[Path]) -> None:
@@ -103,7 +107,8 @@ def forget_bytecode(files: Iterable[Path]) -> None:
     for path in files:
         if path.suffix == ".py":
             for cached in (path.parent / "__pycache__").glob(f"{path.stem}.*.pyc"):
-                cached.unlink(missing_ok=True)
+                with contextlib.suppress(OSError):  # read only (Docker mode's mount: its images compile anew)
+                    cached.unlink(missing_ok=True)
 
 
 def timed_line(

@@ -36,14 +36,14 @@ def restored(app: Path) -> Iterator[Callable[[str], None]]:
     original = app.read_text()
 
     def edit(value: str) -> None:
-        staged = app.with_name(app.name + ".reload-probe")
+        staged = app.with_name(app.name + ".reload-probe.tmp")
         staged.write_text(original + WRAPPER.format(value=value))
         staged.replace(app)
 
     try:
         yield edit
     finally:
-        staged = app.with_name(app.name + ".reload-probe")
+        staged = app.with_name(app.name + ".reload-probe.tmp")
         staged.write_text(original)
         staged.replace(app)
 
