@@ -109,7 +109,9 @@ def test_a_syntax_error_fails_the_next_invocation_and_the_next_good_save_recover
 
 def test_bytecode_and_sample_events_do_not_reload(copy):
     plane, folder = copy
+    before = plane.log().count("reloaded reloadProbe")
     write_app(folder, "steady")
+    wait_for(lambda: plane.log().count("reloaded reloadProbe") > before, 15, "the edit's reload line")
     wait_for(lambda: served("steady"), 15, "the edit served")
     reloads = plane.log().count("reloaded reloadProbe")
     (folder / "events").mkdir(exist_ok=True)
