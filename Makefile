@@ -163,7 +163,8 @@ bench-etl: up
 bench-reload: up
 	@$(PY) -m bench.reload_bench
 
-## bench-events: the upload path's latency through S3 -> SNS -> the plane, and the stream mappings
+## bench-events: the upload path's latency through S3 -> SNS -> the plane, the stream and SQS mappings
 bench-events: up
 	@$(PY) -m bench.events_bench
 	@$(PY) -m bench.streams_bench
+	@$(PY) -m bench.sqs_bench

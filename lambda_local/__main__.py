@@ -12,6 +12,7 @@ import asyncio
 import os
 import socket
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,9 @@ async def serve() -> None:
     from lambda_local.doors import locked
     from lambda_local.plane import build, report
 
+    # Event sources long-poll the local endpoint from threads (boto3 blocks): room for all of them, so a
+    # queue message's delete never waits behind other pollers' receives (the default is cores + 4).
+    asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(max_workers=64, thread_name_prefix="aws"))
     plane = build()
     settings = plane.settings
     routes = plane.template.routes

@@ -23,7 +23,7 @@ import boto3
 import httpx
 import psutil
 
-from lambda_local import container_logs, containers, log_format, reload
+from lambda_local import container_logs, containers, event_filters, log_format, reload
 from lambda_local.async_invoke import DEFAULT_DELAYS, AsyncInvoker, Done
 from lambda_local.containers import ContainerEnvironment
 from lambda_local.environment import LOCAL_ENV, function_env, read_env_file
@@ -134,10 +134,8 @@ def keeper(patterns: tuple[str, ...], source: str, name: str) -> Callable[[dict[
     """What a mapping's FilterCriteria keep of a record (filters.py); None without filters."""
     if not patterns:
         return None
-    from lambda_local import filters
-
-    parsed = filters.parse_filters({"Filters": [{"Pattern": p} for p in patterns]}, name)
-    return partial(filters.keep, parsed, source=source)
+    parsed = event_filters.parse_filters({"Filters": [{"Pattern": p} for p in patterns]}, name)
+    return partial(event_filters.keep, parsed, source=source)
 
 
 def default_account_concurrency(template: Template, memory_mb: int | None = None) -> int:

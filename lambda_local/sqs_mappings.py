@@ -11,10 +11,12 @@ synchronously with Lambda's SQS event. Then:
 - a function error: nothing is deleted; the messages come back after the queue's visibility timeout,
   and the queue itself moves one to its dead-letter queue after its RedrivePolicy's maxReceiveCount.
 
-Messages that no `FilterCriteria` pattern matches are deleted without an invocation. Batches of one
-queue run at most `ScalingConfig.MaximumConcurrency` at a time (default: Lambda's first five pollers),
-and wait, not fail, when the function's concurrency is used up. FIFO queues keep each message group's
-order: the queue hands out no later message of a group while an earlier one is in flight.
+Messages that no `FilterCriteria` pattern matches are deleted without an invocation. Pollers scale
+as Lambda's do: one while the queue is quiet, one more each time a poller's batch came back full, up to
+`ScalingConfig.MaximumConcurrency` (default: Lambda's first five); a poller that finds the queue empty
+leaves, down to one. Batches wait, not fail, when the function's concurrency is used up. FIFO queues
+keep each message group's order: the queue hands out no later message of a group while an earlier one
+is in flight.
 """
 
 from __future__ import annotations
@@ -91,11 +93,20 @@ class SqsMapping:
 
     def start(self) -> None:
         if self.settings.enabled:
-            self._tasks = [asyncio.create_task(self._poll()) for _ in range(self.pollers)]
+            self._spawn()
 
     def stop(self) -> None:
         for task in self._tasks:
             task.cancel()
+
+    def _spawn(self) -> None:
+        task = asyncio.create_task(self._poll())
+        self._tasks.append(task)
+        task.add_done_callback(lambda t: self._tasks.remove(t) if t in self._tasks else None)
+
+    @property
+    def active(self) -> int:
+        return sum(1 for task in self._tasks if not task.done())
 
     async def _receive(self, count: int, wait_s: int) -> list[dict[str, Any]]:
         answer = await asyncio.to_thread(
@@ -123,7 +134,7 @@ class SqsMapping:
             messages = await self._receive(min(10, settings.batch_size - len(batch)), wait)
             if not batch:
                 if not messages:
-                    continue
+                    return []  # a long poll came back empty
                 deadline = time.monotonic() + settings.window_s
             back = []
             known = {m["MessageId"]: i for i, m in enumerate(batch)}
@@ -148,6 +159,10 @@ class SqsMapping:
         while True:
             try:
                 batch = await self.gather()
+                if not batch and self.active > 1:
+                    return  # the queue is quiet: fewer pollers
+                if len(batch) >= min(10, self.settings.batch_size) and self.active < self.pollers:
+                    self._spawn()  # a full batch: the backlog may be larger, one more poller
                 if batch:
                     await self.handle(batch)
             except asyncio.CancelledError:
@@ -201,7 +216,9 @@ class SqsMapping:
     async def _delete(self, messages: list[dict[str, Any]]) -> None:
         for start in range(0, len(messages), 10):
             entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages[start:][:10])]
-            await asyncio.to_thread(self.sqs.delete_message_batch, QueueUrl=self.queue_url, Entries=entries)
+            answer = await asyncio.to_thread(self.sqs.delete_message_batch, QueueUrl=self.queue_url, Entries=entries)
+            if answer.get("Failed"):  # they come back after their visibility timeout: at-least-once
+                print(f"lambda_local: SQS mapping {self.name}: not deleted: {answer['Failed']}", flush=True)
 
     async def _visible_now(self, messages: list[dict[str, Any]]) -> None:
         entries = [

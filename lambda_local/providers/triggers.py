@@ -11,6 +11,7 @@ from typing import Any
 
 from aws_croniter import AwsCroniter
 
+from lambda_local.event_filters import FilterError, parse_filters
 from lambda_local.providers.loader import TemplateError
 
 QUEUE_PREFIX = "lambda-local-"
@@ -132,6 +133,10 @@ def filter_patterns(props: dict[str, Any], at: str) -> tuple[str, ...]:
         if not isinstance(parsed, dict):
             raise TemplateError(f"{at}.FilterCriteria.Filters[{index}].Pattern: must be a JSON object in a string")
         patterns.append(str(pattern))
+    try:  # the operators, checked now: a pattern Lambda would refuse stops the template, not the plane
+        parse_filters(criteria, f"{at}.FilterCriteria")
+    except FilterError as exc:
+        raise TemplateError(str(exc)) from None
     return tuple(patterns)
 
 

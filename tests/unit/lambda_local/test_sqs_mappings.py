@@ -31,6 +31,8 @@ def test_settings_take_lambdas_defaults_and_refuse_what_lambda_refuses() -> None
         settings(FilterCriteria={"Filters": [{"Pattern": "{}"}] * 6})
     with pytest.raises(TemplateError, match=r"Filters\[0\].Pattern: not JSON"):
         settings(FilterCriteria={"Filters": [{"Pattern": "{nope"}]})
+    with pytest.raises(TemplateError, match="at.FilterCriteria: Filters\\[0\\].Pattern.k: unknown operator 'regex'"):
+        settings(FilterCriteria={"Filters": [{"Pattern": '{"k": [{"regex": "a"}]}'}]})
 
 
 def test_a_record_has_the_fields_lambda_documents() -> None:
