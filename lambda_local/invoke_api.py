@@ -28,7 +28,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from lambda_local import function_names
+from lambda_local import console, function_names
 from lambda_local.api_gateway import template_token
 from lambda_local.limits import ASYNC_PAYLOAD_LIMIT, SYNC_PAYLOAD_LIMIT, TooLarge, read_limited
 from lambda_local.plane import ACCOUNT, Plane, report
@@ -199,6 +199,7 @@ def app(plane: Plane) -> Starlette:
             Route("/_local/functions/{function}/restart", restart, methods=["POST"]),
             Route("/_local/functions/{function}/debug", debug, methods=["POST"]),
             Route("/_local/token", token, methods=["POST"]),
+            *console.routes(plane),
             Route("/_local/schedules/{rule}/fire", fire, methods=["POST"]),
         ]
     )

@@ -28,6 +28,7 @@ from lambda_local.async_invoke import DEFAULT_DELAYS, AsyncInvoker, Done
 from lambda_local.containers import ContainerEnvironment
 from lambda_local.environment import LOCAL_ENV, function_env, read_env_file
 from lambda_local.event_store import EventStore
+from lambda_local.invocations import DELIVERIES
 from lambda_local.providers import (
     LOCAL_ACCOUNT,
     ROOT,
@@ -127,6 +128,7 @@ def report(
     if queued_ms is not None:
         line["queued_ms"] = round(queued_ms, 2)
     line |= details
+    DELIVERIES.record(line)  # the console's recent invocations
     print(json.dumps(line), flush=True)
 
 
