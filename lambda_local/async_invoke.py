@@ -132,7 +132,7 @@ class AsyncInvoker:
             queued_ms = (time.monotonic() - event.received) * 1000 if attempts == 1 else None
             if event.durable and self.store is not None:
                 self.store.attempted(event.request_id)
-            result = await self.runtime.invoke_when_free(event.payload)
+            result = await self.runtime.invoke_when_free(event.payload, request_id=event.request_id)
             outcome = "error" if result.function_error else "ok"
             self.report(
                 event.source,

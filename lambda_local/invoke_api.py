@@ -92,7 +92,11 @@ def app(plane: Plane) -> Starlette:
                 400, "InvalidParameterValueException", "X-Amz-Invocation-Type must be RequestResponse, Event or DryRun"
             )
         try:
-            result = await runtime.invoke(payload, tail=request.headers.get("x-amz-log-type") == "Tail")
+            result = await runtime.invoke(
+                payload,
+                tail=request.headers.get("x-amz-log-type") == "Tail",
+                trace_id=request.headers.get("x-amzn-trace-id"),  # a calling function's trace goes on
+            )
         except Throttled as throttled:
             report("invoke", name, "-", 1, 0.0, f"throttled ({throttled.reason})")
             return aws_error(429, "TooManyRequestsException", "Rate Exceeded.", Reason=throttled.reason)

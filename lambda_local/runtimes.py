@@ -10,12 +10,14 @@ only code that opens a connection to an RIE.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import ctypes
 import json
 import os
 import random
 import re
+import secrets
 import signal
 import socket
 import sys
@@ -40,6 +42,7 @@ RIE_INVOKE_PATH = "/2015-03-31/functions/function/invocations"
 # and it is answered Runtime.ExitError at once (an asynchronous one waits: Lambda's queue holds it).
 SUPERVISED_WAIT_S = 2.0
 TAIL_BYTES = 4096
+SHIM_KEY = "lambda-local"  # runtime_shim.KEY (not imported: that module imports awslambdaric)
 DEBUG_ADDRESS = ("127.0.0.1", 5678)  # where a debug environment's debugpy waits for the editor
 # A debug environment's timeout: a breakpoint must not end in Sandbox.Timedout (Lambda's limit is 900 s).
 DEBUG_TIMEOUT_S = 12 * 3600
@@ -83,9 +86,24 @@ class LogBuffer:
         self.shown: deque[str | None] = deque(maxlen=2000)
         self.count = 0
         self._grew = asyncio.Event()
+        # The id the plane gave the next invocation (runtime_shim.py): the RIE's START line names one of
+        # its own, which is rewritten, with the END and REPORT lines after it, to the plane's.
+        self.expected: str | None = None
+        self.renamed: tuple[str, str] | None = None  # (the RIE's id, the plane's) of the invocation in flight
         path.parent.mkdir(parents=True, exist_ok=True)
 
+    def expect(self, request_id: str) -> None:
+        self.expected = request_id
+
+    def _renamed(self, line: str) -> str:
+        if self.expected is not None and (start := _START.match(line)):
+            self.renamed, self.expected = (start.group(1), self.expected), None
+        if self.renamed is not None and self.renamed[0] in line:
+            line = line.replace(*self.renamed)
+        return line
+
     def append(self, line: str) -> None:
+        line = self._renamed(line)
         shown = line if self.formatter is None else self.formatter(line)
         if shown is not None:
             with self.path.open("a", encoding="utf-8") as out:
@@ -135,6 +153,7 @@ class Instance(ABC):
         self.warm = False  # started ahead of work (provisioned concurrency): its first call is no cold start
         self.retiring = False  # stop after the invocation in flight
         self.timeout_s = fn.timeout_s  # how long the plane waits for an invocation (a debug one: far longer)
+        self.assigns_ids = False  # its runtime takes the plane's request id and trace header (runtime_shim.py)
 
     @abstractmethod
     async def start(self) -> None: ...
@@ -252,6 +271,7 @@ class RieProcess(Instance):
         super().__init__(fn, f"http://127.0.0.1:{port}", log)
         self.port, self.api_port, self.env, self.rie = port, api_port, env, rie
         self.debug = debug
+        self.assigns_ids = True
         if debug:  # the RIE enforces AWS_LAMBDA_FUNCTION_TIMEOUT: suspended while someone steps through
             self.timeout_s = DEBUG_TIMEOUT_S
             self.env = env | {"AWS_LAMBDA_FUNCTION_TIMEOUT": str(DEBUG_TIMEOUT_S)}
@@ -298,7 +318,7 @@ class RieProcess(Instance):
     def runtime_command(self) -> list[str]:
         """What the RIE runs (on the first invocation: it starts the runtime lazily): the runtime
         interface client, under debugpy in a debug environment, waiting there for an editor to attach."""
-        client = ["-m", "awslambdaric", self.fn.handler]
+        client = ["-m", "lambda_local.runtime_shim", self.fn.handler]
         if not self.debug:
             return [sys.executable, *client]
         listen = f"{DEBUG_ADDRESS[0]}:{DEBUG_ADDRESS[1]}"
@@ -347,6 +367,19 @@ class Container(Instance):
 
     async def stop(self) -> None:
         return None  # compose's restart policy brings a dead container back; `make down` stops it
+
+
+def new_trace_id() -> str:
+    """An X-Ray trace header for an invocation that came without one."""
+    root = f"1-{int(time.time()):08x}-{secrets.token_hex(12)}"
+    return f"Root={root};Parent={secrets.token_hex(8)};Sampled=0"
+
+
+def client_context(request_id: str, trace_id: str) -> str:
+    """The invocation's client context as the RIE passes it on: the plane's request id and trace header,
+    for the runtime shim to take out (runtime_shim.py)."""
+    context = {"custom": {SHIM_KEY: {"requestId": request_id, "traceId": trace_id}}}
+    return base64.b64encode(json.dumps(context).encode()).decode()
 
 
 def error_payload(error_type: str, message: str) -> bytes:
@@ -574,10 +607,18 @@ class FunctionRuntime:
             self.retire(env)
         self.account.give()
 
-    async def invoke(self, payload: bytes, tail: bool = False, wait: bool = False) -> InvokeResult:
+    async def invoke(
+        self,
+        payload: bytes,
+        tail: bool = False,
+        wait: bool = False,
+        request_id: str | None = None,
+        trace_id: str | None = None,
+    ) -> InvokeResult:
         """Run one invocation in a free environment (a new one when none is idle): Throttled with
         Lambda's reason when a concurrency limit says no, unless `wait` (an asynchronous or event-source
-        invocation, which Lambda's internal queue holds until there is room)."""
+        invocation, which Lambda's internal queue holds until there is room). `request_id` and
+        `trace_id` (default: new ones) are what the function sees, where its runtime takes them."""
         delay = self.supervision.wait_s()
         if delay > 0:  # the runtime keeps exiting: its next start is held back
             if not wait and delay > SUPERVISED_WAIT_S:
@@ -590,7 +631,7 @@ class FunctionRuntime:
                 self.supervision.exited([f"environment did not start: {exc}"])
                 return self._exit_result(f"environment did not start: {exc}")
             try:
-                result = await self._call(env, tail, payload)
+                result = await self._call(env, tail, payload, request_id, trace_id)
             except NotReached:
                 self._release(env, reusable=False)
                 await asyncio.sleep(0.1 * attempt)
@@ -616,10 +657,12 @@ class FunctionRuntime:
         message = f"RequestId: {request_id} Error: Runtime exited ({self.fn.lambda_name} {why})"
         return InvokeResult(error_payload("Runtime.ExitError", message), "Unhandled", request_id, "", 0.0)
 
-    async def invoke_when_free(self, payload: bytes) -> InvokeResult:
+    async def invoke_when_free(
+        self, payload: bytes, request_id: str | None = None, trace_id: str | None = None
+    ) -> InvokeResult:
         """An event source's invocation: over a limit it waits for room (a throttled event or batch is
         not a failed one and uses up no retry)."""
-        return await self.invoke(payload, wait=True)
+        return await self.invoke(payload, wait=True, request_id=request_id, trace_id=trace_id)
 
     async def restart(self, replace_fixed: bool = False) -> None:
         """Retire every idle environment (busy ones after their invocation) and start one fresh: the
@@ -690,17 +733,31 @@ class FunctionRuntime:
             "instances": [env.state() | {"busy": env not in self.idle} for env in self.environments],
         }
 
-    async def _call(self, instance: Instance, tail: bool, payload: bytes) -> InvokeResult:
+    async def _call(
+        self,
+        instance: Instance,
+        tail: bool,
+        payload: bytes,
+        request_id: str | None = None,
+        trace_id: str | None = None,
+    ) -> InvokeResult:
         status, body, mark, started = 0, b"", instance.log.count, time.perf_counter()
+        headers = {}
+        if instance.assigns_ids:
+            assigned = request_id or str(uuid.uuid4())
+            headers["X-Amz-Client-Context"] = client_context(assigned, trace_id or new_trace_id())
         for attempt in range(3):
             if not instance.alive():
                 raise NotReached
             mark = instance.log.count
             started = time.perf_counter()
+            if instance.assigns_ids:
+                instance.log.expect(assigned)
             try:
                 response = await self.client.post(
                     instance.url + RIE_INVOKE_PATH,
                     content=payload,
+                    headers=headers,
                     timeout=httpx.Timeout(instance.timeout_s + 30, connect=10),
                 )
                 status, body = response.status_code, response.content
