@@ -84,7 +84,7 @@ invoke:
 	@test -n "$(FUNCTION)" -a -n "$(EVENT)" || { echo "usage: make invoke FUNCTION=<name> EVENT=<file>"; exit 2; }
 	@$(PY) -m tools.stack invoke "$(FUNCTION)" "$(EVENT)"
 
-## debug: run a function's next invocation under debugpy on 127.0.0.1:5678, host mode (FUNCTION=name [OFF=1])
+## debug: run a function's next invocation under debugpy on 127.0.0.1:5678 (FUNCTION=name [OFF=1])
 debug:
 	@test -n "$(FUNCTION)" || { echo "usage: make debug FUNCTION=<name> [OFF=1]"; exit 2; }
 	@$(PY) -m tools.stack debug "$(FUNCTION)" $(if $(OFF),--off)

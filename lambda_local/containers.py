@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from lambda_local.providers import FunctionSpec
-from lambda_local.runtimes import Instance, LogBuffer, wait_for_port
+from lambda_local.runtimes import DEBUG_ADDRESS, DEBUG_TIMEOUT_S, Instance, LogBuffer, wait_for_port
 from lambda_local.sandbox import LABEL, RIE_PORT, Sandbox, run_kwargs
 
 _numbers = itertools.count(1)
@@ -114,6 +114,49 @@ def build_image(found: Engine, fn: FunctionSpec, root: Path) -> float:
     return time.perf_counter() - started
 
 
+DEBUGPY = "debugpy==1.8.22"  # requirements-dev.txt's
+# A .pth file runs at every interpreter start: in a debug environment (LAMBDA_LOCAL_DEBUGPY set) the
+# runtime's Python listens for an editor and waits for it before the runtime interface client runs,
+# whatever the image's bootstrap does.
+_DEBUG_PTH = (  # the variable goes first, so the processes debugpy starts do not listen in turn
+    "import os; exec('import debugpy\\ndebugpy.listen((\"0.0.0.0\", 5678))\\ndebugpy.wait_for_client()') "
+    "if os.environ.pop('LAMBDA_LOCAL_DEBUGPY', None) else None"
+)
+
+
+def debug_image(found: Engine, fn: FunctionSpec) -> str:
+    """`<folder>:debug`: the function's image with debugpy in its interpreter, for `make debug` only
+    (never pushed: `make push` pushes the images compose builds). Built anew from the current image."""
+    import docker.errors
+
+    tag = f"{fn.directory}:debug"
+    dockerfile = (
+        f"FROM {fn.image}\n"
+        "USER root\n"
+        "ARG PTH\n"
+        f"RUN python3 -m pip install --no-cache-dir --quiet {DEBUGPY} "
+        "&& python3 -c 'import site, sys; "
+        'open(site.getsitepackages()[0] + "/lambda-local-debug.pth", "w").write(sys.argv[1] + chr(10))\' '
+        '"$PTH"\n'
+    ).encode()
+    data = io.BytesIO()
+    with tarfile.open(fileobj=data, mode="w") as tar:
+        info = tarfile.TarInfo("Dockerfile")
+        info.size = len(dockerfile)
+        tar.addfile(info, io.BytesIO(dockerfile))
+    data.seek(0)
+    try:
+        found.client.images.build(
+            fileobj=data, custom_context=True, tag=tag, buildargs={"PTH": _DEBUG_PTH}, rm=True, forcerm=True
+        )
+    except docker.errors.BuildError as exc:
+        lines = [str(chunk.get("stream", chunk.get("error", ""))).strip() for chunk in exc.build_log]
+        raise BuildFailed(" | ".join(line for line in lines if line)[-600:] or str(exc)) from None
+    except docker.errors.APIError as exc:
+        raise BuildFailed(str(exc)) from None
+    return tag
+
+
 class ContainerEnvironment(Instance):
     """One execution environment: a container the plane started and will remove."""
 
@@ -127,17 +170,28 @@ class ContainerEnvironment(Instance):
         local_env: dict[str, str],
         log: LogBuffer,
         logs: dict[str, LogBuffer],
+        debug: bool = False,
     ) -> None:
         self.name = f"{found.project}-{fn.directory}-env-{next(_numbers)}"
         super().__init__(fn, f"http://{self.name}:{RIE_PORT}", log)
         self.box, self.engine, self.local_env, self.logs = box, found, local_env, logs
         self.container: Any = None
         self.stopped = False
+        self.debug = debug
+        if debug:  # the RIE in the container enforces AWS_LAMBDA_FUNCTION_TIMEOUT: suspended
+            self.timeout_s = DEBUG_TIMEOUT_S
 
     async def start(self) -> None:
         self.logs[self.name] = self.log  # its syslog tag: its lines land in its own buffer
         labels = self.engine.labels | {f"{LABEL}.function": self.fn.lambda_name}
         kwargs = run_kwargs(self.box, self.local_env, self.name, self.engine.network, self.name, labels)
+        if self.debug:
+            kwargs["image"] = await asyncio.to_thread(debug_image, self.engine, self.fn)
+            kwargs["environment"] = kwargs["environment"] | {
+                "LAMBDA_LOCAL_DEBUGPY": "1",
+                "AWS_LAMBDA_FUNCTION_TIMEOUT": str(DEBUG_TIMEOUT_S),
+            }
+            kwargs["ports"] = {"5678/tcp": DEBUG_ADDRESS}  # on the host's loopback, as in host mode
         self.container = await asyncio.to_thread(self.engine.client.containers.run, **kwargs)
         await wait_for_port(self.name, RIE_PORT, 120, alive=self.alive)
 

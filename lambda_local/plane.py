@@ -201,11 +201,13 @@ class Plane:
             box, found, local_env = sandbox(self.template, fn), self.engine, read_env_file(LOCAL_ENV)
 
             def container_environment() -> Instance:
-                return ContainerEnvironment(fn, box, found, local_env, LogBuffer(path, fmt), self.logs)
+                debug = docker_runtime.debugging  # `make debug`: a container of the function's debug image
+                return ContainerEnvironment(fn, box, found, local_env, LogBuffer(path, fmt), self.logs, debug)
 
-            return FunctionRuntime(
+            docker_runtime = FunctionRuntime(
                 fn, container_environment, self.client, self.account, self.settings.idle_s, fixed=[container]
             )
+            return docker_runtime
         env = function_env(self.template, fn, self.settings.aws_endpoint, self.settings.lambda_endpoint)
         env["LAMBDA_LOCAL_STATE"] = str(self.settings.state_dir)  # whose runtime it is (stop_leftovers)
 
@@ -346,8 +348,8 @@ class Plane:
         )
         if runtime is None:
             raise KeyError(function)
-        if self.settings.mode != "host":
-            raise RuntimeError("debugging runs in host mode (STACK_MODE=host make up)")
+        if self.settings.mode == "docker" and self.engine is None:
+            raise RuntimeError("Docker mode debugs in containers the plane starts: it needs the engine's socket")
         await runtime.debug(on)
         host, port = DEBUG_ADDRESS
         if on:

@@ -696,6 +696,14 @@ class FunctionRuntime:
         if self.factory is None:
             raise RuntimeError("this function has no environments the plane starts (Docker mode without the engine)")
         self.debugging = on
+        if on and self.fixed:  # Docker mode: compose's container runs no debugger; the plane's do
+            for env in self.fixed:
+                if env in self.idle:
+                    self.idle.remove(env)
+                if env in self.environments:
+                    self.environments.remove(env)
+                env.retiring = True
+            self.fixed = []
         for env in list(self.environments):
             if env in self.fixed:
                 continue

@@ -70,7 +70,7 @@ def _invoke(name: str, event_file: str) -> None:
 def _debug(name: str, off: bool) -> None:
     fn = by_name(name)
     if not port_open(LAMBDA_PORT):
-        raise SystemExit(f"the local Invoke API is not answering on port {LAMBDA_PORT}: run `STACK_MODE=host make up`")
+        raise SystemExit(f"the local Invoke API is not answering on port {LAMBDA_PORT}: run `make up`")
     request = urllib.request.Request(
         f"{LAMBDA_ENDPOINT}/_local/functions/{fn.lambda_name}/debug",
         data=json.dumps({"on": not off}).encode(),
@@ -86,8 +86,8 @@ def _debug(name: str, off: bool) -> None:
         return
     print(
         f"{fn.lambda_name}: its next invocation waits for a debugger on 127.0.0.1:5678 (VS Code: the launch "
-        f"configuration 'Attach to a function (host mode)'); one invocation at a time, its timeout suspended. "
-        f"`make debug FUNCTION={fn.directory} OFF=1` ends it."
+        f"configuration 'Attach to a function', {current().mode} mode); one invocation at a time, its timeout "
+        f"suspended. `make debug FUNCTION={fn.directory} OFF=1` ends it."
     )
 
 
@@ -107,7 +107,7 @@ def main(argv: list[str]) -> None:
     token.add_argument("sub")
     token.add_argument("claims", nargs="?", default="", help="more claims, a JSON object")
     token.add_argument("authorizer", nargs="?", default="", help="the authorizer's name (default: all)")
-    debug_ = commands.add_parser("debug", help="run a function's next invocations under debugpy (host mode)")
+    debug_ = commands.add_parser("debug", help="run a function's next invocations under debugpy")
     debug_.add_argument("function", help="folder, Lambda name or logical id")
     debug_.add_argument("--off", action="store_true", help="back to plain environments")
     invoke_ = commands.add_parser("invoke", help="invoke a function through the Invoke API")
