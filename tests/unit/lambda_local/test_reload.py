@@ -1,0 +1,46 @@
+"""Hot reload's pure parts: which edits reload which functions, and what never reloads."""
+
+from pathlib import Path
+
+from lambda_local import reload
+from lambda_local.providers import load
+
+TEMPLATE = load()
+
+
+def test_an_edit_reloads_its_function_and_shared_reloads_every_function() -> None:
+    weather = next(fn for fn in TEMPLATE.functions if fn.directory == "weather-api")
+    found = reload.affected(TEMPLATE, [weather.code / "app.py"])
+    assert found == {"weatherApi": [(weather.code / "app.py").resolve()]}
+    shared = reload.shared_folder(TEMPLATE) / "log.py"
+    assert set(reload.affected(TEMPLATE, [shared])) == {fn.lambda_name for fn in TEMPLATE.functions}
+
+
+def test_bytecode_editor_files_sample_events_and_tests_never_reload() -> None:
+    code = next(fn for fn in TEMPLATE.functions if fn.directory == "weather-api").code
+    quiet = [
+        code / "__pycache__" / "app.cpython-313.pyc",
+        code / ".app.py.swp",
+        code / "app.py~",
+        code / "events" / "sample.json",
+        code / "tests" / "test_app.py",
+        code / "app.py.tmp",
+    ]
+    assert reload.affected(TEMPLATE, quiet) == {}
+    assert reload.affected(TEMPLATE, [Path("/elsewhere/app.py")]) == {}
+
+
+def test_the_watcher_is_on_unless_turned_off_and_watches_each_function_and_shared() -> None:
+    assert reload.enabled({})
+    assert not reload.enabled({"LAMBDA_LOCAL_WATCH": "0"}) and not reload.enabled({"LAMBDA_LOCAL_WATCH": "off"})
+    assert set(reload.watched(TEMPLATE)) == {fn.code for fn in TEMPLATE.functions} | {reload.shared_folder(TEMPLATE)}
+
+
+def test_a_changed_module_s_bytecode_is_forgotten(tmp_path: Path) -> None:
+    (tmp_path / "__pycache__").mkdir()
+    stale = tmp_path / "__pycache__" / "app.cpython-311.pyc"
+    other = tmp_path / "__pycache__" / "other.cpython-311.pyc"
+    stale.write_bytes(b"old")
+    other.write_bytes(b"old")
+    reload.forget_bytecode([tmp_path / "app.py"])
+    assert not stale.exists() and other.exists()
