@@ -26,6 +26,8 @@ def lambda_variables(fn: FunctionSpec, aws_endpoint: str, lambda_endpoint: str) 
         "AWS_ENDPOINT_URL": aws_endpoint,
         # botocore's per-service endpoint: Lambda calls go to the local Invoke API.
         "AWS_ENDPOINT_URL_LAMBDA": lambda_endpoint,
+        # ... and SQS calls through the plane, which keeps their trace header on the messages (recursion.py).
+        "AWS_ENDPOINT_URL_SQS": f"{lambda_endpoint}/_local/aws/sqs",
         "AWS_LAMBDA_FUNCTION_NAME": fn.lambda_name,
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(fn.memory_mb),
         "AWS_LAMBDA_FUNCTION_TIMEOUT": str(fn.timeout_s),

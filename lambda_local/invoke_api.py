@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 from datetime import UTC, datetime
 
@@ -28,7 +29,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from lambda_local import console, function_names
+from lambda_local import console, function_names, recursion
 from lambda_local.api_gateway import template_token
 from lambda_local.limits import ASYNC_PAYLOAD_LIMIT, SYNC_PAYLOAD_LIMIT, TooLarge, read_limited
 from lambda_local.plane import ACCOUNT, Plane, report
@@ -188,6 +189,20 @@ def app(plane: Plane) -> Starlette:
         except TemplateError as exc:
             return aws_error(400, "ValidationException", str(exc))
 
+    async def sqs_proxy(request: Request) -> Response:
+        """The functions' SQS calls (AWS_ENDPOINT_URL_SQS), passed to the local endpoint with their trace
+        header kept on the messages they send (recursion.py)."""
+        target = request.headers.get("x-amz-target", "")
+        body = await request.body()
+        trace = request.headers.get("x-amzn-trace-id")
+        if trace and target.endswith((".SendMessage", ".SendMessageBatch")):
+            with contextlib.suppress(ValueError, AttributeError, TypeError):
+                body = json.dumps(recursion.with_trace_attribute(target, json.loads(body), trace)).encode()
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in ("host", "content-length")}
+        answer = await plane.client.post(plane.settings.aws_endpoint + "/", content=body, headers=headers, timeout=60)
+        kept = {k: v for k, v in answer.headers.items() if k.lower() in ("content-type", "x-amzn-requestid")}
+        return Response(answer.content, status_code=answer.status_code, headers=kept)
+
     async def restart(request: Request) -> Response:
         runtime = plane.runtime(request.path_params["function"])
         if runtime is None:
@@ -203,6 +218,8 @@ def app(plane: Plane) -> Starlette:
             Route("/_local/functions/{function}/restart", restart, methods=["POST"]),
             Route("/_local/functions/{function}/debug", debug, methods=["POST"]),
             Route("/_local/token", token, methods=["POST"]),
+            Route("/_local/aws/sqs", sqs_proxy, methods=["POST"]),
+            Route("/_local/aws/sqs/", sqs_proxy, methods=["POST"]),
             *console.routes(plane),
             Route("/_local/schedules/{rule}/fire", fire, methods=["POST"]),
         ]

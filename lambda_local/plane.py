@@ -23,7 +23,7 @@ import boto3
 import httpx
 import psutil
 
-from lambda_local import container_logs, containers, event_filters, log_format, reload
+from lambda_local import container_logs, containers, event_filters, log_format, recursion, reload
 from lambda_local.async_invoke import DEFAULT_DELAYS, AsyncInvoker, Done
 from lambda_local.containers import ContainerEnvironment
 from lambda_local.environment import LOCAL_ENV, function_env, read_env_file
@@ -393,7 +393,10 @@ class Plane:
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         keep = keeper(trigger.settings.filters, "sqs", f"{trigger.function}.{trigger.event.name}")
         runtime = self.runtimes[trigger.function]
-        return SqsMapping(trigger, sqs, url, arn, runtime, report, self.settings.region, keep)
+        policy = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["RedrivePolicy"]).get("Attributes", {})
+        dead_letters = recursion.dead_letter_queue(policy.get("RedrivePolicy"))
+        dead_letter_url = sqs.get_queue_url(QueueName=dead_letters)["QueueUrl"] if dead_letters else None
+        return SqsMapping(trigger, sqs, url, arn, runtime, report, self.settings.region, keep, dead_letter_url)
 
     def _connect(self, trigger: QueueTrigger) -> QueuePoller:
         """Create the trigger's queue and point its topic or bucket at it (idempotent)."""

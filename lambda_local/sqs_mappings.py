@@ -29,6 +29,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from lambda_local import recursion
 from lambda_local.event_shapes import sqs_record
 from lambda_local.limits import SYNC_PAYLOAD_LIMIT
 from lambda_local.providers import SqsTrigger
@@ -75,6 +76,7 @@ class SqsMapping:
         report: Report,
         region: str,
         keep: Keep | None = None,
+        dead_letter_url: str | None = None,
     ) -> None:
         self.trigger = trigger
         self.settings = trigger.settings
@@ -85,6 +87,8 @@ class SqsMapping:
         self.report = report
         self.region = region
         self.keep = keep
+        self.dead_letter_url = dead_letter_url  # where a message a recursive loop carried goes (recursion.py)
+        self.stopped_loops = 0
         self.pollers = self.settings.max_concurrency or DEFAULT_POLLERS
         self.name = f"{trigger.function}-{trigger.event.name}"
         self.batches = 0
@@ -183,7 +187,11 @@ class SqsMapping:
             batch, records = [m for m, _ in kept], [r for _, r in kept]
             if not batch:
                 return
-        result = await self.runtime.invoke_when_free(json.dumps({"Records": records}).encode())
+        batch, records = await self._stop_loops(batch, records)
+        if not batch:
+            return
+        trace = recursion.next_trace(records[0]["attributes"].get("AWSTraceHeader"), self.trigger.function)
+        result = await self.runtime.invoke_when_free(json.dumps({"Records": records}).encode(), trace_id=trace)
         self.batches += 1
         attempt = max(int(r["attributes"].get("ApproximateReceiveCount", "1")) for r in records)
         ids = [m["MessageId"] for m in batch]
@@ -212,6 +220,37 @@ class SqsMapping:
             queue=self.trigger.queue_name,
             cold=result.cold_start,
         )
+
+    async def _stop_loops(
+        self, batch: list[dict[str, Any]], records: list[dict[str, Any]]
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """The batch without the messages of a chain in which the function already ran MAX_DEPTH times:
+        those go to the queue's dead-letter queue (else are deleted), as Lambda stops a recursive loop."""
+        function = self.trigger.function
+        looping = [
+            i
+            for i, r in enumerate(records)
+            if recursion.depth(r["attributes"].get("AWSTraceHeader"), function) >= recursion.MAX_DEPTH
+        ]
+        if not looping:
+            return batch, records
+        stopped = [batch[i] for i in looping]
+        if self.dead_letter_url:
+            entries = [
+                {"Id": str(i), "MessageBody": m.get("Body", ""), "MessageAttributes": m.get("MessageAttributes", {})}
+                for i, m in enumerate(stopped)
+            ]
+            if not entries[0]["MessageAttributes"]:
+                for entry in entries:
+                    entry.pop("MessageAttributes")
+            await asyncio.to_thread(self.sqs.send_message_batch, QueueUrl=self.dead_letter_url, Entries=entries)
+        await self._delete(stopped)
+        self.stopped_loops += len(stopped)
+        where = "dead-letter queue" if self.dead_letter_url else "deleted"
+        outcome = f"RecursiveInvocationException: loop stopped after {recursion.MAX_DEPTH} invocations ({where})"
+        self.report("sqs", function, "-", 0, 0.0, outcome, records=len(stopped), queue=self.trigger.queue_name)
+        kept = [i for i in range(len(batch)) if i not in looping]
+        return [batch[i] for i in kept], [records[i] for i in kept]
 
     async def _delete(self, messages: list[dict[str, Any]]) -> None:
         for start in range(0, len(messages), 10):

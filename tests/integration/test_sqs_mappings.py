@@ -158,3 +158,14 @@ def test_a_json_format_function_logs_platform_events_and_its_lines_as_json_by_le
     assert messages.get("an info line") == "INFO" and messages.get("a warning line") == "WARNING"
     assert "a debug line" not in messages  # ApplicationLogLevel INFO
     assert not any(line.startswith(("START RequestId", "END RequestId", "REPORT RequestId")) for line in lines)
+
+
+def test_a_function_feeding_its_own_queue_is_stopped_after_sixteen_rounds(plane):
+    tag = f"loop-{time.time_ns()}"
+    send(plane, "LoopQueue", [json.dumps({"id": tag})])
+    wait_for(lambda: any(tag in b for b in bodies_in(plane, "LoopDeadLetters")), 60, "the stopped loop's message")
+    assert plane.seen()[tag] == 16  # Lambda stops the chain after about 16 invocations
+    stopped = [d for d in plane.deliveries("probeLoop") if d["outcome"].startswith("RecursiveInvocationException")]
+    assert len(stopped) == 1 and stopped[0]["records"] == 1
+    time.sleep(2)
+    assert plane.seen()[tag] == 16 and not any(tag in b for b in bodies_in(plane, "LoopQueue"))

@@ -74,3 +74,12 @@ def log_lines(event: dict[str, Any], context: Any) -> str:
     logger.info("an info line")
     logger.warning("a warning line")
     return "logged"
+
+
+def loop(event: dict[str, Any], context: Any) -> None:
+    """Counts each message and sends it back to its queue (the SDK carries this invocation's trace)."""
+    sqs = boto3.client("sqs")
+    for record in event["Records"]:
+        _count(_identifier(record))
+        name = record["eventSourceARN"].rsplit(":", 1)[-1]
+        sqs.send_message(QueueUrl=sqs.get_queue_url(QueueName=name)["QueueUrl"], MessageBody=record["body"])
