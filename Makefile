@@ -150,6 +150,7 @@ bench-images: setup
 ## bench-invoke: what the plane adds to an invocation, and how it scales out
 bench-invoke: up
 	@$(PY) -m bench.invoke_bench
+	@$(PY) -m bench.shim_bench
 
 ## bench-fanout: POST /status for users with 100 and 1,000 friends, against moto's own SNS rate
 bench-fanout: up

@@ -24,7 +24,7 @@ class FailingRuntime:
     def __init__(self) -> None:
         self.calls = 0
 
-    async def invoke_when_free(self, payload: bytes) -> InvokeResult:
+    async def invoke_when_free(self, payload: bytes, request_id: str | None = None) -> InvokeResult:
         self.calls += 1
         return InvokeResult(b'{"errorType": "E"}', "Unhandled", f"r{self.calls}", "", 1.0)
 
