@@ -135,10 +135,13 @@ class SqsMapping:
                 break
             # Whole seconds only, rounded down: a wait past the window could outlast a visibility timeout.
             wait = POLL_WAIT_S if not batch else max(0, min(20, math.floor(remaining)))
-            messages = await self._receive(min(10, settings.batch_size - len(batch)), wait)
+            received = await self._receive(min(10, settings.batch_size - len(batch)), wait)
+            messages = await self._filtered(received)  # before batching, as Lambda filters
             if not batch:
-                if not messages:
+                if not received:
                     return []  # a long poll came back empty
+                if not messages:
+                    continue  # all filtered out: the batch has not begun
                 deadline = time.monotonic() + settings.window_s
             back = []
             known = {m["MessageId"]: i for i, m in enumerate(batch)}
@@ -175,18 +178,20 @@ class SqsMapping:
                 print(f"lambda_local: SQS mapping {self.name}: {exc!r}; polling again", flush=True)
                 await asyncio.sleep(2)
 
+    async def _filtered(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The messages a FilterCriteria pattern matches; the others are deleted without an invocation."""
+        if self.keep is None or not messages:
+            return messages
+        kept = [m for m in messages if self.keep(sqs_record(m, self.queue_arn, self.region))]
+        dropped = [m for m in messages if all(m is not k for k in kept)]
+        if dropped:
+            self.filtered += len(dropped)
+            await self._delete(dropped)
+            self.report("sqs", self.trigger.function, "-", 0, 0.0, "filtered out", records=len(dropped))
+        return kept
+
     async def handle(self, batch: list[dict[str, Any]]) -> None:
         records = [sqs_record(m, self.queue_arn, self.region) for m in batch]
-        if self.keep is not None:
-            kept = [(m, r) for m, r in zip(batch, records, strict=True) if self.keep(r)]
-            dropped = [m for m in batch if all(m is not k for k, _ in kept)]
-            if dropped:  # Lambda deletes the messages no filter matches, without an invocation
-                self.filtered += len(dropped)
-                await self._delete(dropped)
-                self.report("sqs", self.trigger.function, "-", 0, 0.0, "filtered out", records=len(dropped))
-            batch, records = [m for m, _ in kept], [r for _, r in kept]
-            if not batch:
-                return
         batch, records = await self._stop_loops(batch, records)
         if not batch:
             return
