@@ -266,6 +266,9 @@ class ShardPoller:
             while True:
                 chunk = await chunks.get()
                 self.progress.read(chunk)
+                chunk = self._filtered(chunk)  # before batching, as Lambda filters
+                if not chunk:
+                    continue
                 if factor == 1:
                     await lanes[0].put(chunk)
                     continue
@@ -278,6 +281,23 @@ class ShardPoller:
         finally:
             for task in tasks:
                 task.cancel()
+
+    def _filtered(self, chunk: list[StreamRecord]) -> list[StreamRecord]:
+        """The records a FilterCriteria pattern matches; the others are settled without an invocation."""
+        keep = self.mapping.keep
+        if keep is None:
+            return chunk
+        kept = [record for record in chunk if keep(record.event_record)]
+        if len(kept) < len(chunk):
+            kept_ids = {id(record) for record in kept}
+            dropped = [record for record in chunk if id(record) not in kept_ids]
+            self.mapping.filtered += len(dropped)
+            self.progress.done(dropped)
+            mapping = self.mapping
+            mapping.report(
+                mapping.source.kind, mapping.fn.lambda_name, "-", 0, 0.0, "filtered out", records=len(dropped)
+            )
+        return kept
 
     async def _lane(self, chunks: asyncio.Queue[list[StreamRecord]]) -> None:
         """Batches from one lane's records, settled one after the other."""
@@ -406,7 +426,7 @@ class StreamMapping:
         self.checkpoints = Checkpoints(state_dir / f"{self.name}.json", source.identity)
         self.progress: dict[str, ShardProgress] = {}
         self._tasks: list[asyncio.Task[None]] = []
-        # FilterCriteria (filters.py): a record no pattern matches is settled without an invocation.
+        # FilterCriteria (event_filters.py): a record no pattern matches is settled without an invocation.
         self.keep: Callable[[dict[str, Any]], bool] | None = None
         self.filtered = 0
 
@@ -423,14 +443,6 @@ class StreamMapping:
     async def settle(self, shard: str, batch: list[StreamRecord], attempts: int = 0) -> None:
         """Invoke until `batch` is done: succeeded, or handed to the on-failure destination."""
         settings = self.settings
-        if self.keep is not None and not attempts:
-            dropped = [record for record in batch if not self.keep(record.event_record)]
-            if dropped:
-                self.filtered += len(dropped)
-                self.progress[shard].done(dropped)
-                self.report(self.source.kind, self.fn.lambda_name, "-", 0, 0.0, "filtered out", records=len(dropped))
-                gone = {id(record) for record in dropped}
-                batch = [record for record in batch if id(record) not in gone]
         while batch:
             batch = await self._drop_expired(shard, batch, attempts)
             if not batch:
