@@ -20,28 +20,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tests.support.probe_plane import INVOKE_PORT, ProbePlane
+from tests.support.reload_probe import copy_of_reloaded, write_app
 
 EDITS = 10
-TEMPLATE = """\
-AWSTemplateFormatVersion: "2010-09-09"
-Transform: AWS::Serverless-2016-10-31
-Resources:
-  Reloaded:
-    Type: AWS::Serverless::Function
-    Metadata: {DockerBuildArgs: {FUNCTION: reloaded}}
-    Properties: {PackageType: Image, FunctionName: reloadBench}
-"""
-APP = "VALUE = {value!r}\n\n\ndef handler(event, context):\n    return {{'value': VALUE}}\n"
-
-
-def write_app(folder: Path, value: str) -> None:
-    staged = folder / "app.py.tmp"
-    staged.write_text(APP.format(value=value))
-    staged.replace(folder / "app.py")
 
 
 def served() -> str | None:
-    url = f"http://127.0.0.1:{INVOKE_PORT}/2015-03-31/functions/reloadBench/invocations"
+    url = f"http://127.0.0.1:{INVOKE_PORT}/2015-03-31/functions/reloadProbe/invocations"
     try:
         with urllib.request.urlopen(urllib.request.Request(url, data=b"{}", method="POST"), timeout=30) as r:
             value = json.loads(r.read()).get("value")
@@ -105,11 +90,7 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory(prefix="reload-bench-") as tmp:
         root = Path(tmp)
-        folder = root / "functions" / "reloaded"
-        folder.mkdir(parents=True)
-        (folder / "requirements.txt").write_text("")
-        write_app(folder, "start")
-        (root / "template.yaml").write_text(TEMPLATE)
+        folder = copy_of_reloaded(root, "start")
         plane = ProbePlane(root / "state", template=root / "template.yaml")
         plane.start()
         try:

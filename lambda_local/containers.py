@@ -89,20 +89,17 @@ class BuildFailed(Exception):
     """The function's image did not build (the last lines of the build's output are the message)."""
 
 
-def build_image(found: Engine, fn: FunctionSpec, root: Path) -> float:
-    """The function's image built anew from the code under `root`, tagged as compose tags it (the tag new
-    environments run); the seconds it took. The code layers are the Dockerfile's last, so an edit
-    rebuilds only them (the engine's layer cache keeps the packages)."""
+def _build(found: Engine, context: io.BytesIO, tag: str, buildargs: dict[str, str], dockerfile: str) -> None:
+    """One image built through the engine from a tar `context`; BuildFailed with the build's last lines."""
     import docker.errors
 
-    started = time.perf_counter()
     try:
         found.client.images.build(
-            fileobj=build_context(root, fn),
+            fileobj=context,
             custom_context=True,
-            dockerfile=fn.dockerfile,
-            buildargs=fn.build_args,
-            tag=fn.image,
+            dockerfile=dockerfile,
+            buildargs=buildargs,
+            tag=tag,
             rm=True,
             forcerm=True,
         )
@@ -111,6 +108,14 @@ def build_image(found: Engine, fn: FunctionSpec, root: Path) -> float:
         raise BuildFailed(" | ".join(line for line in lines if line)[-600:] or str(exc)) from None
     except docker.errors.APIError as exc:
         raise BuildFailed(str(exc)) from None
+
+
+def build_image(found: Engine, fn: FunctionSpec, root: Path) -> float:
+    """The function's image built anew from the code under `root`, tagged as compose tags it (the tag new
+    environments run); the seconds it took. The code layers are the Dockerfile's last, so an edit
+    rebuilds only them (the engine's layer cache keeps the packages)."""
+    started = time.perf_counter()
+    _build(found, build_context(root, fn), fn.image, fn.build_args, fn.dockerfile)
     return time.perf_counter() - started
 
 
@@ -127,8 +132,6 @@ _DEBUG_PTH = (  # the variable goes first, so the processes debugpy starts do no
 def debug_image(found: Engine, fn: FunctionSpec) -> str:
     """`<folder>:debug`: the function's image with debugpy in its interpreter, for `make debug` only
     (never pushed: `make push` pushes the images compose builds). Built anew from the current image."""
-    import docker.errors
-
     tag = f"{fn.directory}:debug"
     dockerfile = (
         f"FROM {fn.image}\n"
@@ -145,15 +148,7 @@ def debug_image(found: Engine, fn: FunctionSpec) -> str:
         info.size = len(dockerfile)
         tar.addfile(info, io.BytesIO(dockerfile))
     data.seek(0)
-    try:
-        found.client.images.build(
-            fileobj=data, custom_context=True, tag=tag, buildargs={"PTH": _DEBUG_PTH}, rm=True, forcerm=True
-        )
-    except docker.errors.BuildError as exc:
-        lines = [str(chunk.get("stream", chunk.get("error", ""))).strip() for chunk in exc.build_log]
-        raise BuildFailed(" | ".join(line for line in lines if line)[-600:] or str(exc)) from None
-    except docker.errors.APIError as exc:
-        raise BuildFailed(str(exc)) from None
+    _build(found, data, tag, {"PTH": _DEBUG_PTH}, "Dockerfile")
     return tag
 
 

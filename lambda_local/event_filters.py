@@ -40,18 +40,18 @@ def parse_filters(criteria: Any, at: str) -> tuple[Pattern, ...]:
     """`{Filters: [{Pattern: '<JSON>'}, ...]}` -> the patterns, each checked for operators it knows."""
     filters = criteria.get("Filters") if isinstance(criteria, dict) else None
     if not isinstance(filters, list) or not filters:
-        raise FilterError(f"{at}: FilterCriteria must be {{Filters: [{{Pattern: '<JSON>'}}, ...]}}")
+        raise FilterError(f"{at}: must be {{Filters: [{{Pattern: '<JSON>'}}, ...]}}")
     if len(filters) > MAX_FILTERS:
-        raise FilterError(f"{at}: at most {MAX_FILTERS} filters, got {len(filters)}")
+        raise FilterError(f"{at}.Filters: at most {MAX_FILTERS} filters, got {len(filters)}")
     patterns = []
     for index, entry in enumerate(filters):
         text = entry.get("Pattern") if isinstance(entry, dict) else None
         try:
             pattern = json.loads(text) if isinstance(text, str) else None
         except ValueError as exc:
-            raise FilterError(f"{at}: Filters[{index}].Pattern is not JSON ({exc})") from None
+            raise FilterError(f"{at}.Filters[{index}].Pattern: not JSON ({exc})") from None
         if not isinstance(pattern, dict):
-            raise FilterError(f"{at}: Filters[{index}].Pattern must be a JSON object")
+            raise FilterError(f"{at}.Filters[{index}].Pattern: must be a JSON object in a string")
         _check(pattern, f"{at}: Filters[{index}].Pattern")
         patterns.append(pattern)
     return tuple(patterns)

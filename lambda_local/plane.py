@@ -233,7 +233,8 @@ class Plane:
         url = (await asyncio.to_thread(self._sqs.get_queue_url, QueueName=destination.name))["QueueUrl"]
         await asyncio.to_thread(self._sqs.send_message, QueueUrl=url, MessageBody=body)
 
-    def _failure_sender(self, destination: Destination | None) -> Any:
+    def _sender(self, destination: Destination | None) -> Any:
+        """What sends a record (on failure or on success) to `destination`; None without one."""
         return partial(self._send, destination) if destination else None
 
     async def start(self) -> None:
@@ -254,11 +255,11 @@ class Plane:
                 runtime,
                 fn.async_config,
                 self.function_arn(fn.lambda_name),
-                self._failure_sender(fn.async_config.on_failure),
+                self._sender(fn.async_config.on_failure),
                 report,
                 self.settings.retry_delays,
                 self.store,
-                send_success=self._failure_sender(fn.async_config.on_success),
+                send_success=self._sender(fn.async_config.on_success),
             )
             self.invokers[fn.lambda_name] = invoker
         if self.settings.mode == "docker":  # the containers' output, into the buffers _instances made
@@ -288,7 +289,7 @@ class Plane:
                     source,
                     self.runtimes[fn.lambda_name],
                     self.function_arn(fn.lambda_name),
-                    self._failure_sender(trigger.on_failure),
+                    self._sender(trigger.on_failure),
                     report,
                     self.settings.state_dir / "checkpoints",
                 )
@@ -436,7 +437,7 @@ class Plane:
             config["QueueConfigurations"] = [*entries, entry]
             s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=config)
         fn = self.template.function(trigger.function)
-        fail = self._failure_sender(fn.async_config.on_failure)
+        fail = self._sender(fn.async_config.on_failure)
         return QueuePoller(
             trigger, sqs, url, subscription, self.submit, fail, self.function_arn(fn.lambda_name), visibility
         )

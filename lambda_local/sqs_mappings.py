@@ -30,6 +30,7 @@ from collections.abc import Callable
 from typing import Any
 
 from lambda_local import recursion
+from lambda_local.batch_failures import reported_failures
 from lambda_local.event_shapes import sqs_record
 from lambda_local.limits import SYNC_PAYLOAD_LIMIT
 from lambda_local.providers import SqsTrigger
@@ -45,22 +46,8 @@ Report = Callable[..., None]
 def failed_ids(result: InvokeResult, batch_ids: list[str]) -> set[str] | None:
     """The message ids a ReportBatchItemFailures answer names as failed: an empty set when all succeeded,
     None when the answer fails the whole batch (an id that is empty, missing or not in the batch)."""
-    try:
-        answer = json.loads(result.payload) if result.payload.strip() else None
-    except ValueError:
-        return set()  # not JSON: Lambda counts the batch as a success
-    if not isinstance(answer, dict) or not answer.get("batchItemFailures"):
-        return set()
-    failures = answer["batchItemFailures"]
-    if not isinstance(failures, list):
-        return None
-    ids = set()
-    for failure in failures:
-        identifier = failure.get("itemIdentifier") if isinstance(failure, dict) else None
-        if not isinstance(identifier, str) or identifier not in batch_ids:
-            return None
-        ids.add(identifier)
-    return ids
+    failed = reported_failures(result.payload, batch_ids)
+    return None if failed is None else set(failed)
 
 
 class SqsMapping:

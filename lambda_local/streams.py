@@ -38,6 +38,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from lambda_local.batch_failures import reported_failures
 from lambda_local.destinations import stream_failure_record
 from lambda_local.event_shapes import dynamodb_record, kinesis_record
 from lambda_local.limits import SYNC_PAYLOAD_LIMIT
@@ -96,23 +97,13 @@ class ShardProgress:
 def first_failure(payload: bytes, sequences: list[str]) -> int | None:
     """Where a batch's retry starts, from the function's `ReportBatchItemFailures` answer: None when
     the whole batch succeeded, else the index of the lowest failed record (0 = the whole batch)."""
-    try:
-        answer = json.loads(payload)
-    except ValueError:
-        return None  # not a partial-batch answer: the invocation succeeded, so the batch did
-    failures = answer.get("batchItemFailures") if isinstance(answer, dict) else None
-    if not failures:
-        return None
-    if not isinstance(failures, list):
+    failed = reported_failures(payload, sequences)
+    if failed is None:
         return 0
+    if not failed:
+        return None
     positions = {sequence: index for index, sequence in enumerate(sequences)}
-    lowest = len(sequences)
-    for failure in failures:
-        identifier = failure.get("itemIdentifier") if isinstance(failure, dict) else None
-        if not isinstance(identifier, str) or identifier not in positions:
-            return 0
-        lowest = min(lowest, positions[identifier])
-    return lowest
+    return min(positions[sequence] for sequence in failed)
 
 
 class StreamSource(ABC):

@@ -3,7 +3,6 @@ mappings, and the destinations of what fails. Typed, validated, with local resou
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,7 +20,6 @@ SCHEDULE_TYPES = ("Schedule", "ScheduleV2")
 API_TYPES = ("Api", "HttpApi")
 SQS_TYPES = ("SQS",)
 KNOWN_TYPES = STREAM_TYPES + QUEUE_TYPES + SCHEDULE_TYPES + API_TYPES + SQS_TYPES
-MAX_FILTERS = 5  # Lambda's limit of FilterCriteria.Filters per event source mapping
 
 _RATE = re.compile(r"rate\((\d+) (minute|minutes|hour|hours|day|days)\)")
 _CRON = re.compile(r"cron\((.+)\)")
@@ -113,31 +111,25 @@ class QueueTrigger:
         return f"{QUEUE_PREFIX}{self.function}-{self.event.name}"[:80]
 
 
+def bounded(value: Any, where: str, low: int, high: int, also: tuple[int, ...] = ()) -> int:
+    """An event source mapping's integer setting within Lambda's limits (or one of `also`, e.g. -1)."""
+    if not isinstance(value, int) or isinstance(value, bool) or not (low <= value <= high or value in also):
+        allowed = f"{low}..{high}" + "".join(f" or {a}" for a in also)
+        raise TemplateError(f"{where}: must be an integer in {allowed}, got {value!r}")
+    return value
+
+
 def filter_patterns(props: dict[str, Any], at: str) -> tuple[str, ...]:
-    """`FilterCriteria.Filters[].Pattern`: up to five JSON objects, kept as written (filters.py matches them)."""
+    """`FilterCriteria.Filters[].Pattern`: up to five JSON patterns, kept as written; checked now (shape,
+    JSON, operators: event_filters.py), so a pattern Lambda would refuse stops the template, not the plane."""
     criteria = props.get("FilterCriteria")
     if criteria is None:
         return ()
-    filters = criteria.get("Filters") if isinstance(criteria, dict) else None
-    if not isinstance(filters, list) or not filters:
-        raise TemplateError(f"{at}.FilterCriteria: must be {{Filters: [{{Pattern: '<JSON>'}}, ...]}}")
-    if len(filters) > MAX_FILTERS:
-        raise TemplateError(f"{at}.FilterCriteria.Filters: at most {MAX_FILTERS} filters, got {len(filters)}")
-    patterns = []
-    for index, entry in enumerate(filters):
-        pattern = entry.get("Pattern") if isinstance(entry, dict) else None
-        try:
-            parsed = json.loads(pattern) if isinstance(pattern, str) else None
-        except ValueError as exc:
-            raise TemplateError(f"{at}.FilterCriteria.Filters[{index}].Pattern: not JSON ({exc})") from None
-        if not isinstance(parsed, dict):
-            raise TemplateError(f"{at}.FilterCriteria.Filters[{index}].Pattern: must be a JSON object in a string")
-        patterns.append(str(pattern))
-    try:  # the operators, checked now: a pattern Lambda would refuse stops the template, not the plane
+    try:
         parse_filters(criteria, f"{at}.FilterCriteria")
     except FilterError as exc:
         raise TemplateError(str(exc)) from None
-    return tuple(patterns)
+    return tuple(str(entry["Pattern"]) for entry in criteria["Filters"])
 
 
 @dataclass(frozen=True)
@@ -162,11 +154,7 @@ class MappingSettings:
         props = event.properties
 
         def number(name: str, default: int, low: int, high: int, also: tuple[int, ...] = ()) -> int:
-            value = props.get(name, default)
-            if not isinstance(value, int) or not (low <= value <= high or value in also):
-                allowed = f"{low}..{high}" + "".join(f" or {a}" for a in also)
-                raise TemplateError(f"{at}.{name}: must be an integer in {allowed}, got {value!r}")
-            return value
+            return bounded(props.get(name, default), f"{at}.{name}", low, high, also)
 
         position = props.get("StartingPosition")
         positions = ("TRIM_HORIZON", "LATEST") + (("AT_TIMESTAMP",) if event.type == "Kinesis" else ())
@@ -232,9 +220,7 @@ class SqsSettings:
         props = event.properties
 
         def number(name: str, value: Any, low: int, high: int) -> int:
-            if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-                raise TemplateError(f"{at}.{name}: must be an integer in {low}..{high}, got {value!r}")
-            return value
+            return bounded(value, f"{at}.{name}", low, high)
 
         batch = number("BatchSize", props.get("BatchSize", 10), 1, 10 if fifo else 10000)
         window = number("MaximumBatchingWindowInSeconds", props.get("MaximumBatchingWindowInSeconds", 0), 0, 300)

@@ -15,47 +15,13 @@ from typing import Any
 import pytest
 
 from tests.support.probe_plane import INVOKE_PORT, ProbePlane, wait_for
-
-TEMPLATE = """\
-AWSTemplateFormatVersion: "2010-09-09"
-Transform: AWS::Serverless-2016-10-31
-Resources:
-  Reloaded:
-    Type: AWS::Serverless::Function
-    Metadata: {DockerBuildArgs: {FUNCTION: reloaded}}
-    Properties:
-      PackageType: Image
-      FunctionName: reloadProbe
-      Timeout: 20
-"""
-
-APP = """\
-import time
-
-VALUE = {value!r}
-
-
-def handler(event, context):
-    time.sleep(event.get("sleep", 0))
-    return {{"value": VALUE, "request_id": context.aws_request_id}}
-"""
-
-
-def write_app(folder: Path, value: str) -> None:
-    # Written whole then renamed, as editors save: the watcher never sees half a file.
-    staged = folder / "app.py.tmp"
-    staged.write_text(APP.format(value=value))
-    staged.replace(folder / "app.py")
+from tests.support.reload_probe import copy_of_reloaded, write_app
 
 
 @pytest.fixture(scope="module")
 def copy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ProbePlane, Path]]:
     root = tmp_path_factory.mktemp("reload")
-    folder = root / "functions" / "reloaded"
-    folder.mkdir(parents=True)
-    (folder / "requirements.txt").write_text("")
-    write_app(folder, "one")
-    (root / "template.yaml").write_text(TEMPLATE)
+    folder = copy_of_reloaded(root, "one")
     plane = ProbePlane(root / "state", template=root / "template.yaml")
     plane.start()
     wait_for(lambda: "watching" in plane.log(), 10, "the plane's code watcher")

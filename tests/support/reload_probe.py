@@ -1,7 +1,11 @@
-"""An edit a test or bench makes to a real function while the stack runs (hot reload, Docker mode):
-a wrapper appended to its app.py that answers `{"reload_probe": ...}` events with a value of the edit's
-own (after an optional sleep) and hands every other event to the function. `restored()` puts the file
-back exactly as it was, whatever happens in between."""
+"""Edits hot reload is tested and benched with.
+
+- A function of its own in a temporary folder (`copy_of_reloaded`), served by a probe plane (host
+  mode): `write_app` rewrites its app.py to answer a value of the edit's own.
+- An edit to a real function while the stack runs (Docker mode): a wrapper appended to its app.py that
+  answers `{"reload_probe": ...}` events with a value of the edit's own (after an optional sleep) and
+  hands every other event to the function. `restored()` puts the file back exactly as it was, whatever
+  happens in between."""
 
 from __future__ import annotations
 
@@ -13,6 +17,49 @@ from pathlib import Path
 from typing import Any
 
 from stack.common import LAMBDA_ENDPOINT
+
+RELOADED_TEMPLATE = """\
+AWSTemplateFormatVersion: "2010-09-09"
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Reloaded:
+    Type: AWS::Serverless::Function
+    Metadata: {DockerBuildArgs: {FUNCTION: reloaded}}
+    Properties:
+      PackageType: Image
+      FunctionName: reloadProbe
+      Timeout: 20
+"""
+
+RELOADED_APP = """\
+import time
+
+VALUE = {value!r}
+
+
+def handler(event, context):
+    time.sleep(event.get("sleep", 0))
+    return {{"value": VALUE, "request_id": context.aws_request_id}}
+"""
+
+
+def write_app(folder: Path, value: str) -> None:
+    """The reloaded function's app.py answering `value`, written whole then renamed, as editors save: the
+    watcher never sees half a file."""
+    staged = folder / "app.py.tmp"
+    staged.write_text(RELOADED_APP.format(value=value))
+    staged.replace(folder / "app.py")
+
+
+def copy_of_reloaded(root: Path, value: str) -> Path:
+    """`root`/template.yaml and the function's folder under `root`/functions (returned), answering `value`."""
+    folder = root / "functions" / "reloaded"
+    folder.mkdir(parents=True)
+    (folder / "requirements.txt").write_text("")
+    write_app(folder, value)
+    (root / "template.yaml").write_text(RELOADED_TEMPLATE)
+    return folder
+
 
 WRAPPER = """
 

@@ -107,7 +107,7 @@ def test_kinesis_data_is_decoded_and_dynamodb_images_are_matched_as_written() ->
 def test_what_lambda_refuses_is_a_clear_error() -> None:
     with pytest.raises(FilterError, match="at most 5 filters"):
         parse_filters({"Filters": [{"Pattern": "{}"}] * 6}, "at")
-    with pytest.raises(FilterError, match=r"Filters\[0\].Pattern is not JSON"):
+    with pytest.raises(FilterError, match=r"Filters\[0\].Pattern: not JSON"):
         parse_filters({"Filters": [{"Pattern": "{"}]}, "at")
     with pytest.raises(FilterError, match="unknown operator 'regex'"):
         pattern('{"k": [{"regex": "a.*"}]}')
