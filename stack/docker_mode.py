@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import time
 import urllib.request
@@ -31,6 +32,32 @@ def remove_environments() -> int:
         container.remove(force=True)
         removed += 1
     return removed
+
+
+def release_networks(project: str = PROJECT) -> list[str]:
+    """Whatever is still attached to this project's networks, detached: a container compose does not
+    own is removed, an endpoint whose container is gone (the engine can lag behind a forced removal,
+    and compose then cannot remove the network: "has active endpoints") is disconnected by force.
+    Returns what was attached, for the log."""
+    import docker
+    from docker.errors import APIError, NotFound
+
+    client = docker.from_env(timeout=30)
+    released: list[str] = []
+    for network in client.networks.list(filters={"label": f"com.docker.compose.project={project}"}):
+        network.reload()
+        for endpoint, attached in (network.attrs.get("Containers") or {}).items():
+            released.append(f"{attached.get('Name') or endpoint[:12]} on {network.name}")
+            try:
+                client.containers.get(endpoint).remove(force=True)
+            except NotFound:
+                with contextlib.suppress(NotFound, APIError):
+                    network.disconnect(endpoint, force=True)
+            except APIError as exc:  # its removal is under way already: disconnect it in the meantime
+                log(f"could not remove {attached.get('Name')}: {exc}")
+                with contextlib.suppress(NotFound, APIError):
+                    network.disconnect(endpoint, force=True)
+    return released
 
 
 def compose(*args: str, check: bool = True, capture: bool = False) -> subprocess.CompletedProcess[str]:
@@ -86,6 +113,13 @@ class ComposeStack:
         removed = remove_environments()
         if removed:
             log(f"removed {removed} execution environment containers the plane had left")
+        for _ in range(3):
+            if compose("down", "--volumes", check=False).returncode == 0:
+                return
+            # Compose removed its containers but not the network: something is still attached.
+            released = release_networks()
+            log(f"compose could not remove the network; released: {', '.join(released) or 'nothing attached now'}")
+            time.sleep(1)
         compose("down", "--volumes")
 
     def stop_service(self, service: str) -> None:
