@@ -27,9 +27,17 @@ def environments() -> list[Any]:
 
 
 def remove_environments() -> int:
+    from docker.errors import APIError, NotFound
+
     removed = 0
     for container in environments():
-        container.remove(force=True)
+        try:
+            container.remove(force=True)
+        except NotFound:  # removed meanwhile (by its killed plane's last request)
+            continue
+        except APIError as exc:  # its removal is under way already; the network release deals with the rest
+            log(f"could not remove {container.name}: {exc}")
+            continue
         removed += 1
     return removed
 
