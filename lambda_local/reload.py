@@ -70,6 +70,14 @@ def affected(template: Template, changed: Iterable[Path]) -> dict[str, list[Path
     return found
 
 
+def changed_paths(changes: Iterable[tuple[watchfiles.Change, str]]) -> list[Path]:
+    """The paths of one batch of changes that are edits: a file added and gone again within the batch
+    (`sed -i`'s and many editors' temporary file, renamed over the real one) is none."""
+    batch = [(change, Path(path)) for change, path in changes]
+    transient = {path for change, path in batch if change == watchfiles.Change.added and not path.exists()}
+    return sorted({path for _, path in batch if path not in transient})
+
+
 def describe(files: list[Path], root: Path) -> str:
     names = sorted({str(f.relative_to(root)) if f.is_relative_to(root) else str(f) for f in files})
     return ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
@@ -84,7 +92,7 @@ async def watch(template: Template, reload: Reloader, stop: asyncio.Event, say: 
     folders = watched(template)
     say(f"watching {len(folders)} folders for code changes ({WATCH_ENV}=0 turns it off)")
     async for changes in watchfiles.awatch(*folders, stop_event=stop, debounce=400, step=50):
-        by_function = affected(template, (Path(path) for _, path in changes))
+        by_function = affected(template, changed_paths(changes))
         requirements = {p for files in by_function.values() for p in files if p.name == "requirements.txt"}
         for path in sorted(requirements):
             say(

@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+from watchfiles import Change
+
 from lambda_local import reload
 from lambda_local.providers import load
 
@@ -44,3 +46,18 @@ def test_a_changed_module_s_bytecode_is_forgotten(tmp_path: Path) -> None:
     other.write_bytes(b"old")
     reload.forget_bytecode([tmp_path / "app.py"])
     assert not stale.exists() and other.exists()
+
+
+def test_a_temporary_file_added_and_gone_within_a_batch_is_no_edit(tmp_path: Path) -> None:
+    edited, temporary, deleted = tmp_path / "app.py", tmp_path / "sedskBMlC", tmp_path / "old.py"
+    edited.write_text("x = 1\n")
+    changes = {
+        (Change.added, str(temporary)),  # sed -i: written beside the file, then renamed over it
+        (Change.modified, str(temporary)),
+        (Change.deleted, str(temporary)),
+        (Change.modified, str(edited)),
+        (Change.deleted, str(deleted)),  # a module removed is a change to the code
+    }
+    assert reload.changed_paths(changes) == [edited, deleted]
+    temporary.write_text("kept")  # added and still there: a new file
+    assert reload.changed_paths({(Change.added, str(temporary))}) == [temporary]
