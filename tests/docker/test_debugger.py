@@ -44,8 +44,7 @@ def test_an_editor_stops_at_a_breakpoint_in_the_container_and_the_invocation_ret
     )
     call.start()
     try:
-        editor = DapClient("127.0.0.1", 5678, timeout=180)  # the debug image is built first
-        editor.request("initialize", adapterID="debugpy", clientID="tests", pathFormat="path", linesStartAt1=True)
+        editor = DapClient.initialized("127.0.0.1", 5678, timeout=180)  # the debug image is built first
         editor.send("attach", justMyCode=True)
         editor.wait("event", "initialized", timeout=60)
         line = breakpoint_line()

@@ -73,9 +73,8 @@ def test_an_editor_stops_at_a_breakpoint_past_the_timeout_and_the_invocation_ret
         target=lambda: result.update(post("/2015-03-31/functions/debugProbe/invocations", {"n": 21})[1])
     )
     call.start()
-    editor = DapClient("127.0.0.1", 5678, timeout=30)
+    editor = DapClient.initialized("127.0.0.1", 5678, timeout=30)
     try:
-        editor.request("initialize", adapterID="debugpy", clientID="tests", pathFormat="path", linesStartAt1=True)
         editor.send("attach", justMyCode=True)
         editor.wait("event", "initialized")
         answer = editor.request("setBreakpoints", source={"path": str(app)}, breakpoints=[{"line": BREAKPOINT_LINE}])

@@ -24,6 +24,25 @@ class DapClient:
         self.seq = 0
         self.received: list[dict[str, Any]] = []
 
+    @classmethod
+    def initialized(cls, host: str, port: int, timeout: float = 30) -> DapClient:
+        """A client whose `initialize` the adapter answered. A port Docker publishes accepts connections
+        before the adapter in the container listens, then resets them: connecting and initializing are
+        retried together until `timeout`."""
+        deadline = time.monotonic() + timeout
+        while True:
+            client = cls(host, port, timeout=max(1.0, deadline - time.monotonic()))
+            try:
+                client.request(
+                    "initialize", adapterID="debugpy", clientID="tests", pathFormat="path", linesStartAt1=True
+                )
+                return client
+            except OSError:  # reset or closed before the adapter answered
+                client.close()
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+
     def send(self, command: str, **arguments: Any) -> int:
         self.seq += 1
         body = json.dumps({"seq": self.seq, "type": "request", "command": command, "arguments": arguments}).encode()
