@@ -46,7 +46,7 @@ def release_networks(project: str = PROJECT) -> list[str]:
     """Whatever is still attached to this project's networks, detached: a container compose does not
     own is removed, an endpoint whose container is gone (the engine can lag behind a forced removal,
     and compose then cannot remove the network: "has active endpoints") is disconnected by force.
-    Returns what was attached, for the log."""
+    Returns what was attached, for the log. (The engine finds a gone container's endpoint by its name.)"""
     import docker
     from docker.errors import APIError, NotFound
 
@@ -60,12 +60,32 @@ def release_networks(project: str = PROJECT) -> list[str]:
                 client.containers.get(endpoint).remove(force=True)
             except NotFound:
                 with contextlib.suppress(NotFound, APIError):
-                    network.disconnect(endpoint, force=True)
+                    network.disconnect(attached.get("Name") or endpoint, force=True)
             except APIError as exc:  # its removal is under way already: disconnect it in the meantime
                 log(f"could not remove {attached.get('Name')}: {exc}")
                 with contextlib.suppress(NotFound, APIError):
-                    network.disconnect(endpoint, force=True)
+                    network.disconnect(attached.get("Name") or endpoint, force=True)
     return released
+
+
+def stale_networks(project: str = PROJECT) -> list[str]:
+    """The project's networks, when they are all it has left and nothing is attached to any: a network the
+    engine will not remove then ("has active endpoints") holds an endpoint count the engine leaked (Docker
+    Engine 20.10 to 27, moby/moby#43286; Engine 28 no longer keeps the count). Empty otherwise."""
+    import docker
+
+    client = docker.from_env(timeout=30)
+    label = f"com.docker.compose.project={project}"
+    if client.containers.list(all=True, filters={"label": label}) or client.containers.list(
+        all=True, filters={"label": f"{LABEL}.project={project}"}
+    ):
+        return []
+    networks = client.networks.list(filters={"label": label})
+    for network in networks:
+        network.reload()
+        if network.attrs.get("Containers"):
+            return []
+    return sorted(network.name for network in networks)
 
 
 def compose(*args: str, check: bool = True, capture: bool = False) -> subprocess.CompletedProcess[str]:
@@ -128,6 +148,13 @@ class ComposeStack:
             released = release_networks()
             log(f"compose could not remove the network; released: {', '.join(released) or 'nothing attached now'}")
             time.sleep(1)
+        if stale := stale_networks():
+            # Every container and volume is gone; only a restart of the engine clears its count.
+            log(
+                f"the engine keeps {', '.join(stale)} (empty: it counts an endpoint that no longer exists, a Docker "
+                "Engine bug, moby/moby#43286); it goes when the engine restarts, and `make up` reuses it meanwhile"
+            )
+            return
         compose("down", "--volumes")
 
     def stop_service(self, service: str) -> None:

@@ -1,6 +1,8 @@
 """Docker mode's `make down` removes the compose network even when something is still attached to it
 (compose alone fails with "has active endpoints"): in a project of the test's own, a container compose
-does not own is removed and the network is left with no endpoint."""
+does not own is removed and the network is left with no endpoint. A network the engine refuses to remove
+with nothing attached and nothing else of the project left is told apart (the engine's leaked endpoint
+count) from one that still has a container."""
 
 import uuid
 from collections.abc import Iterator
@@ -8,7 +10,7 @@ from collections.abc import Iterator
 import docker
 import pytest
 
-from stack.docker_mode import release_networks
+from stack.docker_mode import release_networks, stale_networks
 
 IMAGE = "python:3.13-slim"  # a stand-in built by tests/standins/build.sh, as compose's base images are
 
@@ -46,3 +48,21 @@ def test_a_project_with_nothing_attached_releases_nothing(project: str):
     client = docker.from_env()
     client.networks.create(f"{project}_default", labels={"com.docker.compose.project": project})
     assert release_networks(project) == []
+
+
+def test_an_empty_network_with_nothing_else_left_is_the_engines_stale_one(project: str):
+    client = docker.from_env()
+    network = client.networks.create(f"{project}_default", labels={"com.docker.compose.project": project})
+    assert stale_networks(project) == [network.name]
+
+
+def test_a_network_with_a_container_or_a_container_of_the_project_left_is_not_stale(project: str):
+    client = docker.from_env()
+    network = client.networks.create(f"{project}_default", labels={"com.docker.compose.project": project})
+    attached = client.containers.run(
+        IMAGE, ["sleep", "300"], detach=True, network=network.name, labels={"probe": project}, name=f"{project}-on"
+    )
+    assert stale_networks(project) == []
+    attached.remove(force=True)
+    client.containers.create(IMAGE, ["true"], labels={"probe": project, "com.docker.compose.project": project})
+    assert stale_networks(project) == []  # a stopped container of the project, on no network
