@@ -17,13 +17,13 @@ from stack.functions import FUNCTIONS, Function
 PROJECT = str(yaml.safe_load((ROOT / "compose.yaml").read_text())["name"])  # compose's project name
 
 
-def environments() -> list[Any]:
+def environments(project: str = PROJECT) -> list[Any]:
     """The containers the plane started as execution environments (all projects' planes on this engine
     are told apart by their label's value; this stack has one project)."""
     import docker
 
     client = docker.from_env(timeout=30)
-    return list(client.containers.list(all=True, filters={"label": f"{LABEL}.project={PROJECT}"}))
+    return list(client.containers.list(all=True, filters={"label": f"{LABEL}.project={project}"}))
 
 
 def remove_environments() -> int:
@@ -58,12 +58,10 @@ def release_networks(project: str = PROJECT) -> list[str]:
             released.append(f"{attached.get('Name') or endpoint[:12]} on {network.name}")
             try:
                 client.containers.get(endpoint).remove(force=True)
-            except NotFound:
-                with contextlib.suppress(NotFound, APIError):
-                    network.disconnect(attached.get("Name") or endpoint, force=True)
-            except APIError as exc:  # its removal is under way already: disconnect it in the meantime
-                log(f"could not remove {attached.get('Name')}: {exc}")
-                with contextlib.suppress(NotFound, APIError):
+            except APIError as exc:  # gone, or its removal under way already: its endpoint goes by force
+                if not isinstance(exc, NotFound):
+                    log(f"could not remove {attached.get('Name')}: {exc}")
+                with contextlib.suppress(APIError):
                     network.disconnect(attached.get("Name") or endpoint, force=True)
     return released
 
@@ -76,9 +74,7 @@ def stale_networks(project: str = PROJECT) -> list[str]:
 
     client = docker.from_env(timeout=30)
     label = f"com.docker.compose.project={project}"
-    if client.containers.list(all=True, filters={"label": label}) or client.containers.list(
-        all=True, filters={"label": f"{LABEL}.project={project}"}
-    ):
+    if client.containers.list(all=True, filters={"label": label}) or environments(project):
         return []
     networks = client.networks.list(filters={"label": label})
     for network in networks:
@@ -144,17 +140,18 @@ class ComposeStack:
         for _ in range(3):
             if compose("down", "--volumes", check=False).returncode == 0:
                 return
-            # Compose removed its containers but not the network: something is still attached.
+            # Compose removed its containers but not the network: something is still attached, or the
+            # engine only counts something as attached.
             released = release_networks()
+            if not released and (stale := stale_networks()):
+                # Every container and volume is gone; only a restart of the engine clears its count.
+                log(
+                    f"the engine keeps {', '.join(stale)} (empty: it counts an endpoint that no longer exists, a "
+                    "Docker Engine bug, moby/moby#43286); it goes when the engine restarts, and `make up` reuses it"
+                )
+                return
             log(f"compose could not remove the network; released: {', '.join(released) or 'nothing attached now'}")
             time.sleep(1)
-        if stale := stale_networks():
-            # Every container and volume is gone; only a restart of the engine clears its count.
-            log(
-                f"the engine keeps {', '.join(stale)} (empty: it counts an endpoint that no longer exists, a Docker "
-                "Engine bug, moby/moby#43286); it goes when the engine restarts, and `make up` reuses it meanwhile"
-            )
-            return
         compose("down", "--volumes")
 
     def stop_service(self, service: str) -> None:
