@@ -15,20 +15,7 @@ from typing import Any
 import pytest
 
 from tests.support.dap import DapClient
-from tests.support.probe_plane import INVOKE_PORT, ProbePlane
-
-TEMPLATE = """\
-AWSTemplateFormatVersion: "2010-09-09"
-Transform: AWS::Serverless-2016-10-31
-Resources:
-  Debugged:
-    Type: AWS::Serverless::Function
-    Metadata: {DockerBuildArgs: {FUNCTION: debugged}}
-    Properties:
-      PackageType: Image
-      FunctionName: debugProbe
-      Timeout: 2
-"""
+from tests.support.probe_plane import INVOKE_PORT, ProbePlane, one_function_project
 
 APP = """\
 def handler(event, context):
@@ -41,11 +28,7 @@ BREAKPOINT_LINE = 3
 @pytest.fixture(scope="module")
 def plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ProbePlane, Path]]:
     root = tmp_path_factory.mktemp("debug")
-    folder = root / "functions" / "debugged"
-    folder.mkdir(parents=True)
-    (folder / "app.py").write_text(APP)
-    (folder / "requirements.txt").write_text("")
-    (root / "template.yaml").write_text(TEMPLATE)
+    folder = one_function_project(root, "debugged", "debugProbe", APP, "Timeout: 2")
     plane = ProbePlane(root / "state", template=root / "template.yaml", env={"LAMBDA_LOCAL_WATCH": "0"})
     plane.start()
     yield plane, folder / "app.py"

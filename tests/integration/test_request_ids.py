@@ -12,20 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.probe_plane import INVOKE_PORT, ProbePlane, wait_for
-
-TEMPLATE = """\
-AWSTemplateFormatVersion: "2010-09-09"
-Transform: AWS::Serverless-2016-10-31
-Resources:
-  Ids:
-    Type: AWS::Serverless::Function
-    Metadata: {DockerBuildArgs: {FUNCTION: ids}}
-    Properties:
-      PackageType: Image
-      FunctionName: idsProbe
-      EventInvokeConfig: {MaximumRetryAttempts: 1}
-"""
+from tests.support.probe_plane import INVOKE_PORT, ProbePlane, one_function_project, wait_for
 
 APP = """\
 import os
@@ -43,10 +30,7 @@ def handler(event, context):
 @pytest.fixture(scope="module")
 def plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProbePlane]:
     root = tmp_path_factory.mktemp("ids")
-    (root / "functions" / "ids").mkdir(parents=True)
-    (root / "functions" / "ids" / "app.py").write_text(APP)
-    (root / "functions" / "ids" / "requirements.txt").write_text("")
-    (root / "template.yaml").write_text(TEMPLATE)
+    one_function_project(root, "ids", "idsProbe", APP, "EventInvokeConfig: {MaximumRetryAttempts: 1}")
     probe = ProbePlane(root / "state", template=root / "template.yaml", env={"ASYNC_RETRY_DELAYS": "0.2"})
     probe.start()
     yield probe

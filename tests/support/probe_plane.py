@@ -26,6 +26,29 @@ URL_PORT = 3102  # function URLs
 API = f"http://127.0.0.1:{API_PORT}"
 
 
+def one_function_project(root: Path, folder: str, function_name: str, app: str, properties: str = "") -> Path:
+    """A project of one image function for a probe plane: `root`/template.yaml (logical id: the folder's
+    name capitalised; `properties`, YAML lines of its Properties beyond the package type and name) and
+    `root`/functions/`folder`/ with `app` as its app.py and no requirements. Returns the function's folder."""
+    code = root / "functions" / folder
+    code.mkdir(parents=True)
+    (code / "app.py").write_text(app)
+    (code / "requirements.txt").write_text("")
+    extra = "".join(f"      {line}\n" for line in properties.splitlines())
+    (root / "template.yaml").write_text(
+        'AWSTemplateFormatVersion: "2010-09-09"\n'
+        "Transform: AWS::Serverless-2016-10-31\n"
+        "Resources:\n"
+        f"  {folder.capitalize()}:\n"
+        "    Type: AWS::Serverless::Function\n"
+        f"    Metadata: {{DockerBuildArgs: {{FUNCTION: {folder}}}}}\n"
+        "    Properties:\n"
+        "      PackageType: Image\n"
+        f"      FunctionName: {function_name}\n" + extra
+    )
+    return code
+
+
 class ProbePlane:
     """A plane of its own for `template` (default: the probe template), its state under `state`."""
 

@@ -17,19 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from stack.common import LAMBDA_ENDPOINT
-
-RELOADED_TEMPLATE = """\
-AWSTemplateFormatVersion: "2010-09-09"
-Transform: AWS::Serverless-2016-10-31
-Resources:
-  Reloaded:
-    Type: AWS::Serverless::Function
-    Metadata: {DockerBuildArgs: {FUNCTION: reloaded}}
-    Properties:
-      PackageType: Image
-      FunctionName: reloadProbe
-      Timeout: 20
-"""
+from tests.support.probe_plane import one_function_project
 
 RELOADED_APP = """\
 import time
@@ -53,12 +41,7 @@ def write_app(folder: Path, value: str) -> None:
 
 def copy_of_reloaded(root: Path, value: str) -> Path:
     """`root`/template.yaml and the function's folder under `root`/functions (returned), answering `value`."""
-    folder = root / "functions" / "reloaded"
-    folder.mkdir(parents=True)
-    (folder / "requirements.txt").write_text("")
-    write_app(folder, value)
-    (root / "template.yaml").write_text(RELOADED_TEMPLATE)
-    return folder
+    return one_function_project(root, "reloaded", "reloadProbe", RELOADED_APP.format(value=value), "Timeout: 20")
 
 
 WRAPPER = """
