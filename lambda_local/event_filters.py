@@ -21,7 +21,10 @@ import binascii
 import ipaddress
 import json
 import re
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+Item = TypeVar("Item")
 
 MAX_FILTERS = 5
 _MISSING = object()
@@ -223,3 +226,12 @@ def keep(patterns: tuple[Pattern, ...], record: dict[str, Any], source: str) -> 
         return True
     view = prepared(record, source)
     return any(matches(pattern, view) for pattern in patterns)
+
+
+def split(items: Iterable[Item], kept: Callable[[Item], bool]) -> tuple[list[Item], list[Item]]:
+    """`items` a mapping's filter keeps and those it drops, each in their order."""
+    keeping: list[Item] = []
+    dropping: list[Item] = []
+    for item in items:
+        (keeping if kept(item) else dropping).append(item)
+    return keeping, dropping

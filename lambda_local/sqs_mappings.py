@@ -31,6 +31,7 @@ from typing import Any
 
 from lambda_local import recursion
 from lambda_local.batch_failures import reported_failures
+from lambda_local.event_filters import split
 from lambda_local.event_shapes import sqs_record
 from lambda_local.limits import SYNC_PAYLOAD_LIMIT
 from lambda_local.providers import SqsTrigger
@@ -169,8 +170,8 @@ class SqsMapping:
         """The messages a FilterCriteria pattern matches; the others are deleted without an invocation."""
         if self.keep is None or not messages:
             return messages
-        kept = [m for m in messages if self.keep(sqs_record(m, self.queue_arn, self.region))]
-        dropped = [m for m in messages if all(m is not k for k in kept)]
+        keep = self.keep
+        kept, dropped = split(messages, lambda m: keep(sqs_record(m, self.queue_arn, self.region)))
         if dropped:
             self.filtered += len(dropped)
             await self._delete(dropped)

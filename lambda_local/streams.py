@@ -40,6 +40,7 @@ from typing import Any
 
 from lambda_local.batch_failures import reported_failures
 from lambda_local.destinations import stream_failure_record
+from lambda_local.event_filters import split
 from lambda_local.event_shapes import dynamodb_record, kinesis_record
 from lambda_local.limits import SYNC_PAYLOAD_LIMIT
 from lambda_local.providers import FunctionSpec, MappingSettings, StreamTrigger
@@ -278,10 +279,8 @@ class ShardPoller:
         keep = self.mapping.keep
         if keep is None:
             return chunk
-        kept = [record for record in chunk if keep(record.event_record)]
-        if len(kept) < len(chunk):
-            kept_ids = {id(record) for record in kept}
-            dropped = [record for record in chunk if id(record) not in kept_ids]
+        kept, dropped = split(chunk, lambda record: keep(record.event_record))
+        if dropped:
             self.mapping.filtered += len(dropped)
             self.progress.done(dropped)
             mapping = self.mapping

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from lambda_local.event_filters import FilterError, keep, matches, parse_filters
+from lambda_local.event_filters import FilterError, keep, matches, parse_filters, split
 
 
 def pattern(text: str) -> dict:
@@ -115,3 +115,8 @@ def test_what_lambda_refuses_is_a_clear_error() -> None:
         pattern('{"k": [{"numeric": ["~", 1]}]}')
     with pytest.raises(FilterError, match="a list of matchers or a nested pattern"):
         pattern('{"k": "a"}')
+
+
+def test_split_keeps_each_side_in_order():
+    assert split([5, 1, 4, 2, 3], lambda n: n % 2 == 1) == ([5, 1, 3], [4, 2])
+    assert split([], bool) == ([], [])
