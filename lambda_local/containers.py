@@ -39,7 +39,11 @@ class Engine:
 
     def leftovers(self) -> list[Any]:
         """Containers an earlier plane of this project started (it was killed before it could stop them)."""
-        return list(self.client.containers.list(all=True, filters={"label": f"{LABEL}.project={self.project}"}))
+        return list(
+            self.client.containers.list(
+                all=True, filters={"label": f"{LABEL}.project={self.project}"}, ignore_removed=True
+            )
+        )
 
 
 def engine() -> Engine | None:

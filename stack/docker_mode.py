@@ -23,7 +23,9 @@ def environments(project: str = PROJECT) -> list[Any]:
     import docker
 
     client = docker.from_env(timeout=30)
-    return list(client.containers.list(all=True, filters={"label": f"{LABEL}.project={project}"}))
+    # ignore_removed: the SDK inspects each listed container, and one may be removed in between (a plane
+    # removing its environments as it stops, or a restarted plane removing the killed one's)
+    return list(client.containers.list(all=True, filters={"label": f"{LABEL}.project={project}"}, ignore_removed=True))
 
 
 def remove_environments() -> int:
@@ -74,7 +76,7 @@ def stale_networks(project: str = PROJECT) -> list[str]:
 
     client = docker.from_env(timeout=30)
     label = f"com.docker.compose.project={project}"
-    if client.containers.list(all=True, filters={"label": label}) or environments(project):
+    if client.containers.list(all=True, filters={"label": label}, ignore_removed=True) or environments(project):
         return []
     networks = client.networks.list(filters={"label": label})
     for network in networks:
