@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from lambda_local import recursion
 from lambda_local.destinations import async_failure_record, async_success_record, fit_to_queue
 from lambda_local.event_store import EventStore, StoredEvent
 from lambda_local.providers import AsyncInvokeConfig
@@ -18,6 +19,8 @@ from lambda_local.runtimes import FunctionRuntime, InvokeResult
 
 # Lambda waits about 1 then 2 minutes between attempts; locally seconds (ASYNC_RETRY_DELAYS).
 DEFAULT_DELAYS = (1.0, 2.0)
+# The condition of an event a recursive loop carried: not invoked, sent to the on-failure destination.
+RECURSION = "RecursiveInvocationException"
 DESTINATION_ATTEMPTS = 7  # about a minute of back-off before the event is given up
 
 Send = Callable[[dict[str, Any]], Awaitable[None]]
@@ -35,6 +38,7 @@ class _Event:
     done: Done | None = None
     attempts: int = 0  # made before this plane took it over (a resumed event)
     durable: bool = False  # kept in the event store until settled
+    trace: str | None = None  # the invocation's trace header, lineage counted (recursion.py)
 
 
 class AsyncInvoker:
@@ -79,22 +83,29 @@ class AsyncInvoker:
         request_id: str | None = None,
         done: Done | None = None,
         durable: bool = False,
+        trace: str | None = None,
     ) -> str:
         """Accept an event (Lambda's 202); returns its request id. `done` hears how it was settled.
         `durable`: on disk before this returns (an `Event` invoke, a schedule), so a killed plane's
-        successor runs it; a source that keeps the event itself until `done` (SQS) needs no copy."""
+        successor runs it; a source that keeps the event itself until `done` (SQS) needs no copy.
+        `trace`: the invocation's trace header (a calling function's chain, its lineage counted)."""
         request_id = request_id or str(uuid.uuid4())
+        # An event from outside a chain starts one: its lineage counts this function once.
+        trace = trace or recursion.next_trace(None, self.runtime.fn.lambda_name)
         durable = durable and self.store is not None
         if durable:
             assert self.store is not None
-            self.store.add(StoredEvent(request_id, self.runtime.fn.lambda_name, source, payload, time.time(), 0))
-        self.queue.put_nowait(_Event(payload, request_id, source, time.monotonic(), done, durable=durable))
+            name = self.runtime.fn.lambda_name
+            self.store.add(StoredEvent(request_id, name, source, payload, time.time(), 0, trace))
+        self.queue.put_nowait(_Event(payload, request_id, source, time.monotonic(), done, durable=durable, trace=trace))
         return request_id
 
     def resume(self, stored: StoredEvent) -> None:
         """An event a plane before this one accepted and did not settle: its age and attempts go on."""
         received = time.monotonic() - max(0.0, time.time() - stored.received)
-        event = _Event(stored.payload, stored.request_id, stored.source, received, None, stored.attempts, True)
+        event = _Event(
+            stored.payload, stored.request_id, stored.source, received, None, stored.attempts, True, stored.trace
+        )
         self.queue.put_nowait(event)
 
     async def _work(self) -> None:
@@ -119,6 +130,9 @@ class AsyncInvoker:
         result: InvokeResult | None = None
         attempts = event.attempts
         name = self.runtime.fn.lambda_name
+        if recursion.depth(event.trace, name) > recursion.MAX_DEPTH:  # the chain ran it MAX_DEPTH times already
+            await self._fail(event, attempts, result, RECURSION)
+            return RECURSION
         if attempts > self.config.maximum_retry_attempts:  # resumed with no retry left
             await self._fail(event, attempts, result, "RetriesExhausted")
             return "RetriesExhausted"
@@ -132,7 +146,9 @@ class AsyncInvoker:
             queued_ms = (time.monotonic() - event.received) * 1000 if attempts == 1 else None
             if event.durable and self.store is not None:
                 self.store.attempted(event.request_id)
-            result = await self.runtime.invoke_when_free(event.payload, request_id=event.request_id)
+            result = await self.runtime.invoke_when_free(
+                event.payload, request_id=event.request_id, trace_id=event.trace
+            )
             outcome = "error" if result.function_error else "ok"
             self.report(
                 event.source,

@@ -26,6 +26,7 @@ class StoredEvent:
     payload: bytes
     received: float  # epoch seconds
     attempts: int
+    trace: str | None = None  # the invocation's trace header (its lineage: recursion.py)
 
 
 class EventStore:
@@ -38,14 +39,27 @@ class EventStore:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS events (request_id TEXT PRIMARY KEY, function TEXT NOT NULL, "
-            "source TEXT NOT NULL, payload BLOB NOT NULL, received REAL NOT NULL, attempts INTEGER NOT NULL)"
+            "source TEXT NOT NULL, payload BLOB NOT NULL, received REAL NOT NULL, attempts INTEGER NOT NULL, "
+            "trace TEXT)"
         )
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(events)")}
+        if "trace" not in columns:  # a store an earlier plane wrote: its events keep running
+            self._db.execute("ALTER TABLE events ADD COLUMN trace TEXT")
 
     def add(self, event: StoredEvent) -> None:
         with self._lock:
             self._db.execute(
-                "INSERT OR REPLACE INTO events VALUES (?, ?, ?, ?, ?, ?)",
-                (event.request_id, event.function, event.source, event.payload, event.received, event.attempts),
+                "INSERT OR REPLACE INTO events (request_id, function, source, payload, received, attempts, trace) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    event.request_id,
+                    event.function,
+                    event.source,
+                    event.payload,
+                    event.received,
+                    event.attempts,
+                    event.trace,
+                ),
             )
 
     def attempted(self, request_id: str) -> None:
@@ -60,9 +74,9 @@ class EventStore:
     def pending(self) -> list[StoredEvent]:
         with self._lock:
             rows = self._db.execute(
-                "SELECT request_id, function, source, payload, received, attempts FROM events ORDER BY received"
+                "SELECT request_id, function, source, payload, received, attempts, trace FROM events ORDER BY received"
             ).fetchall()
-        return [StoredEvent(r[0], r[1], r[2], bytes(r[3]), float(r[4]), int(r[5])) for r in rows]
+        return [StoredEvent(r[0], r[1], r[2], bytes(r[3]), float(r[4]), int(r[5]), r[6]) for r in rows]
 
     def close(self) -> None:
         with self._lock:

@@ -85,19 +85,27 @@ def app(plane: Plane) -> Starlette:
         name = runtime.fn.lambda_name
         if invocation_type == "DryRun":
             return Response(status_code=204)
-        if invocation_type == "Event":
-            request_id = plane.invokers[name].submit(payload, durable=True)
+        # A calling function's chain goes on (botocore sends its trace header), this function counted once more.
+        caller_trace = request.headers.get("x-amzn-trace-id")
+        trace = recursion.next_trace(caller_trace, name)
+        if invocation_type == "Event":  # a loop is stopped when the event's turn comes (async_invoke.py)
+            request_id = plane.invokers[name].submit(payload, durable=True, trace=trace)
             return Response(status_code=202, headers={"x-amzn-RequestId": request_id})
         if invocation_type != "RequestResponse":
             return aws_error(
                 400, "InvalidParameterValueException", "X-Amz-Invocation-Type must be RequestResponse, Event or DryRun"
             )
-        try:
-            result = await runtime.invoke(
-                payload,
-                tail=request.headers.get("x-amz-log-type") == "Tail",
-                trace_id=request.headers.get("x-amzn-trace-id"),  # a calling function's trace goes on
+        if recursion.stopped(caller_trace, name):
+            stop = f"RecursiveInvocationException: loop stopped after {recursion.MAX_DEPTH} invocations"
+            report("invoke", name, "-", 0, 0.0, stop)
+            return aws_error(
+                400,
+                "RecursiveInvocationException",
+                f"Lambda detected that {name} was invoked in a recursive loop ({recursion.MAX_DEPTH} times in one "
+                "chain of requests) and stopped the invocation.",
             )
+        try:
+            result = await runtime.invoke(payload, tail=request.headers.get("x-amz-log-type") == "Tail", trace_id=trace)
         except Throttled as throttled:
             report("invoke", name, "-", 1, 0.0, f"throttled ({throttled.reason})")
             return aws_error(429, "TooManyRequestsException", "Rate Exceeded.", Reason=throttled.reason)

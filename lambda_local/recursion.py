@@ -1,20 +1,21 @@
-"""Recursive loop detection, as Lambda does it for SQS: a function that keeps feeding the queue that
-invokes it is stopped after about 16 rounds (https://docs.aws.amazon.com/lambda/latest/dg/invocation-recursion.html).
+"""Recursive loop detection, as Lambda does it: a chain of invocations that keeps coming back to the same
+function through SQS or through the Invoke API is stopped after about 16 rounds
+(https://docs.aws.amazon.com/lambda/latest/dg/invocation-recursion.html).
 
 Lambda follows a chain by the X-Ray trace header: the invocation's header (`_X_AMZN_TRACE_ID` in the
 function, set by the runtime) goes out with every SDK call the function makes (botocore adds it), and
 SQS keeps it on the message as its `AWSTraceHeader` attribute. Locally:
-- the plane gives each invocation a trace header with a `Lineage=<function hash>:<count>` field, the
-  count one more than the incoming message's when it is the same function (host mode's runtime takes
-  it, runtime_shim.py);
+- the plane gives each invocation a trace header whose `Lineage` field counts, per function, how many
+  times each function ran in the chain (`<function hash>:<count>`, entries joined by `|`, so a loop
+  through two functions is counted too); host mode's runtime takes it (runtime_shim.py);
 - the functions' SQS calls go through the plane (`AWS_ENDPOINT_URL_SQS`, `sqs_proxy`), which keeps an
   outgoing message's trace header as its `AWSTraceHeader`: the local endpoint (moto) drops the HTTP
-  header;
-- an SQS mapping that receives a message whose lineage says its function ran MAX_DEPTH times in the
-  chain does not invoke it again: the message goes to the queue's dead-letter queue if it has one (else
-  it is deleted), reported as `RecursiveInvocationException`.
+  header; their Lambda calls reach the Invoke API with the header as they are;
+- a function the chain already ran MAX_DEPTH times is not invoked again: an SQS mapping sends the
+  message to the queue's dead-letter queue if it has one (else deletes it); an `Event` invoke goes to
+  the function's on-failure destination; a synchronous invoke is answered `RecursiveInvocationException`.
 Docker mode runs the image's own runtime, which gets no trace header from the RIE: there no chain is
-followed, as before.
+followed. SNS and S3 carry no trace to their subscribers locally (moto): those loops are not followed.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import secrets
 import time
 import zlib
 from typing import Any
+from urllib.parse import unquote
 
 MAX_DEPTH = 16  # Lambda stops a loop after about 16 invocations
 
@@ -33,23 +35,40 @@ def function_hash(function: str) -> str:
 
 
 def fields(trace: str | None) -> dict[str, str]:
-    parts = (part.split("=", 1) for part in (trace or "").split(";") if "=" in part)
+    # unquoted: botocore percent-encodes the header it sends (`|` arrives as %7C)
+    parts = (part.split("=", 1) for part in unquote(trace or "").split(";") if "=" in part)
     return {key.strip(): value.strip() for key, value in parts}
 
 
+def _lineage(trace: str | None) -> dict[str, int]:
+    """The Lineage field's counts by function hash (entries that are not `<hash>:<count>` are skipped)."""
+    counts: dict[str, int] = {}
+    for entry in fields(trace).get("Lineage", "").split("|"):
+        owner, _, count = entry.strip().partition(":")
+        if owner and count.isdigit():
+            counts[owner] = int(count)
+    return counts
+
+
 def depth(trace: str | None, function: str) -> int:
-    """How many times `function` ran in the chain that sent a message with this trace header."""
-    lineage = fields(trace).get("Lineage", "")
-    owner, _, count = lineage.partition(":")
-    return int(count) if owner == function_hash(function) and count.isdigit() else 0
+    """How many times `function` ran in the chain that carried this trace header."""
+    return _lineage(trace).get(function_hash(function), 0)
+
+
+def stopped(trace: str | None, function: str) -> bool:
+    """Whether a chain that carried `trace` may not invoke `function` again."""
+    return depth(trace, function) >= MAX_DEPTH
 
 
 def next_trace(trace: str | None, function: str) -> str:
-    """The trace header of `function`'s invocation for a message that carried `trace`: the same root,
-    a new parent, the lineage one deeper."""
+    """The trace header of `function`'s invocation for a chain that carried `trace`: the same root, a
+    new parent, the function's count in the lineage one higher (the other functions' counts kept)."""
     known = fields(trace)
     root = known.get("Root") or f"1-{int(time.time()):08x}-{secrets.token_hex(12)}"
-    lineage = f"{function_hash(function)}:{depth(trace, function) + 1}"
+    counts = _lineage(trace)
+    own = function_hash(function)
+    counts[own] = counts.get(own, 0) + 1
+    lineage = "|".join(f"{owner}:{count}" for owner, count in counts.items())
     return f"Root={root};Parent={secrets.token_hex(8)};Sampled={known.get('Sampled', '0')};Lineage={lineage}"
 
 

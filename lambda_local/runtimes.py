@@ -17,7 +17,6 @@ import json
 import os
 import random
 import re
-import secrets
 import signal
 import socket
 import sys
@@ -33,6 +32,7 @@ from typing import Any
 import httpx
 import psutil
 
+from lambda_local import recursion
 from lambda_local.limits import SYNC_PAYLOAD_LIMIT
 from lambda_local.providers import FunctionSpec
 from lambda_local.supervision import Supervision
@@ -367,12 +367,6 @@ class Container(Instance):
 
     async def stop(self) -> None:
         return None  # compose's restart policy brings a dead container back; `make down` stops it
-
-
-def new_trace_id() -> str:
-    """An X-Ray trace header for an invocation that came without one."""
-    root = f"1-{int(time.time()):08x}-{secrets.token_hex(12)}"
-    return f"Root={root};Parent={secrets.token_hex(8)};Sampled=0"
 
 
 def client_context(request_id: str, trace_id: str) -> str:
@@ -753,7 +747,8 @@ class FunctionRuntime:
         headers = {}
         if instance.assigns_ids:
             assigned = request_id or str(uuid.uuid4())
-            headers["X-Amz-Client-Context"] = client_context(assigned, trace_id or new_trace_id())
+            trace_id = trace_id or recursion.next_trace(None, self.fn.lambda_name)  # a chain starts here
+            headers["X-Amz-Client-Context"] = client_context(assigned, trace_id)
         for attempt in range(3):
             if not instance.alive():
                 raise NotReached

@@ -221,9 +221,7 @@ class SqsMapping:
         those go to the queue's dead-letter queue (else are deleted), as Lambda stops a recursive loop."""
         function = self.trigger.function
         looping = [
-            i
-            for i, r in enumerate(records)
-            if recursion.depth(r["attributes"].get("AWSTraceHeader"), function) >= recursion.MAX_DEPTH
+            i for i, r in enumerate(records) if recursion.stopped(r["attributes"].get("AWSTraceHeader"), function)
         ]
         if not looping:
             return batch, records

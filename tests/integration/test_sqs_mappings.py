@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from lambda_local import recursion
 from stack import moto
 from tests.support.probe_plane import TEMPLATE as PROBE_TEMPLATE
 from tests.support.probe_plane import ProbePlane, wait_for
@@ -169,3 +170,39 @@ def test_a_function_feeding_its_own_queue_is_stopped_after_sixteen_rounds(plane)
     assert len(stopped) == 1 and stopped[0]["records"] == 1
     time.sleep(2)
     assert plane.seen()[tag] == 16 and not any(tag in b for b in bodies_in(plane, "LoopQueue"))
+
+
+def test_a_function_that_invokes_itself_asynchronously_is_stopped_after_16_rounds(plane):
+    tag = f"self{time.time_ns()}"
+    status, _, _ = invoke("probeSelfInvoke", json.dumps({"id": tag}).encode(), **{"X-Amz-Invocation-Type": "Event"})
+    assert status == 202
+
+    def record() -> dict | None:
+        found = [json.loads(b) for b in bodies_in(plane, "LoopFailures") if tag in b]
+        return found[0] if found else None
+
+    stopped = wait_for(record, 60, "the on-failure record of the stopped loop")
+    assert stopped["requestContext"]["condition"] == "RecursiveInvocationException"
+    assert stopped["requestPayload"] == {"id": tag}
+    assert plane.seen()[tag] == recursion.MAX_DEPTH  # Lambda stops the chain after about 16 invocations
+    time.sleep(2)
+    assert plane.seen()[tag] == recursion.MAX_DEPTH
+
+
+def test_a_synchronous_invoke_of_a_chain_that_ran_the_function_16_times_is_refused(plane):
+    import urllib.error
+
+    chain = None
+    for _ in range(recursion.MAX_DEPTH - 1):
+        chain = recursion.next_trace(chain, "probeSucceeding")
+    status, _, body = invoke("probeSucceeding", b'{"round": 16}', **{"X-Amzn-Trace-Id": chain})
+    assert status == 200 and json.loads(body) == {"answered": {"round": 16}}
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        invoke(
+            "probeSucceeding", b'{"round": 17}', **{"X-Amzn-Trace-Id": recursion.next_trace(chain, "probeSucceeding")}
+        )
+    assert refused.value.code == 400
+    assert refused.value.headers["x-amzn-ErrorType"] == "RecursiveInvocationException"
+    other = recursion.next_trace(chain, "probeSucceeding")  # the chain's count is per function:
+    status, _, _ = invoke("probeJsonLogs", b"{}", **{"X-Amzn-Trace-Id": other})  # another one still runs
+    assert status == 200

@@ -6,7 +6,7 @@ import asyncio
 import json
 from typing import Any
 
-from lambda_local import async_invoke
+from lambda_local import async_invoke, recursion
 from lambda_local.async_invoke import AsyncInvoker
 from lambda_local.destinations import SQS_MESSAGE_LIMIT, fit_to_queue
 from lambda_local.providers import AsyncInvokeConfig, load
@@ -23,9 +23,13 @@ class FailingRuntime:
 
     def __init__(self) -> None:
         self.calls = 0
+        self.traces: list[str | None] = []
 
-    async def invoke_when_free(self, payload: bytes, request_id: str | None = None) -> InvokeResult:
+    async def invoke_when_free(
+        self, payload: bytes, request_id: str | None = None, trace_id: str | None = None
+    ) -> InvokeResult:
         self.calls += 1
+        self.traces.append(trace_id)
         return InvokeResult(b'{"errorType": "E"}', "Unhandled", f"r{self.calls}", "", 1.0)
 
 
@@ -83,3 +87,37 @@ def test_a_record_too_large_for_sqs_is_cut_to_fit() -> None:
     assert fitted["responsePayload"] == {"errorType": "E"}
     small = {"requestPayload": {"a": 1}}
     assert fit_to_queue(small) == small
+
+
+def test_an_event_of_a_chain_that_ran_the_function_16_times_goes_to_the_destination_not_invoked() -> None:
+    """Lambda's recursive loop detection for asynchronous invokes: the 17th round is not run; its event
+    goes to the on-failure destination with the condition RecursiveInvocationException."""
+    sent: list[dict[str, Any]] = []
+
+    async def send(record: dict[str, Any]) -> None:
+        sent.append(record)
+
+    async def scenario() -> tuple[FailingRuntime, list[str]]:
+        lines: list[str] = []
+        async_invoker, runtime = invoker(send, lines)
+        async_invoker.start()
+        chain = None
+        for _ in range(recursion.MAX_DEPTH):  # what 16 rounds of the function calling itself carry
+            chain = recursion.next_trace(chain, FN.lambda_name)
+        async_invoker.submit(b'{"n": 1}', trace=chain)  # round 16: runs
+        async_invoker.submit(b'{"n": 2}', trace=recursion.next_trace(chain, FN.lambda_name))  # round 17
+        async_invoker.submit(b'{"n": 3}')  # from outside any chain: runs, its lineage starts at one
+        for _ in range(300):
+            if runtime.calls == 2 and len(sent) == 3:
+                break
+            await asyncio.sleep(0.01)
+        async_invoker.stop()
+        return runtime, lines
+
+    runtime, lines = asyncio.run(scenario())
+    assert runtime.calls == 2  # events 1 and 3; FailingRuntime fails both, so they reach the destination too
+    assert recursion.depth(runtime.traces[1], FN.lambda_name) == 1
+    stopped = [r for r in sent if r["requestPayload"] == {"n": 2}]
+    assert len(stopped) == 1 and stopped[0]["requestContext"]["condition"] == "RecursiveInvocationException"
+    assert stopped[0]["requestContext"]["approximateInvokeCount"] == 0
+    assert "on-failure destination (RecursiveInvocationException)" in lines

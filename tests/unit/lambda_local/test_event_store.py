@@ -24,3 +24,23 @@ def test_events_survive_a_killed_process_with_their_attempts(tmp_path):  # type:
     pending = EventStore(path).pending()
     assert [(e.request_id, e.attempts, e.received) for e in pending] == [("r0", 0, 1.0), ("r1", 1, 2.0)]
     assert pending[0] == StoredEvent("r0", "fn", "invoke", b"{}", 1.0, 0)
+
+
+def test_a_store_an_earlier_plane_wrote_keeps_its_events_and_gains_their_trace(tmp_path):  # type: ignore[no-untyped-def]
+    import sqlite3
+
+    path = tmp_path / "events.sqlite"
+    old = sqlite3.connect(path)  # the table as planes before the trace column wrote it
+    old.execute(
+        "CREATE TABLE events (request_id TEXT PRIMARY KEY, function TEXT NOT NULL, source TEXT NOT NULL, "
+        "payload BLOB NOT NULL, received REAL NOT NULL, attempts INTEGER NOT NULL)"
+    )
+    old.execute("INSERT INTO events VALUES ('old', 'fn', 'invoke', x'7b7d', 1.0, 1)")
+    old.commit()
+    old.close()
+    store = EventStore(path)
+    store.add(StoredEvent("new", "fn", "invoke", b"{}", 2.0, 0, "Root=1-abc;Lineage=0000beef:3"))
+    assert store.pending() == [
+        StoredEvent("old", "fn", "invoke", b"{}", 1.0, 1, None),
+        StoredEvent("new", "fn", "invoke", b"{}", 2.0, 0, "Root=1-abc;Lineage=0000beef:3"),
+    ]

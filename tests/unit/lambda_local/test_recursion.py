@@ -18,6 +18,26 @@ def test_the_lineage_grows_by_one_per_round_of_the_same_function() -> None:
     assert recursion.depth("Root=1-abc;Lineage=garbage", "loop") == 0
 
 
+def test_a_loop_through_two_functions_counts_each_and_stops_at_16() -> None:
+    trace = None
+    for _ in range(recursion.MAX_DEPTH):  # a -> b -> a -> b ...
+        trace = recursion.next_trace(trace, "a")
+        assert not recursion.stopped(trace, "b")
+        trace = recursion.next_trace(trace, "b")
+    assert recursion.depth(trace, "a") == recursion.depth(trace, "b") == recursion.MAX_DEPTH
+    assert recursion.stopped(trace, "a") and recursion.stopped(trace, "b")
+    assert not recursion.stopped(trace, "c")  # a third function is not part of the loop
+
+
+def test_the_header_botocore_sends_is_read_percent_decoded() -> None:
+    from urllib.parse import quote
+
+    trace = recursion.next_trace(recursion.next_trace(None, "b"), "a")
+    sent = quote(trace, safe="-=;:+&[]{}\"',")  # botocore's add_recursion_detection_header
+    assert "%7C" in sent
+    assert recursion.depth(sent, "a") == 1 and recursion.depth(sent, "b") == 1
+
+
 def test_a_sent_message_keeps_the_callers_trace_as_its_aws_trace_header() -> None:
     trace = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=0"
     one = recursion.with_trace_attribute("AmazonSQS.SendMessage", {"QueueUrl": "q", "MessageBody": "b"}, trace)
