@@ -143,12 +143,16 @@ def accepted(client: object) -> None:
 def store_cost(payload: bytes) -> list[float]:
     """The part of the 202 that durability adds: storing the event before answering (the plane's store,
     on the same file system as the stack's state)."""
+    from lambda_local import recursion
     from lambda_local.event_store import EventStore, StoredEvent
 
     with tempfile.TemporaryDirectory(dir=stack.ROOT / ".stack") as state:
         store = EventStore(Path(state) / "events.sqlite")
         try:
-            events = [StoredEvent(f"id-{n}", "probeSleep", "invoke", payload, time.time(), 0) for n in range(RUNS)]
+            events = [
+                StoredEvent(f"id-{n}", "probeSleep", "invoke", payload, time.time(), 0, recursion.next_trace(None, "p"))
+                for n in range(RUNS)
+            ]
             return [timed(lambda e=e: store.add(e)) for e in events]  # type: ignore[misc]
         finally:
             store.close()
