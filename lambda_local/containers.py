@@ -20,7 +20,7 @@ from typing import Any
 
 from lambda_local.providers import FunctionSpec
 from lambda_local.runtimes import DEBUG_ADDRESS, DEBUG_TIMEOUT_S, Instance, LogBuffer, wait_for_port
-from lambda_local.sandbox import LABEL, RIE_PORT, Sandbox, run_kwargs
+from lambda_local.sandbox import LABEL, RIE_PORT, Sandbox, project_environments, run_kwargs
 
 _numbers = itertools.count(1)
 
@@ -39,11 +39,7 @@ class Engine:
 
     def leftovers(self) -> list[Any]:
         """Containers an earlier plane of this project started (it was killed before it could stop them)."""
-        return list(
-            self.client.containers.list(
-                all=True, filters={"label": f"{LABEL}.project={self.project}"}, ignore_removed=True
-            )
-        )
+        return project_environments(self.client, self.project)
 
 
 def engine() -> Engine | None:

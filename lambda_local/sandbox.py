@@ -19,6 +19,14 @@ RIE_PORT = 8080
 LABEL = "io.github.lambda-local"  # label prefix of the containers the plane starts
 
 
+def project_environments(client: Any, project: str) -> list[Any]:
+    """The containers a plane of compose project `project` started (running or not): what a plane
+    starting after a killed one and `make down` remove. ignore_removed: the SDK inspects each container
+    it lists, and one may be removed in between (by a plane scaling in or stopping)."""
+    filters = {"label": f"{LABEL}.project={project}"}
+    return list(client.containers.list(all=True, filters=filters, ignore_removed=True))
+
+
 @dataclass(frozen=True)
 class Sandbox:
     image: str

@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from lambda_local.sandbox import LABEL
+from lambda_local.sandbox import project_environments
 from stack.common import LAMBDA_ENDPOINT, ROOT, backing_ports, log, port_open, wait_for_plane
 from stack.functions import FUNCTIONS, Function
 
@@ -22,10 +22,7 @@ def environments(project: str = PROJECT) -> list[Any]:
     are told apart by their label's value; this stack has one project)."""
     import docker
 
-    client = docker.from_env(timeout=30)
-    # ignore_removed: the SDK inspects each listed container, and one may be removed in between (a plane
-    # removing its environments as it stops, or a restarted plane removing the killed one's)
-    return list(client.containers.list(all=True, filters={"label": f"{LABEL}.project={project}"}, ignore_removed=True))
+    return project_environments(docker.from_env(timeout=30), project)
 
 
 def remove_environments() -> int:
