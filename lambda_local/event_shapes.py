@@ -66,6 +66,8 @@ def complete_s3_event(event: dict[str, Any]) -> dict[str, Any] | None:
         bucket = s3.setdefault("bucket", {})
         bucket.setdefault("ownerIdentity", {"principalId": LOCAL_PRINCIPAL.removeprefix("AWS:")})
         obj = s3.setdefault("object", {})
+        if "key" in obj and not isinstance(obj["key"], str):
+            raise MalformedEvent(f"Records[{index}].s3.object.key must be a string, got {type(obj['key']).__name__}")
         if "key" in obj:
             obj["key"] = quote_plus(unquote_plus(obj["key"]), safe="/")
         obj.setdefault("sequencer", _sequencer())
@@ -107,7 +109,7 @@ def sns_event(notification: dict[str, Any], subscription_arn: str) -> dict[str, 
     message = notification.get("Message", "")
     try:
         inner = json.loads(message)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):  # a message that is no (readable) JSON is passed on as it is
         inner = None
     if isinstance(inner, dict) and (inner.get("Event") == "s3:TestEvent" or _is_s3_event(inner)):
         completed = complete_s3_event(inner)

@@ -10,10 +10,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# Lambda's own pattern for FunctionName (the API reference), anchored.
+# Lambda's own pattern for FunctionName (the API reference), anchored; ASCII, as Java reads its `\d`
+# (Python's `\d` would take any Unicode digit, so an account of Arabic-Indic digits was a name).
 PATTERN = re.compile(
     r"(arn:(aws[a-zA-Z-]*)?:lambda:)?(?P<region>[a-z]{2}(-gov)?-[a-z]+-\d{1}:)?(?P<account>\d{12}:)?"
-    r"(function:)?(?P<name>[a-zA-Z0-9-_\.]+)(:(?P<qualifier>\$LATEST|[a-zA-Z0-9-_]+))?"
+    r"(function:)?(?P<name>[a-zA-Z0-9-_\.]+)(:(?P<qualifier>\$LATEST|[a-zA-Z0-9-_]+))?",
+    re.ASCII,
 )
 LAMBDA_PATTERN_TEXT = (
     r"(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?"

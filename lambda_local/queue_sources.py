@@ -76,6 +76,8 @@ class QueuePoller:
             message = json.loads(body)
         except ValueError as exc:
             raise MalformedEvent(f"not JSON: {exc}") from None
+        except RecursionError:
+            raise MalformedEvent("nested too deep to read") from None
         if self.trigger.event.type == "SNS":
             return sns_event(message, self.subscription_arn)
         return complete_s3_event(message)

@@ -21,6 +21,7 @@ followed. SNS and S3 carry no trace to their subscribers locally (moto): those l
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import time
 import zlib
@@ -28,6 +29,13 @@ from typing import Any
 from urllib.parse import unquote
 
 MAX_DEPTH = 16  # Lambda stops a loop after about 16 invocations
+MAX_LINEAGE = 64  # functions a lineage counts; a header naming more keeps the first ones (and the own)
+# What is read from a trace header, which any caller (or message) can set: a lineage entry is a function
+# hash and a count of ASCII digits (a `²` or a 5000-digit count is no count); a root carried on is
+# printable ASCII without `;`, as it goes on into an HTTP header and the function's environment.
+_ENTRY = re.compile(r"([0-9a-f]{8}):([0-9]{1,9})")
+_MOST = 999_999_999  # a count stays readable (nine digits)
+_ROOT = re.compile(r"[!-:<-~]{1,128}")
 
 
 def function_hash(function: str) -> str:
@@ -44,9 +52,8 @@ def _lineage(trace: str | None) -> dict[str, int]:
     """The Lineage field's counts by function hash (entries that are not `<hash>:<count>` are skipped)."""
     counts: dict[str, int] = {}
     for entry in fields(trace).get("Lineage", "").split("|"):
-        owner, _, count = entry.strip().partition(":")
-        if owner and count.isdigit():
-            counts[owner] = int(count)
+        if (match := _ENTRY.fullmatch(entry.strip())) is not None:
+            counts[match[1]] = int(match[2])
     return counts
 
 
@@ -64,35 +71,47 @@ def next_trace(trace: str | None, function: str) -> str:
     """The trace header of `function`'s invocation for a chain that carried `trace`: the same root, a
     new parent, the function's count in the lineage one higher (the other functions' counts kept)."""
     known = fields(trace)
-    root = known.get("Root") or f"1-{int(time.time()):08x}-{secrets.token_hex(12)}"
+    root = known.get("Root", "")
+    if not _ROOT.fullmatch(root):
+        root = f"1-{int(time.time()):08x}-{secrets.token_hex(12)}"
+    sampled = known.get("Sampled", "0") if known.get("Sampled") in ("0", "1", "?") else "0"
     counts = _lineage(trace)
     own = function_hash(function)
-    counts[own] = counts.get(own, 0) + 1
+    counts[own] = min(counts.get(own, 0) + 1, _MOST)
+    if len(counts) > MAX_LINEAGE:
+        others = [owner for owner in counts if owner != own][: MAX_LINEAGE - 1]
+        counts = {owner: counts[owner] for owner in others} | {own: counts[own]}
     lineage = "|".join(f"{owner}:{count}" for owner, count in counts.items())
-    return f"Root={root};Parent={secrets.token_hex(8)};Sampled={known.get('Sampled', '0')};Lineage={lineage}"
+    return f"Root={root};Parent={secrets.token_hex(8)};Sampled={sampled};Lineage={lineage}"
 
 
-def with_trace_attribute(target: str, body: dict[str, Any], trace: str) -> dict[str, Any]:
+def with_trace_attribute(target: str, body: Any, trace: str) -> Any:
     """An SQS SendMessage / SendMessageBatch request (JSON protocol) with the caller's trace header kept
-    as each message's AWSTraceHeader, as SQS does for a call that carries X-Amzn-Trace-Id."""
-    attribute = {"AWSTraceHeader": {"DataType": "String", "StringValue": trace}}
+    as each message's AWSTraceHeader, as SQS does for a call that carries X-Amzn-Trace-Id. What is not
+    such a request (not an object, a message that is not one) is left as it is, for SQS to refuse."""
 
-    def stamped(message: dict[str, Any]) -> dict[str, Any]:
-        system = dict(message.get("MessageSystemAttributes") or {})
-        system.setdefault("AWSTraceHeader", attribute["AWSTraceHeader"])
+    def stamped(message: Any) -> Any:
+        system = message.get("MessageSystemAttributes") if isinstance(message, dict) else None
+        if not isinstance(message, dict) or not isinstance(system or {}, dict):
+            return message
+        system = dict(system or {})
+        system.setdefault("AWSTraceHeader", {"DataType": "String", "StringValue": trace})
         return message | {"MessageSystemAttributes": system}
 
+    if not isinstance(body, dict):
+        return body
     if target.endswith(".SendMessage"):
         return stamped(body)
     if target.endswith(".SendMessageBatch") and isinstance(body.get("Entries"), list):
-        return body | {"Entries": [stamped(e) if isinstance(e, dict) else e for e in body["Entries"]]}
+        return body | {"Entries": [stamped(e) for e in body["Entries"]]}
     return body
 
 
 def dead_letter_queue(redrive_policy: str | None) -> str | None:
-    """The dead-letter queue's name from a queue's RedrivePolicy attribute."""
+    """The dead-letter queue's name from a queue's RedrivePolicy attribute (None without a readable one)."""
     try:
-        arn = json.loads(redrive_policy or "{}").get("deadLetterTargetArn")
-    except ValueError:
+        policy = json.loads(redrive_policy or "{}")
+    except (ValueError, RecursionError):
         return None
-    return str(arn).rsplit(":", 1)[-1] if arn else None
+    arn = policy.get("deadLetterTargetArn") if isinstance(policy, dict) else None
+    return (arn.rsplit(":", 1)[-1] or None) if isinstance(arn, str) else None

@@ -11,12 +11,17 @@ synchronously with Lambda's SQS event. Then:
 - a function error: nothing is deleted; the messages come back after the queue's visibility timeout,
   and the queue itself moves one to its dead-letter queue after its RedrivePolicy's maxReceiveCount.
 
-Messages that no `FilterCriteria` pattern matches are deleted without an invocation. Pollers scale
-as Lambda's do: one while the queue is quiet, one more each time a poller's batch came back full, up to
-`ScalingConfig.MaximumConcurrency` (default: Lambda's first five); a poller that finds the queue empty
-leaves, down to one. Batches wait, not fail, when the function's concurrency is used up. FIFO queues
-keep each message group's order: the queue hands out no later message of a group while an earlier one
-is in flight.
+Messages that no `FilterCriteria` pattern matches are deleted without an invocation (filtering runs in a
+worker thread: a slow filter never holds up the event loop). A message the plane cannot hand over (its
+record cannot be built) costs that message only, as one a recursive loop carried does (recursion.py): it
+goes to the queue's dead-letter queue if it has one, else is deleted, and the rest of the batch goes on;
+no message ends a poller.
+
+Pollers scale as Lambda's do: one while the queue is quiet, one more each time a poller's batch came
+back full, up to `ScalingConfig.MaximumConcurrency` (default: Lambda's first five); a poller that finds
+the queue empty leaves, down to one. Batches wait, not fail, when the function's concurrency is used
+up. FIFO queues keep each message group's order: the queue hands out no later message of a group while
+an earlier one is in flight.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from typing import Any
 
 from lambda_local import recursion
 from lambda_local.batch_failures import reported_failures
-from lambda_local.event_filters import split
+from lambda_local.event_filters import triage
 from lambda_local.event_shapes import sqs_record
 from lambda_local.limits import SYNC_PAYLOAD_LIMIT
 from lambda_local.providers import SqsTrigger
@@ -42,6 +47,11 @@ POLL_WAIT_S = 1  # a receive's long poll locally: short, so a stopping plane is 
 ENVELOPE = 1024  # bytes of the event around the records' bodies, allowed for in the payload cap
 Keep = Callable[[dict[str, Any]], bool]
 Report = Callable[..., None]
+
+
+def _receive_count(record: dict[str, Any]) -> int:
+    count = str(record["attributes"].get("ApproximateReceiveCount", "1"))
+    return int(count) if count.isascii() and count.isdigit() and len(count) < 10 else 1
 
 
 def failed_ids(result: InvokeResult, batch_ids: list[str]) -> set[str] | None:
@@ -151,6 +161,7 @@ class SqsMapping:
         return batch
 
     async def _poll(self) -> None:
+        failures = 0
         while True:
             try:
                 batch = await self.gather()
@@ -160,33 +171,39 @@ class SqsMapping:
                     self._spawn()  # a full batch: the backlog may be larger, one more poller
                 if batch:
                     await self.handle(batch)
+                failures = 0
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the endpoint away, the queue gone: this round only
-                print(f"lambda_local: SQS mapping {self.name}: {exc!r}; polling again", flush=True)
-                await asyncio.sleep(2)
+                failures += 1
+                delay = min(30.0, 2.0 * 2 ** (failures - 1))
+                print(f"lambda_local: SQS mapping {self.name}: {exc!r}; polling again in {delay:.0f} s", flush=True)
+                await asyncio.sleep(delay)
 
     async def _filtered(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """The messages a FilterCriteria pattern matches; the others are deleted without an invocation."""
+        """The messages a FilterCriteria pattern matches; the others are deleted without an invocation,
+        and one whose record cannot be built is set aside (`_set_aside`)."""
         if self.keep is None or not messages:
             return messages
         keep = self.keep
-        kept, dropped = split(messages, lambda m: keep(sqs_record(m, self.queue_arn, self.region)))
+        kept, dropped, failed = await asyncio.to_thread(
+            triage, messages, lambda m: keep(sqs_record(m, self.queue_arn, self.region))
+        )
         if dropped:
             self.filtered += len(dropped)
             await self._delete(dropped)
             self.report("sqs", self.trigger.function, "-", 0, 0.0, "filtered out", records=len(dropped))
+        await self._set_aside(failed, "not handed over")
         return kept
 
     async def handle(self, batch: list[dict[str, Any]]) -> None:
-        records = [sqs_record(m, self.queue_arn, self.region) for m in batch]
-        batch, records = await self._stop_loops(batch, records)
+        batch, records = await self._sort_out(batch)
         if not batch:
             return
         trace = recursion.next_trace(records[0]["attributes"].get("AWSTraceHeader"), self.trigger.function)
         result = await self.runtime.invoke_when_free(json.dumps({"Records": records}).encode(), trace_id=trace)
         self.batches += 1
-        attempt = max(int(r["attributes"].get("ApproximateReceiveCount", "1")) for r in records)
+        attempt = max(_receive_count(r) for r in records)
         ids = [m["MessageId"] for m in batch]
         failed: set[str] = set()
         if result.function_error:
@@ -214,34 +231,93 @@ class SqsMapping:
             cold=result.cold_start,
         )
 
-    async def _stop_loops(
-        self, batch: list[dict[str, Any]], records: list[dict[str, Any]]
-    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        """The batch without the messages of a chain in which the function already ran MAX_DEPTH times:
-        those go to the queue's dead-letter queue (else are deleted), as Lambda stops a recursive loop."""
+    async def _sort_out(self, batch: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """The batch to invoke with, and its records: without the messages of a chain in which the function
+        already ran MAX_DEPTH times (as Lambda stops a recursive loop) and those whose record cannot be
+        built; both are set aside (`_set_aside`)."""
         function = self.trigger.function
-        looping = [
-            i for i, r in enumerate(records) if recursion.stopped(r["attributes"].get("AWSTraceHeader"), function)
-        ]
-        if not looping:
-            return batch, records
-        stopped = [batch[i] for i in looping]
+        kept: list[dict[str, Any]] = []
+        records: list[dict[str, Any]] = []
+        looping: list[tuple[dict[str, Any], str]] = []
+        broken: list[tuple[dict[str, Any], str]] = []
+        for message in batch:
+            try:
+                record = sqs_record(message, self.queue_arn, self.region)
+                stopped = recursion.stopped(record["attributes"].get("AWSTraceHeader"), function)
+            except Exception as exc:  # this message only
+                broken.append((message, f"{type(exc).__name__}: {exc}"[:1000]))
+                continue
+            if stopped:
+                looping.append((message, ""))
+            else:
+                kept.append(message)
+                records.append(record)
+        if looping:
+            self.stopped_loops += len(looping)
+            outcome = f"RecursiveInvocationException: loop stopped after {recursion.MAX_DEPTH} invocations"
+            await self._set_aside(looping, outcome)
+        await self._set_aside(broken, "not handed over")
+        return kept, records
+
+    async def _set_aside(self, messages: list[tuple[dict[str, Any], str]], outcome: str) -> None:
+        """Messages the function is not invoked with (each with its reason, or ""): to the queue's dead-letter
+        queue if it has one, else deleted; reported. A message the dead-letter queue does not take stays
+        (it comes back after its visibility timeout and the queue's redrive moves it on)."""
+        if not messages:
+            return
+        for message, reason in messages:
+            if reason:
+                print(
+                    f"lambda_local: SQS mapping {self.name}: message {message.get('MessageId')!r}: {reason}", flush=True
+                )
+        gone = [message for message, _ in messages]
         if self.dead_letter_url:
-            entries = [
-                {"Id": str(i), "MessageBody": m.get("Body", ""), "MessageAttributes": m.get("MessageAttributes", {})}
-                for i, m in enumerate(stopped)
-            ]
-            if not entries[0]["MessageAttributes"]:
-                for entry in entries:
-                    entry.pop("MessageAttributes")
-            await asyncio.to_thread(self.sqs.send_message_batch, QueueUrl=self.dead_letter_url, Entries=entries)
-        await self._delete(stopped)
-        self.stopped_loops += len(stopped)
+            gone = await self._to_dead_letters(gone)
+        await self._delete(gone)
         where = "dead-letter queue" if self.dead_letter_url else "deleted"
-        outcome = f"RecursiveInvocationException: loop stopped after {recursion.MAX_DEPTH} invocations ({where})"
-        self.report("sqs", function, "-", 0, 0.0, outcome, records=len(stopped), queue=self.trigger.queue_name)
-        kept = [i for i in range(len(batch)) if i not in looping]
-        return [batch[i] for i in kept], [records[i] for i in kept]
+        reasons = sorted({reason for _, reason in messages if reason})
+        detail = f" ({'; '.join(reasons)[:300]})" if reasons else ""
+        self.report(
+            "sqs",
+            self.trigger.function,
+            "-",
+            0,
+            0.0,
+            f"{outcome}{detail} ({where})",
+            records=len(gone),
+            queue=self.trigger.queue_name,
+        )
+
+    async def _to_dead_letters(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Send `messages` to the dead-letter queue as they came (body, attributes; a FIFO queue's group);
+        the ones it took."""
+        sent: list[dict[str, Any]] = []
+        for start in range(0, len(messages), 10):
+            chunk = messages[start : start + 10]
+            entries = []
+            for i, message in enumerate(chunk):
+                entry: dict[str, Any] = {"Id": str(i), "MessageBody": message.get("Body", "")}
+                if message.get("MessageAttributes"):
+                    entry["MessageAttributes"] = message["MessageAttributes"]
+                group = message.get("Attributes", {}).get("MessageGroupId")
+                if group:
+                    entry |= {"MessageGroupId": group, "MessageDeduplicationId": message["MessageId"]}
+                entries.append(entry)
+            try:
+                answer = await asyncio.to_thread(
+                    self.sqs.send_message_batch, QueueUrl=self.dead_letter_url, Entries=entries
+                )
+            except Exception as exc:  # the dead-letter queue away: these stay, and come back
+                print(f"lambda_local: SQS mapping {self.name}: dead-letter queue: {exc!r}", flush=True)
+                continue
+            failed = {entry["Id"] for entry in answer.get("Failed", [])}
+            if failed:
+                print(
+                    f"lambda_local: SQS mapping {self.name}: not taken by the dead-letter queue: {answer['Failed']}",
+                    flush=True,
+                )
+            sent += [message for i, message in enumerate(chunk) if str(i) not in failed]
+        return sent
 
     async def _delete(self, messages: list[dict[str, Any]]) -> None:
         for start in range(0, len(messages), 10):

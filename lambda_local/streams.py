@@ -16,6 +16,11 @@ function synchronously with batches, as the mapping in the account does:
 - with `BisectBatchOnFunctionError` a failed batch is split in two and each half retried, without
   using up retries, down to single records.
 
+No record can stop a shard: filtering (FilterCriteria) runs in a worker thread, a record that cannot be
+built or filtered goes alone to the on-failure destination (condition `MalformedEvent`, as the trigger
+queues' messages do: queue_sources.py) and the checkpoint moves past it, and the reader, the lanes and
+the loop that sorts records into them report an unexpected error and go on after a back-off.
+
 The position reached in each shard (the last record settled) is saved under `.stack/checkpoints/`
 after every batch, so a restart neither loses records nor replays settled ones beyond the batch in
 flight (at-least-once, as in AWS). moto never closes or splits shards: shard lineage is not followed.
@@ -25,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import itertools
 import json
 import os
@@ -35,12 +41,13 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from lambda_local.batch_failures import reported_failures
 from lambda_local.destinations import stream_failure_record
-from lambda_local.event_filters import split
+from lambda_local.event_filters import triage
 from lambda_local.event_shapes import dynamodb_record, kinesis_record
 from lambda_local.limits import SYNC_PAYLOAD_LIMIT
 from lambda_local.providers import FunctionSpec, MappingSettings, StreamTrigger
@@ -51,6 +58,7 @@ READ_AHEAD = 1000  # records per GetRecords call; reading runs ahead of the invo
 READ_AHEAD_CHUNKS = 4
 RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0)  # back-off between attempts of a failed batch (AWS: exponential)
 SETTLED_FROM_START = "TRIM_HORIZON"  # checkpoint of a shard whose records are all still to come
+MALFORMED = "MalformedEvent"  # the on-failure condition of a record that cannot be built or filtered
 
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 Report = Callable[..., None]
@@ -62,13 +70,17 @@ class StreamRecord:
     arrival: float  # epoch seconds
     event_record: dict[str, Any]
     size: int  # bytes of the record in the event's JSON
+    problem: str | None = None  # why the record cannot be handed over: it goes to the on-failure destination
 
     @property
     def key(self) -> str:
         """What Lambda keeps in order: the partition key (Kinesis) or the item's key (DynamoDB)."""
-        if "kinesis" in self.event_record:
-            return str(self.event_record["kinesis"]["partitionKey"])
-        return json.dumps(self.event_record.get("dynamodb", {}).get("Keys", {}), sort_keys=True)
+        try:
+            if "kinesis" in self.event_record:
+                return str(self.event_record["kinesis"]["partitionKey"])
+            return json.dumps(self.event_record.get("dynamodb", {}).get("Keys", {}), sort_keys=True)
+        except Exception:  # no key to keep in order with: any lane will do
+            return ""
 
 
 class ShardProgress:
@@ -131,6 +143,25 @@ def _record(event_record: dict[str, Any], sequence: str, arrival: float) -> Stre
     return StreamRecord(sequence, arrival, event_record, len(json.dumps(event_record)) + 2)
 
 
+def _built(
+    build: Callable[[dict[str, Any]], StreamRecord], raw: dict[str, Any], sequence: Callable[[dict[str, Any]], Any]
+) -> StreamRecord | None:
+    """The record `build` makes of `raw`; when that fails, one that says why (it goes to the on-failure
+    destination by its sequence number); None, reported, when the record has no sequence number to
+    checkpoint past (reading goes on after the records around it)."""
+    try:
+        number = sequence(raw)
+    except Exception:
+        number = None
+    if not isinstance(number, str) or not number:
+        print(f"lambda_local: a stream record with no sequence number skipped: {repr(raw)[:200]}", flush=True)
+        return None
+    try:
+        return build(raw)
+    except Exception as exc:
+        return StreamRecord(number, time.time(), {}, 2, f"{type(exc).__name__}: {exc}"[:1000])
+
+
 class DynamoDBStream(StreamSource):
     kind = "dynamodb"
     read_limit = 1000  # GetRecords' maximum for DynamoDB Streams
@@ -150,13 +181,14 @@ class DynamoDBStream(StreamSource):
 
     def read(self, shard: str, iterator: str, limit: int) -> tuple[list[StreamRecord], str | None]:
         answer = self.client.get_records(ShardIterator=iterator, Limit=min(limit, self.read_limit))
-        records = []
-        for raw in answer["Records"]:
-            event_record = dynamodb_record(raw, self.arn, self.region)
-            created = raw["dynamodb"]["ApproximateCreationDateTime"]
-            arrival = created.timestamp() if isinstance(created, datetime) else float(created)
-            records.append(_record(event_record, raw["dynamodb"]["SequenceNumber"], arrival))
-        return records, answer.get("NextShardIterator")
+        built = (_built(self._record, raw, lambda raw: raw["dynamodb"]["SequenceNumber"]) for raw in answer["Records"])
+        return [record for record in built if record is not None], answer.get("NextShardIterator")
+
+    def _record(self, raw: dict[str, Any]) -> StreamRecord:
+        event_record = dynamodb_record(raw, self.arn, self.region)
+        created = raw["dynamodb"]["ApproximateCreationDateTime"]
+        arrival = created.timestamp() if isinstance(created, datetime) else float(created)
+        return _record(event_record, raw["dynamodb"]["SequenceNumber"], arrival)
 
 
 class KinesisStream(StreamSource):
@@ -185,12 +217,13 @@ class KinesisStream(StreamSource):
 
     def read(self, shard: str, iterator: str, limit: int) -> tuple[list[StreamRecord], str | None]:
         answer = self.client.get_records(ShardIterator=iterator, Limit=min(limit, self.read_limit))
-        records = []
-        for raw in answer["Records"]:
-            event_record = kinesis_record(raw, shard, self.arn, self.region, self.role_arn)
-            arrival = raw["ApproximateArrivalTimestamp"].timestamp()
-            records.append(_record(event_record, raw["SequenceNumber"], arrival))
-        return records, answer.get("NextShardIterator")
+        build = partial(self._record, shard)
+        built = (_built(build, raw, lambda raw: raw["SequenceNumber"]) for raw in answer["Records"])
+        return [record for record in built if record is not None], answer.get("NextShardIterator")
+
+    def _record(self, shard: str, raw: dict[str, Any]) -> StreamRecord:
+        event_record = kinesis_record(raw, shard, self.arn, self.region, self.role_arn)
+        return _record(event_record, raw["SequenceNumber"], raw["ApproximateArrivalTimestamp"].timestamp())
 
 
 class CheckpointError(Exception):
@@ -258,28 +291,47 @@ class ShardPoller:
             while True:
                 chunk = await chunks.get()
                 self.progress.read(chunk)
-                chunk = self._filtered(chunk)  # before batching, as Lambda filters
-                if not chunk:
-                    continue
-                if factor == 1:
-                    await lanes[0].put(chunk)
-                    continue
-                split: list[list[StreamRecord]] = [[] for _ in range(factor)]
-                for record in chunk:
-                    split[zlib.crc32(record.key.encode()) % factor].append(record)
-                for lane, records in zip(lanes, split, strict=True):
+                for lane, records in zip(lanes, await self._sorted(chunk, factor), strict=True):
                     if records:
                         await lane.put(records)
         finally:
             for task in tasks:
                 task.cancel()
 
-    def _filtered(self, chunk: list[StreamRecord]) -> list[StreamRecord]:
-        """The records a FilterCriteria pattern matches; the others are settled without an invocation."""
+    async def _sorted(self, chunk: list[StreamRecord], factor: int) -> list[list[StreamRecord]]:
+        """The records of `chunk` to invoke with, filtered (before batching, as Lambda filters) and sorted
+        into `factor` lanes by key. Whatever fails on the way is reported and tried again after a
+        back-off: the chunk's records are read, so they must reach a lane or be settled."""
+        attempt = 0
+        while True:
+            try:
+                kept = await self._filtered(chunk)
+                if factor == 1:
+                    return [kept]
+                lanes: list[list[StreamRecord]] = [[] for _ in range(factor)]
+                for record in kept:
+                    lanes[zlib.crc32(record.key.encode(errors="replace")) % factor].append(record)
+                return lanes
+            except Exception as exc:
+                delay = min(30.0, 0.5 * 2**attempt)
+                print(
+                    f"lambda_local: {self.mapping.name} {self.shard}: filtering records failed ({exc!r}); "
+                    f"again in {delay:.1f} s",
+                    flush=True,
+                )
+                await asyncio.sleep(delay)
+                attempt += 1
+
+    async def _filtered(self, chunk: list[StreamRecord]) -> list[StreamRecord]:
+        """The records a FilterCriteria pattern matches; the others are settled without an invocation. The
+        filter runs in a worker thread; a record it fails on is kept with the reason as its problem (it
+        goes to the on-failure destination: StreamMapping.settle)."""
         keep = self.mapping.keep
         if keep is None:
             return chunk
-        kept, dropped = split(chunk, lambda record: keep(record.event_record))
+        kept, dropped, failed = await asyncio.to_thread(
+            triage, chunk, lambda record: record.problem is not None or keep(record.event_record)
+        )
         if dropped:
             self.mapping.filtered += len(dropped)
             self.progress.done(dropped)
@@ -287,28 +339,50 @@ class ShardPoller:
             mapping.report(
                 mapping.source.kind, mapping.fn.lambda_name, "-", 0, 0.0, "filtered out", records=len(dropped)
             )
-        return kept
+        if not failed:
+            return kept
+        problems = {id(record): f"filter: {reason}" for record, reason in failed}
+        gone = {id(record) for record in dropped}
+        return [
+            dataclasses.replace(record, problem=problems[id(record)]) if id(record) in problems else record
+            for record in chunk
+            if id(record) not in gone
+        ]
 
     async def _lane(self, chunks: asyncio.Queue[list[StreamRecord]]) -> None:
-        """Batches from one lane's records, settled one after the other."""
+        """Batches from one lane's records, settled one after the other. An unexpected error is reported
+        and the lane goes on after a back-off, its records kept."""
         buffer: list[StreamRecord] = []
         first_at = 0.0
+        failures = 0
         while True:
-            if len(buffer) < self.settings.batch_size:
-                wait = None if not buffer else self.settings.window_s - (time.monotonic() - first_at)
-                chunk: list[StreamRecord] = []
-                with contextlib.suppress(TimeoutError, asyncio.QueueEmpty):
-                    chunk = (
-                        await asyncio.wait_for(chunks.get(), wait) if wait is None or wait > 0 else chunks.get_nowait()
-                    )
-                if chunk and not buffer:
+            try:
+                if len(buffer) < self.settings.batch_size:
+                    wait = None if not buffer else self.settings.window_s - (time.monotonic() - first_at)
+                    chunk: list[StreamRecord] = []
+                    with contextlib.suppress(TimeoutError, asyncio.QueueEmpty):
+                        chunk = (
+                            await asyncio.wait_for(chunks.get(), wait)
+                            if wait is None or wait > 0
+                            else chunks.get_nowait()
+                        )
+                    if chunk and not buffer:
+                        first_at = time.monotonic()
+                    buffer += chunk
+                if buffer and (self._full(buffer) or time.monotonic() - first_at >= self.settings.window_s):
+                    batch = self._take(buffer)
+                    del buffer[: len(batch)]
                     first_at = time.monotonic()
-                buffer += chunk
-            if buffer and (self._full(buffer) or time.monotonic() - first_at >= self.settings.window_s):
-                batch = self._take(buffer)
-                del buffer[: len(batch)]
-                first_at = time.monotonic()
-                await self._settle(batch)
+                    await self._settle(batch)
+                failures = 0
+            except Exception as exc:
+                failures += 1
+                delay = min(30.0, 0.5 * 2 ** (failures - 1))
+                print(
+                    f"lambda_local: {self.mapping.name} {self.shard}: a lane failed ({exc!r}); again in {delay:.1f} s",
+                    flush=True,
+                )
+                await asyncio.sleep(delay)
 
     async def _settle(self, batch: list[StreamRecord]) -> None:
         """Settle `batch`, whatever fails on the way (a destination away, a checkpoint write): the lane
@@ -431,8 +505,12 @@ class StreamMapping:
             task.cancel()
 
     async def settle(self, shard: str, batch: list[StreamRecord], attempts: int = 0) -> None:
-        """Invoke until `batch` is done: succeeded, or handed to the on-failure destination."""
+        """Invoke until `batch` is done: succeeded, or handed to the on-failure destination. A record that
+        cannot be handed over (its `problem`) goes there at once, alone, and the others go on."""
         settings = self.settings
+        for record in [record for record in batch if record.problem is not None]:
+            await self._fail(shard, [record], MALFORMED, attempts, None, record.problem)
+        batch = [record for record in batch if record.problem is None]
         while batch:
             batch = await self._drop_expired(shard, batch, attempts)
             if not batch:
@@ -496,15 +574,26 @@ class StreamMapping:
         return [record for record in batch if record.arrival >= oldest_kept]
 
     async def _fail(
-        self, shard: str, batch: list[StreamRecord], condition: str, attempts: int, error: str | None
+        self,
+        shard: str,
+        batch: list[StreamRecord],
+        condition: str,
+        attempts: int,
+        error: str | None,
+        reason: str | None = None,
     ) -> None:
         info = [(record.sequence, record.arrival) for record in batch]
         record = stream_failure_record(
             self.source.kind, self.function_arn, condition, attempts, shard, self.source.arn, info, error
         )
-        outcome = f"on-failure destination ({condition})"
+        why = f"{condition}: {reason[:300]}" if reason else condition
+        if reason:
+            print(
+                f"lambda_local: {self.name} {shard}: record {batch[0].sequence} not handed over: {reason}", flush=True
+            )
+        outcome = f"on-failure destination ({why})"
         if self.send_failure is None:
-            outcome = f"dropped ({condition})"
+            outcome = f"dropped ({why})"
         else:
             await self.send_failure(record)
         self.report(self.source.kind, self.fn.lambda_name, "-", attempts, 0.0, outcome, records=len(batch), shard=shard)

@@ -132,8 +132,22 @@ class FunctionSpec:
         return f"{self.directory}:{self.metadata.get('DockerTag', 'local')}"
 
 
+def _mapping(value: Any, at: str) -> dict[str, Any]:
+    """A template value that must be a mapping (absent or null: an empty one)."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise TemplateError(f"{at}: must be a mapping, got {shown(value)}")
+    return value
+
+
 def _integer(value: Any, at: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
+    # ASCII digits: '²'.isdigit() is true and int('²') raises
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | str)
+        or not (str(value).isascii() and str(value).isdigit())
+    ):
         raise TemplateError(f"{at}: must be a whole number, got {value!r}")
     return int(value)
 
@@ -223,21 +237,27 @@ def function_spec(
     port = metadata.get("LocalPort")
     if port is not None and (not isinstance(port, int) or not 1024 <= port <= 65535):
         raise TemplateError(f"{at}.Metadata.LocalPort: must be a port number 1024..65535, got {port!r}")
-    environment = dict((globals_.get("Environment") or {}).get("Variables") or {})
-    environment |= (props.get("Environment") or {}).get("Variables") or {}
-    command = (props.get("ImageConfig") or {}).get("Command") or [DEFAULT_HANDLER]
-    invoke = props.get("EventInvokeConfig") or {}
+    shared = _mapping(globals_.get("Environment"), f"{template}: Globals.Function.Environment")
+    own = _mapping(props.get("Environment"), f"{at}.Properties.Environment")
+    environment = dict(_mapping(shared.get("Variables"), f"{template}: Globals.Function.Environment.Variables"))
+    environment |= _mapping(own.get("Variables"), f"{at}.Properties.Environment.Variables")
+    command = _mapping(props.get("ImageConfig"), f"{at}.Properties.ImageConfig").get("Command") or [DEFAULT_HANDLER]
+    invoke = _mapping(props.get("EventInvokeConfig"), f"{at}.Properties.EventInvokeConfig")
     events = []
-    for event_name, event in (props.get("Events") or {}).items():
+    for event_name, event in _mapping(props.get("Events"), f"{at}.Properties.Events").items():
         if not isinstance(event, dict) or not isinstance(event.get("Type"), str):
             raise TemplateError(f"{at}.Properties.Events.{event_name}: needs a Type")
-        events.append(EventSpec(event_name, event["Type"], dict(event.get("Properties") or {})))
-    on_failure = (invoke.get("DestinationConfig") or {}).get("OnFailure")
-    on_success = (invoke.get("DestinationConfig") or {}).get("OnSuccess")
+        properties = _mapping(event.get("Properties"), f"{at}.Properties.Events.{event_name}.Properties")
+        events.append(EventSpec(event_name, event["Type"], dict(properties)))
+    destinations = _mapping(invoke.get("DestinationConfig"), f"{at}.Properties.EventInvokeConfig.DestinationConfig")
+    on_failure = destinations.get("OnFailure")
+    on_success = destinations.get("OnSuccess")
     reserved = props.get("ReservedConcurrentExecutions")
     if reserved is not None:
         reserved = _integer(reserved, f"{at}.Properties.ReservedConcurrentExecutions")
-    provisioned = (props.get("ProvisionedConcurrencyConfig") or {}).get("ProvisionedConcurrentExecutions", 0)
+    provisioned = _mapping(
+        props.get("ProvisionedConcurrencyConfig"), f"{at}.Properties.ProvisionedConcurrencyConfig"
+    ).get("ProvisionedConcurrentExecutions", 0)
     provisioned = _integer(provisioned, f"{at}.Properties.ProvisionedConcurrencyConfig.ProvisionedConcurrentExecutions")
     if provisioned and not setting("AutoPublishAlias", None):
         raise TemplateError(f"{at}.Properties.ProvisionedConcurrencyConfig: SAM needs AutoPublishAlias with it")
