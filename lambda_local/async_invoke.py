@@ -5,6 +5,7 @@ to the function's on-failure destination."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -13,7 +14,7 @@ from typing import Any
 
 from lambda_local import recursion
 from lambda_local.destinations import async_failure_record, async_success_record, fit_to_queue
-from lambda_local.event_store import EventStore, StoredEvent
+from lambda_local.event_store import EventStore, StoredEvent, StoreError
 from lambda_local.providers import AsyncInvokeConfig
 from lambda_local.runtimes import FunctionRuntime, InvokeResult
 
@@ -22,10 +23,14 @@ DEFAULT_DELAYS = (1.0, 2.0)
 # The condition of an event a recursive loop carried: not invoked, sent to the on-failure destination.
 RECURSION = "RecursiveInvocationException"
 DESTINATION_ATTEMPTS = 7  # about a minute of back-off before the event is given up
+INIT_S = 10.0  # an environment's start, at most (Lambda's init phase limit), before an attempt's timeout runs
+# A settled event whose removal from the store failed is removed again in the background, after these.
+REMOVE_RETRY_S = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
 
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 Report = Callable[..., None]
-# Called once an event is settled: "ok", or the condition that sent it to the on-failure destination.
+# Called once an event is settled: "ok", or the condition that sent it to the on-failure destination;
+# for a stored (durable) event also when its delivery failed: "failed: <the error>".
 Done = Callable[[str], Awaitable[None]]
 
 
@@ -65,6 +70,7 @@ class AsyncInvoker:
         self.store = store
         self.queue: asyncio.Queue[_Event] = asyncio.Queue()
         self._workers: list[asyncio.Task[None]] = []
+        self._removals: set[asyncio.Task[None]] = set()  # removals from the store retried (REMOVE_RETRY_S)
         self.failed = 0
 
     def start(self) -> None:
@@ -73,8 +79,16 @@ class AsyncInvoker:
         self._workers = [asyncio.create_task(self._work()) for _ in range(workers)]
 
     def stop(self) -> None:
-        for worker in self._workers:
-            worker.cancel()
+        for task in [*self._workers, *self._removals]:  # an event still stored runs again at the next start
+            task.cancel()
+
+    def settle_bound_s(self) -> float:
+        """The longest an event's delivery takes once its turn comes: every attempt started and run to
+        the function's timeout, the delays between them, and the on-failure destination's back-off."""
+        attempts = self.config.maximum_retry_attempts + 1
+        delays = sum(self.delays[min(a, len(self.delays) - 1)] for a in range(attempts - 1)) if self.delays else 0.0
+        destination = sum(_destination_delay(a) for a in range(DESTINATION_ATTEMPTS - 1))
+        return attempts * (INIT_S + self.runtime.fn.timeout_s) + delays + destination
 
     def submit(
         self,
@@ -88,7 +102,8 @@ class AsyncInvoker:
         """Accept an event (Lambda's 202); returns its request id. `done` hears how it was settled.
         `durable`: on disk before this returns (an `Event` invoke, a schedule), so a killed plane's
         successor runs it; a source that keeps the event itself until `done` (SQS) needs no copy.
-        `trace`: the invocation's trace header (a calling function's chain, its lineage counted)."""
+        `trace`: the invocation's trace header (a calling function's chain, its lineage counted).
+        Raises StoreError when a durable event cannot be stored: it is not accepted."""
         request_id = request_id or str(uuid.uuid4())
         # An event from outside a chain starts one: its lineage counts this function once.
         trace = trace or recursion.next_trace(None, self.runtime.fn.lambda_name)
@@ -115,16 +130,47 @@ class AsyncInvoker:
                 outcome = await self._deliver(event)
             except Exception as exc:  # this event only; a source that sent it delivers it again later
                 self.report(event.source, self.runtime.fn.lambda_name, event.request_id, 0, 0.0, f"failed: {exc!r}")
+                # A stored event stays stored (the next plane runs it): its `done` only listens, and hears
+                # the failure. A source that keeps the event itself (SQS) is not told: it delivers again.
+                if event.durable:
+                    await self._tell(event, f"failed: {exc!r}")
                 continue
             if event.durable and self.store is not None:
+                self._remove(event)
+            await self._tell(event, outcome)
+
+    async def _tell(self, event: _Event, outcome: str) -> None:
+        if event.done is None:
+            return
+        try:
+            await event.done(outcome)
+        except Exception as exc:  # a source's acknowledgement failed: it will deliver the event again
+            self.report(event.source, self.runtime.fn.lambda_name, event.request_id, 0, 0.0, f"ack failed: {exc}")
+
+    def _remove(self, event: _Event) -> None:
+        """A settled event off the store; when the store fails, again in the background, and the event
+        counts as settled meanwhile (were the plane to stop first, the next one runs it again)."""
+        assert self.store is not None
+        try:
+            self.store.remove(event.request_id)
+        except StoreError as exc:
+            name = self.runtime.fn.lambda_name
+            self.report(event.source, name, event.request_id, 0, 0.0, f"store remove failed, retried: {exc}")
+            task = asyncio.create_task(self._remove_later(event))
+            self._removals.add(task)
+            task.add_done_callback(self._removals.discard)
+
+    async def _remove_later(self, event: _Event) -> None:
+        assert self.store is not None
+        for tries, delay in enumerate(itertools.chain(REMOVE_RETRY_S, itertools.repeat(REMOVE_RETRY_S[-1])), 2):
+            await asyncio.sleep(delay)
+            try:
                 self.store.remove(event.request_id)
-            if event.done is not None:
-                try:
-                    await event.done(outcome)
-                except Exception as exc:  # a source's acknowledgement failed: it will deliver the event again
-                    self.report(
-                        event.source, self.runtime.fn.lambda_name, event.request_id, 0, 0.0, f"ack failed: {exc}"
-                    )
+            except StoreError:
+                continue  # counted in the store's problems, which `make status` shows
+            name = self.runtime.fn.lambda_name
+            self.report(event.source, name, event.request_id, 0, 0.0, f"removed from the store (try {tries})")
+            return
 
     async def _deliver(self, event: _Event) -> str:
         result: InvokeResult | None = None
@@ -145,7 +191,10 @@ class AsyncInvoker:
             attempts += 1
             queued_ms = (time.monotonic() - event.received) * 1000 if attempts == 1 else None
             if event.durable and self.store is not None:
-                self.store.attempted(event.request_id)
+                try:
+                    self.store.attempted(event.request_id)
+                except StoreError as exc:  # the stored count is one short: a kill now costs one more retry
+                    self.report(event.source, name, event.request_id, attempts, 0.0, f"store count failed: {exc}")
             result = await self.runtime.invoke_when_free(
                 event.payload, request_id=event.request_id, trace_id=event.trace
             )
@@ -199,7 +248,12 @@ class AsyncInvoker:
             except Exception as exc:  # the endpoint is away, the queue missing: again, with back-off
                 if attempt == DESTINATION_ATTEMPTS - 1:
                     raise
-                delay = min(30.0, 0.5 * 2**attempt)
+                delay = _destination_delay(attempt)
                 self.report(event.source, name, event.request_id, attempts, 0.0, f"destination failed ({exc!r})")
                 await asyncio.sleep(delay)
         self.report(event.source, name, event.request_id, attempts, 0.0, f"on-failure destination ({condition})")
+
+
+def _destination_delay(attempt: int) -> float:
+    """The wait after the on-failure destination's attempt `attempt` (from 0) failed."""
+    return min(30.0, 0.5 * 2.0**attempt)

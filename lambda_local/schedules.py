@@ -2,28 +2,62 @@
 
 Cron expressions are evaluated by aws-croniter (EventBridge's six-field dialect: `?`, `L`, `W`,
 `#`, years); `rate(N unit)` counts from when the rule was created, here from the plane's start.
+
+Firings a sleeping machine missed are not made up, as EventBridge never backfills: on waking, the
+latest one fires, once, and the rule goes on from there. A firing that fails (its event cannot be
+stored) is reported, and the rule goes on to its next one.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
-from datetime import UTC, datetime
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 
 from lambda_local.event_shapes import scheduled_event
 from lambda_local.providers import Schedule
+
+# The wall clock is read again at least this often while waiting: the loop's own clock stops while
+# the machine sleeps, so a wait alone would end the sleep's length late.
+WAKE_S = 60.0
+
+
+def latest_by(schedule: Schedule, due: datetime, now: datetime, started: datetime) -> datetime:
+    """The last firing of `schedule` at or before `now`, `due` being one: halving the time between
+    them, as a long sleep passes many firings of a frequent rule (firings are a minute apart or more)."""
+    if schedule.next_after(due, started) > now:
+        return due
+    low, high = due, now  # next_after(low) <= now < next_after(high)
+    while high - low > timedelta(seconds=1):
+        middle = low + (high - low) / 2
+        if schedule.next_after(middle, started) <= now:
+            low = middle
+        else:
+            high = middle
+    return schedule.next_after(low, started)
 
 
 class Scheduler:
     """Sleeps until each enabled rule's next firing and submits its Scheduled Event."""
 
-    def __init__(self, schedules: list[Schedule], account: str, region: str, submit: Callable[..., str]) -> None:
+    def __init__(
+        self,
+        schedules: list[Schedule],
+        account: str,
+        region: str,
+        submit: Callable[..., str],
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         self.schedules = {s.rule: s for s in schedules}
         self.account = account
         self.region = region
         self.submit = submit
-        self.started = datetime.now(UTC)
+        self.now = now
+        self.sleep = sleep
+        self.started = now()
         self._tasks: list[asyncio.Task[None]] = []
 
     def rule_arn(self, rule: str) -> str:
@@ -42,9 +76,18 @@ class Scheduler:
             task.cancel()
 
     async def _run(self, schedule: Schedule) -> None:
-        moment = datetime.now(UTC)
+        moment = self.now()
         while True:
             due = schedule.next_after(moment, self.started)
-            await asyncio.sleep(max(0.0, (due - datetime.now(UTC)).total_seconds()))
-            self.fire(schedule, due)
+            while (wait := (due - self.now()).total_seconds()) > 0:
+                await self.sleep(min(wait, WAKE_S))
+            due = latest_by(schedule, due, self.now(), self.started)  # after a sleep: the latest firing only
+            try:
+                self.fire(schedule, due)
+            except Exception as exc:  # its event could not be stored: this firing is lost, not the rule
+                print(
+                    f"lambda_local: schedule {schedule.rule}: firing {due:%Y-%m-%dT%H:%M:%SZ} failed: {exc}",
+                    file=sys.stderr,
+                    flush=True,
+                )
             moment = due

@@ -1,14 +1,19 @@
 """Asynchronous invocations survive their own failure paths: a destination that cannot be reached
 is tried again with back-off, a record too large for SQS is cut to fit, and an error while settling
-one event never stops the function's worker."""
+one event never stops the function's worker, nor does a failing event store."""
 
 import asyncio
 import json
+import sqlite3
+from pathlib import Path
 from typing import Any
 
-from lambda_local import async_invoke, recursion
+import pytest
+
+from lambda_local import async_invoke, event_store, recursion
 from lambda_local.async_invoke import AsyncInvoker
 from lambda_local.destinations import SQS_MESSAGE_LIMIT, fit_to_queue
+from lambda_local.event_store import EventStore, StoreError
 from lambda_local.providers import AsyncInvokeConfig, load
 from lambda_local.runtimes import InvokeResult
 
@@ -121,3 +126,153 @@ def test_an_event_of_a_chain_that_ran_the_function_16_times_goes_to_the_destinat
     assert len(stopped) == 1 and stopped[0]["requestContext"]["condition"] == "RecursiveInvocationException"
     assert stopped[0]["requestContext"]["approximateInvokeCount"] == 0
     assert "on-failure destination (RecursiveInvocationException)" in lines
+
+
+class WorkingRuntime(FailingRuntime):
+    """Every invocation succeeds; `broken`: each raises instead (the environment could not be reached)."""
+
+    def __init__(self, broken: bool = False) -> None:
+        super().__init__()
+        self.broken = broken
+
+    async def invoke_when_free(
+        self, payload: bytes, request_id: str | None = None, trace_id: str | None = None
+    ) -> InvokeResult:
+        self.calls += 1
+        if self.broken:
+            raise ConnectionError("environment away")
+        return InvokeResult(b"{}", None, f"r{self.calls}", "", 1.0)
+
+
+class FlakyStore(EventStore):
+    """A real store whose statements starting with `verb` fail the next `failures` times (those of
+    event `only`, when given)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.verb, self.failures, self.only = "", 0, ""
+        self.real = self._db
+        self._db = self  # type: ignore[assignment]
+
+    def execute(self, sql: str, *args: Any) -> Any:
+        if self.failures and sql.startswith(self.verb) and (not self.only or self.only in args[0]):
+            self.failures -= 1
+            raise sqlite3.OperationalError("database is locked")
+        return self.real.execute(sql, *args)
+
+
+def stored_invoker(tmp_path: Path, runtime: WorkingRuntime, lines: list[str]) -> tuple[AsyncInvoker, FlakyStore]:
+    store = FlakyStore(tmp_path / "events.sqlite")
+
+    def report(*args: Any, **_: Any) -> None:
+        lines.append(f"{args[2]} {args[5]}")
+
+    config = AsyncInvokeConfig(maximum_retry_attempts=0)
+    return AsyncInvoker(runtime, config, "arn:f", None, report, (0.0,), store), store  # type: ignore[arg-type]
+
+
+async def until(condition: Any, what: str) -> None:
+    for _ in range(300):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"never: {what}")
+
+
+@pytest.fixture
+def quick_store(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(event_store, "RETRY_DELAYS", (0.0,))
+    monkeypatch.setattr(async_invoke, "REMOVE_RETRY_S", (0.05,))
+
+
+@pytest.mark.usefixtures("quick_store")
+def test_a_store_that_fails_to_remove_a_settled_event_ends_no_worker_and_is_retried(tmp_path: Path) -> None:
+    """Removal fails on every attempt of the first event's settling (a lock, a full disk): the worker
+    goes on to the next event, and the first is removed in the background once the store works."""
+    runtime, lines = WorkingRuntime(), []
+
+    async def scenario() -> FlakyStore:
+        invoker, store = stored_invoker(tmp_path, runtime, lines)
+        first = invoker.submit(b'{"n": 1}', durable=True)
+        # Every attempt of its settling fails, and of the first try in the background
+        store.verb, store.failures, store.only = "DELETE", 2 * event_store.ATTEMPTS, first
+        invoker.start()
+        second = invoker.submit(b'{"n": 2}', durable=True)
+        await until(lambda: runtime.calls == 2, "the second event to run")
+        await until(lambda: not list(store.pending()), "both events to be removed")
+        invoker.stop()
+        assert any(line.startswith(f"{first} store remove failed, retried") for line in lines), lines
+        assert f"{first} removed from the store (try 3)" in lines
+        assert not any(line.startswith(second) and "store" in line for line in lines)
+        return store
+
+    store = asyncio.run(scenario())
+    assert store.unremoved == set() and store.problems.failures == 2  # two removals failed every attempt
+
+
+@pytest.mark.usefixtures("quick_store")
+def test_an_attempt_count_the_store_cannot_keep_does_not_stop_the_invocation(tmp_path: Path) -> None:
+    runtime, lines = WorkingRuntime(), []
+
+    async def scenario() -> None:
+        invoker, store = stored_invoker(tmp_path, runtime, lines)
+        store.verb, store.failures = "UPDATE", event_store.ATTEMPTS
+        invoker.start()
+        invoker.submit(b"{}", durable=True)
+        await until(lambda: not list(store.pending()), "the event to settle")
+        invoker.stop()
+
+    asyncio.run(scenario())
+    assert runtime.calls == 1 and any("store count failed" in line for line in lines)
+
+
+@pytest.mark.usefixtures("quick_store")
+def test_an_event_the_store_cannot_keep_is_not_accepted(tmp_path: Path) -> None:
+    runtime, lines = WorkingRuntime(), []
+
+    async def scenario() -> None:
+        invoker, store = stored_invoker(tmp_path, runtime, lines)
+        store.verb, store.failures = "INSERT", event_store.ATTEMPTS
+        with pytest.raises(StoreError, match="add failed"):
+            invoker.submit(b"{}", durable=True)
+        assert invoker.queue.empty()  # not queued either: it was answered with an error, not a 202
+        invoker.submit(b"{}", durable=True)  # the store works again
+        assert invoker.queue.qsize() == 1
+
+    asyncio.run(scenario())
+
+
+def test_a_stored_events_done_hears_a_failed_delivery_and_a_sources_does_not(tmp_path: Path) -> None:
+    """A delivery that raises: a durable event's `done` (what `POST /_local/schedules/<rule>/fire`
+    waits on) hears "failed: ..."; a source's (SQS) is not told, so its message comes back."""
+    runtime, lines = WorkingRuntime(broken=True), []
+    heard: dict[str, str] = {}
+
+    def done(name: str) -> Any:
+        async def hear(outcome: str) -> None:
+            heard[name] = outcome
+
+        return hear
+
+    async def scenario() -> None:
+        invoker, store = stored_invoker(tmp_path, runtime, lines)
+        invoker.start()
+        invoker.submit(b"{}", "schedule:tick", done=done("stored"), durable=True)
+        invoker.submit(b"{}", "sqs", done=done("source"))
+        await until(lambda: runtime.calls == 2, "both deliveries")
+        await asyncio.sleep(0.05)
+        invoker.stop()
+        assert len(list(store.pending())) == 1  # the stored one stays for the next plane
+
+    asyncio.run(scenario())
+    assert heard == {"stored": "failed: ConnectionError('environment away')"}
+
+
+def test_the_bound_on_settling_covers_every_attempt_the_delays_and_the_destination() -> None:
+    lines: list[str] = []
+    runtime = WorkingRuntime()
+    config = AsyncInvokeConfig(maximum_retry_attempts=2)
+    invoker = AsyncInvoker(runtime, config, "arn:f", None, lambda *a, **k: None, (1.0, 2.0))  # type: ignore[arg-type]
+    destination = sum(min(30.0, 0.5 * 2**a) for a in range(async_invoke.DESTINATION_ATTEMPTS - 1))
+    assert invoker.settle_bound_s() == 3 * (async_invoke.INIT_S + FN.timeout_s) + 1.0 + 2.0 + destination
+    assert not lines
