@@ -5,7 +5,11 @@ JSON, Lambda writes them as JSON objects instead (`platform.start`, `platform.re
 has no JSON form), each at INFO level, so a SystemLogLevel above INFO leaves them out. The function's
 own `logging` lines are already JSON: the runtime interface client writes them so, filtered by
 ApplicationLogLevel, from the AWS_LAMBDA_LOG_FORMAT / AWS_LAMBDA_LOG_LEVEL Lambda sets (environment.py).
-Everything else a runtime prints is kept as it is."""
+
+In either format the emulator's own lines (`06 Dec 2026 02:17:31,133 [INFO] (rapid) INVOKE START(...)`,
+`[WARNING] (rapid) Reset initiated: ...`) are left out of the log file, `LogType: Tail` and the
+console, as Lambda's log shows nothing of its sandbox: the plane still reads them (a crashed runtime's
+last lines, supervision.py). Everything else a runtime prints is kept as it is."""
 
 from __future__ import annotations
 
@@ -19,6 +23,8 @@ from lambda_local.providers.functions import LOG_LEVELS, LoggingSpec
 _START = re.compile(r"START RequestId: (\S+)(?: Version: (\S+))?")
 _END = re.compile(r"END RequestId: \S+")
 _REPORT = re.compile(r"REPORT RequestId: (\S+)\s*(.*)")
+# The RIE's log line (its "rapid" component): "DD Mon YYYY HH:MM:SS,mmm [LEVEL] (rapid) message".
+_EMULATOR = re.compile(r"\d{1,2} \w{3} \d{4} \d{2}:\d{2}:\d{2},\d{3} \[[A-Z]+\] \(rapid\) ")
 _METRICS = {
     "Duration": "durationMs",
     "Billed Duration": "billedDurationMs",
@@ -39,9 +45,12 @@ def _metrics(text: str) -> dict[str, float | int]:
     for part in text.split("\t"):
         name, _, value = part.partition(":")
         key = _METRICS.get(name.strip())
-        if key is None or not value.strip():
+        if key is None:
             continue
-        number = float(value.strip().split()[0])
+        try:
+            number = float(value.split()[0])
+        except (IndexError, ValueError):  # no figure: a line the function printed that looks like REPORT
+            continue
         metrics[key] = int(number) if key in ("billedDurationMs", "memorySizeMB", "maxMemoryUsedMB") else number
     return metrics
 
@@ -62,9 +71,16 @@ def platform_json(line: str, system_level: str = "INFO") -> str | None:
     return line
 
 
-def formatter(spec: LoggingSpec) -> Formatter | None:
-    """What turns a runtime's lines into the function's log format (None: Text, lines as they are)."""
+def emulator_line(line: str) -> bool:
+    """Whether `line` is one the runtime interface emulator printed of itself (not the platform's
+    START / END / REPORT, not the function's)."""
+    return _EMULATOR.match(line) is not None
+
+
+def formatter(spec: LoggingSpec) -> Formatter:
+    """What turns a runtime's lines into the function's log format: Text keeps them as printed, JSON
+    writes the platform's as JSON; neither shows the emulator's own (None)."""
     if not spec.json:
-        return None
+        return lambda line: None if emulator_line(line) else line
     level = spec.system_level or "INFO"
-    return lambda line: platform_json(line, level)
+    return lambda line: None if emulator_line(line) else platform_json(line, level)

@@ -43,6 +43,7 @@ def test_lines_reach_the_buffer_of_the_service_their_tag_names(tmp_path):
         finally:
             transport.close()
         assert isinstance(protocol, SyslogReceiver)
+        assert weather.flush()
         return weather.since(0), labels.since(0), protocol.dropped
 
     weather_lines, label_lines, dropped = asyncio.run(scenario())

@@ -40,7 +40,7 @@ def test_a_system_level_above_info_leaves_the_platform_lines_out() -> None:
 
 def test_logging_config_is_read_with_lambdas_defaults_and_limits() -> None:
     assert logging_spec(None, "at") == LoggingSpec()
-    assert formatter(LoggingSpec()) is None
+    assert formatter(LoggingSpec())("plain print output") == "plain print output"
     assert logging_spec({"LogFormat": "JSON"}, "at") == LoggingSpec("JSON", "INFO", "INFO")
     assert logging_spec({"LogFormat": "JSON", "SystemLogLevel": "WARN"}, "at").system_level == "WARN"
     with pytest.raises(TemplateError, match="at.LogFormat: must be Text or JSON"):
@@ -49,3 +49,20 @@ def test_logging_config_is_read_with_lambdas_defaults_and_limits() -> None:
         logging_spec({"ApplicationLogLevel": "DEBUG"}, "at")
     with pytest.raises(TemplateError, match="ApplicationLogLevel: must be one of"):
         logging_spec({"LogFormat": "JSON", "ApplicationLogLevel": "LOUD"}, "at")
+
+
+def test_the_emulators_own_lines_are_shown_in_neither_format() -> None:
+    """As the RIE prints them; Lambda's log has none of its sandbox's lines (the function's own
+    "[ERROR] ..." line stays)."""
+    from lambda_local.log_format import emulator_line
+
+    rie = [
+        "06 Dec 2026 02:17:30,779 [INFO] (rapid) exec '/usr/bin/python' (cwd=/var/task, handler=app.handler)",
+        "06 Dec 2026 02:17:31,133 [INFO] (rapid) INVOKE START(requestId: 8fe12a2c)",
+        "06 Dec 2026 02:18:11,865 [WARNING] (rapid) Reset initiated: SandboxTerminated",
+        "6 Dec 2026 02:18:11,874 [ERROR] (rapid) Init failed error=Runtime exited",
+    ]
+    for spec in (LoggingSpec(), LoggingSpec("JSON", "INFO", "INFO")):
+        assert [formatter(spec)(line) for line in rie] == [None] * 4
+        assert formatter(spec)("[ERROR] InvalidEventError: bad date") == "[ERROR] InvalidEventError: bad date"
+    assert not emulator_line("my app says (rapid) things")

@@ -34,6 +34,7 @@ def test_the_rie_s_id_becomes_the_plane_s_in_the_invocation_s_lines(tmp_path: Pa
     ):
         log.append(line)
     assert log.request_ids(0) == ["before", "plane-id"]
+    assert log.flush()
     assert (tmp_path / "fn.log").read_text().splitlines()[1:] == [
         "START RequestId: plane-id Version: $LATEST",
         "hello",
