@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+import psutil
 from botocore.config import Config
 
 import stack
@@ -51,11 +52,14 @@ def lambda_client(port: int) -> object:
 
 
 def direct_url(http: httpx.Client, name: str) -> str:
-    """An RIE of the function, reached without the plane: host mode, one of its environments' ports;
-    Docker mode, its compose container's address on the compose network (reachable from a Linux host)."""
+    """An RIE of the function, reached without the plane: host mode, one of its environments' (whose
+    unpublished address its process's command line holds); Docker mode, its compose container's address
+    on the compose network (reachable from a Linux host)."""
     state = {f["function"]: f for f in http.get(f"{stack.LAMBDA_ENDPOINT}/_local/functions").json()["functions"]}
     if stack.mode() == "host":
-        return str(state[name]["instances"][0]["url"]) + stack.INVOKE_PATH
+        command = psutil.Process(state[name]["instances"][0]["pid"]).cmdline()
+        address = command[command.index("--runtime-interface-emulator-address") + 1]
+        return f"http://{address}{stack.INVOKE_PATH}"
     import docker
 
     labels = [f"com.docker.compose.service={stack.by_name(name).directory}", "com.docker.compose.oneoff=False"]

@@ -44,8 +44,8 @@ def listen(host: str, port: int) -> socket.socket:
 
 
 async def serve() -> None:
-    from lambda_local import api_gateway, function_urls, invoke_api
-    from lambda_local.doors import locked
+    from lambda_local import api_gateway, container_logs, function_urls, invoke_api
+    from lambda_local.doors import LOOPBACK_PEERS, locked, own_origins
     from lambda_local.plane import build, report
 
     # Event sources long-poll the local endpoint from threads (boto3 blocks): room for all of them, so a
@@ -69,7 +69,12 @@ async def serve() -> None:
     except BaseException:
         await plane.stop()  # no runtime outlives a plane that could not start
         raise
-    lambda_app = locked(invoke_api.app(plane), control=True)
+    # The console is the plane's own page: its origin is the one a browser may call control endpoints
+    # from. Docker mode: the host's connections through the published port come from the network's gateway.
+    peers = container_logs.engine_senders() if settings.mode == "docker" else LOOPBACK_PEERS
+    lambda_app = locked(
+        invoke_api.app(plane), control=True, origins=own_origins([settings.invoke_port]), peers=peers | LOOPBACK_PEERS
+    )
     api_app = locked(api_gateway.app(routes, plane.runtimes, report), control=False)
     credentials = function_urls.local_credentials()
     url_app = locked(function_urls.app(urls, plane.runtimes, report, settings.region, credentials), control=False)

@@ -30,6 +30,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
@@ -43,7 +44,7 @@ from starlette.routing import Route
 from lambda_local.limits import SYNC_PAYLOAD_LIMIT, TooLarge, read_limited
 from lambda_local.plane import ACCOUNT, STATE
 from lambda_local.providers import ApiRoute, Authorizer, Template, TemplateError
-from lambda_local.runtimes import FunctionRuntime, Throttled
+from lambda_local.runtimes import FunctionRuntime, InvokeResult, Throttled
 
 KEY_FILE = "jwt-dev-key"  # in the plane's state folder: one signing key per local stack, never in git
 REST_TIMEOUT_S = 29
@@ -52,6 +53,21 @@ REST_STAGE = "Prod"
 HTTP_STAGE = "$default"
 TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javascript", "application/x-www-form")
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+
+# Invocations a gateway timeout answered for, running on to their own end (kept from the collector).
+running_on: set[asyncio.Future[InvokeResult]] = set()
+
+
+def _ran_on(report: Any, source: str, function: str, started: float, invocation: asyncio.Future[InvokeResult]) -> None:
+    """The delivery line of an invocation whose client got the gateway's timeout."""
+    running_on.discard(invocation)
+    if invocation.cancelled() or invocation.exception() is not None:
+        return
+    result = invocation.result()
+    duration = (time.perf_counter() - started) * 1000
+    outcome = "error" if result.function_error else "ok"
+    report(source, function, result.request_id, 1, duration, f"{outcome} after the gateway timed out")
 
 
 # ------------------------------------------------------------------ events (pure)
@@ -310,7 +326,7 @@ def _headers(answer: dict[str, Any]) -> list[tuple[str, str]]:
 
 def _status(answer: dict[str, Any]) -> int:
     status = answer.get("statusCode")
-    if isinstance(status, str) and status.isdigit():
+    if isinstance(status, str) and status.isascii() and status.isdigit() and len(status) <= 3:
         status = int(status)
     if not isinstance(status, int) or not 100 <= status <= 599:
         raise BadResponse(f"statusCode must be an HTTP status, got {status!r}")
@@ -321,7 +337,7 @@ def rest_response(payload: bytes) -> HttpResponse:
     """A payload 1.0 answer: `statusCode`, `headers`, `multiValueHeaders`, `body`, `isBase64Encoded`."""
     try:
         answer = json.loads(payload)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: nested deeper than the parser goes
         raise BadResponse("the answer is not JSON") from exc
     if not isinstance(answer, dict):
         raise BadResponse("the answer must be an object with statusCode")
@@ -332,7 +348,7 @@ def http_response(payload: bytes) -> HttpResponse:
     """A payload 2.0 answer: like 1.0 plus `cookies`; any JSON without `statusCode` is a 200 JSON body."""
     try:
         answer = json.loads(payload) if payload.strip() else None
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: nested deeper than the parser goes
         raise BadResponse("the answer is not JSON") from exc
     if not isinstance(answer, dict) or "statusCode" not in answer:
         body = answer if isinstance(answer, str) else json.dumps(answer)
@@ -477,18 +493,22 @@ def app(routes: tuple[ApiRoute, ...], runtimes: dict[str, FunctionRuntime], repo
         if len(encoded) > SYNC_PAYLOAD_LIMIT:  # the event as the function gets it (a body's escapes grow it)
             return _message(413, "Request Entity Too Large")
         started = time.perf_counter()
+        source = f"{route.kind}-api:{route.route_key}"
+        # As in AWS, the gateway's timeout ends the client's wait, not the invocation: the function runs on
+        # to its own timeout, and its environment takes no other request until it has finished.
+        invocation = asyncio.ensure_future(runtimes[route.function].invoke(encoded))
         try:
             result = await asyncio.wait_for(
-                runtimes[route.function].invoke(encoded),
-                REST_TIMEOUT_S if route.kind == "rest" else HTTP_TIMEOUT_S,
+                asyncio.shield(invocation), REST_TIMEOUT_S if route.kind == "rest" else HTTP_TIMEOUT_S
             )
         except Throttled:
             return _message(429, "Too Many Requests")
         except TimeoutError:
+            running_on.add(invocation)
+            invocation.add_done_callback(partial(_ran_on, report, source, route.function, started))
             if route.kind == "rest":
                 return _message(504, "Endpoint request timed out")
             return _message(503, "Service Unavailable")
-        source = f"{route.kind}-api:{route.route_key}"
         try:
             if result.function_error:
                 raise BadResponse(f"function error {result.function_error}")

@@ -18,11 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lambda_local import reload
 from lambda_local.providers import FunctionSpec
 from lambda_local.runtimes import DEBUG_ADDRESS, DEBUG_TIMEOUT_S, Instance, LogBuffer, wait_for_port
 from lambda_local.sandbox import LABEL, RIE_PORT, Sandbox, project_environments, run_kwargs
 
 _numbers = itertools.count(1)
+TASK_ROOT = "/var/task"  # LAMBDA_TASK_ROOT of the AWS base image
 
 
 @dataclass(frozen=True)
@@ -120,36 +122,78 @@ def build_image(found: Engine, fn: FunctionSpec, root: Path) -> float:
 
 
 DEBUGPY = "debugpy==1.8.22"  # requirements-dev.txt's
+GUARD = Path(__file__).with_name("debug_guard.py")  # standard library only: runs in the function's Python
 # A .pth file runs at every interpreter start: in a debug environment (LAMBDA_LOCAL_DEBUGPY set) the
 # runtime's Python listens for an editor and waits for it before the runtime interface client runs,
-# whatever the image's bootstrap does.
+# whatever the image's bootstrap does. debugpy listens on the container's loopback only; the guard
+# (debug_guard.py) on the published port admits the host's DAP connections and nothing else (not another
+# container of the network, not a browser's request).
 _DEBUG_PTH = (  # the variable goes first, so the processes debugpy starts do not listen in turn
-    "import os; exec('import debugpy\\ndebugpy.listen((\"0.0.0.0\", 5678))\\ndebugpy.wait_for_client()') "
+    "import os; exec('import debugpy, lambda_local_debug_guard as guard\\nguard.start_in_container()\\n"
+    'debugpy.listen(("127.0.0.1", guard.INNER_PORT))\\ndebugpy.wait_for_client()\') '
     "if os.environ.pop('LAMBDA_LOCAL_DEBUGPY', None) else None"
 )
 
 
 def debug_image(found: Engine, fn: FunctionSpec) -> str:
-    """`<folder>:debug`: the function's image with debugpy in its interpreter, for `make debug` only
-    (never pushed: `make push` pushes the images compose builds). Built anew from the current image."""
+    """`<folder>:debug`: the function's image with debugpy in its interpreter and the debugger's guard,
+    for `make debug` only (never pushed: `make push` pushes the images compose builds). Built anew from
+    the current image."""
     tag = f"{fn.directory}:debug"
     dockerfile = (
         f"FROM {fn.image}\n"
         "USER root\n"
         "ARG PTH\n"
+        "COPY lambda_local_debug_guard.py /tmp/guard.py\n"
         f"RUN python3 -m pip install --no-cache-dir --quiet {DEBUGPY} "
-        "&& python3 -c 'import site, sys; "
-        'open(site.getsitepackages()[0] + "/lambda-local-debug.pth", "w").write(sys.argv[1] + chr(10))\' '
+        "&& python3 -c 'import shutil, site, sys; packages = site.getsitepackages()[0]; "
+        'shutil.copy("/tmp/guard.py", packages + "/lambda_local_debug_guard.py"); '
+        'open(packages + "/lambda-local-debug.pth", "w").write(sys.argv[1] + chr(10))\' '
         '"$PTH"\n'
     ).encode()
     data = io.BytesIO()
     with tarfile.open(fileobj=data, mode="w") as tar:
-        info = tarfile.TarInfo("Dockerfile")
-        info.size = len(dockerfile)
-        tar.addfile(info, io.BytesIO(dockerfile))
+        for name, content in (("Dockerfile", dockerfile), ("lambda_local_debug_guard.py", GUARD.read_bytes())):
+            info = tarfile.TarInfo(name)
+            info.size = len(content)
+            tar.addfile(info, io.BytesIO(content))
     data.seek(0)
     _build(found, data, tag, {"PTH": _DEBUG_PTH}, "Dockerfile")
     return tag
+
+
+def import_error(found: Engine, fn: FunctionSpec, box: Sandbox, local_env: dict[str, str]) -> str | None:
+    """Whether the function's handler module imports in its (just rebuilt) image, as its runtime would
+    import it: a throwaway container of the image on the compose network with its environment. None, or
+    `path:line: Error: message` with the path as in the project (`functions/<folder>/...`, `shared/...`)."""
+    import docker.errors
+
+    module = fn.handler.rsplit(".", 1)[0]
+    kwargs = run_kwargs(
+        box,
+        local_env,
+        f"{found.project}-{fn.directory}-check-{next(_numbers)}",
+        found.network,
+        fn.directory,
+        found.labels,
+    )
+    kwargs |= {"entrypoint": reload.import_check_command(module), "command": [], "working_dir": TASK_ROOT}
+    kwargs |= {"detach": True, "log_config": None}
+    container = found.client.containers.run(**kwargs)
+    try:
+        status = int(container.wait(timeout=120).get("StatusCode", 1))
+        out = container.logs(stdout=True, stderr=False)
+    except (docker.errors.APIError, OSError) as exc:
+        return f"the import check could not run: {exc}"
+    finally:
+        with contextlib.suppress(Exception):
+            container.remove(force=True)
+
+    def where(file: str) -> str:
+        inside = file.removeprefix(TASK_ROOT + "/")
+        return inside if inside.startswith("shared/") else f"functions/{fn.directory}/{inside}"
+
+    return reload.import_failure(status, out, module, where)
 
 
 class ContainerEnvironment(Instance):

@@ -316,7 +316,7 @@ def url_response(payload: bytes) -> HttpResponse:
     200 `application/json` body, exactly as returned (a string keeps its quotes)."""
     try:
         answer = json.loads(payload) if payload.strip() else None
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: nested deeper than the parser goes
         raise BadResponse("the answer is not JSON") from exc
     if isinstance(answer, dict) and "statusCode" in answer:
         return http_response(payload)

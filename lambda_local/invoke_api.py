@@ -31,10 +31,13 @@ from starlette.routing import Route
 
 from lambda_local import console, function_names, recursion
 from lambda_local.api_gateway import template_token
+from lambda_local.event_store import StoreError
 from lambda_local.limits import ASYNC_PAYLOAD_LIMIT, SYNC_PAYLOAD_LIMIT, TooLarge, read_limited
 from lambda_local.plane import ACCOUNT, Plane, report
 from lambda_local.providers import TemplateError
 from lambda_local.runtimes import Throttled
+
+FIRE_MARGIN_S = 30.0  # beyond an event's longest delivery, before a firing's request gives up waiting
 
 
 def aws_error(status: int, error_type: str, message: str, **extra: str) -> JSONResponse:
@@ -89,7 +92,11 @@ def app(plane: Plane) -> Starlette:
         caller_trace = request.headers.get("x-amzn-trace-id")
         trace = recursion.next_trace(caller_trace, name)
         if invocation_type == "Event":  # a loop is stopped when the event's turn comes (async_invoke.py)
-            request_id = plane.invokers[name].submit(payload, durable=True, trace=trace)
+            try:
+                request_id = plane.invokers[name].submit(payload, durable=True, trace=trace)
+            except StoreError as exc:  # not stored, so not accepted: the caller may try again
+                report("invoke", name, "-", 0, 0.0, f"not accepted: {exc}")
+                return aws_error(500, "ServiceException", f"The event could not be stored: {exc}", Type="Service")
             return Response(status_code=202, headers={"x-amzn-RequestId": request_id})
         if invocation_type != "RequestResponse":
             return aws_error(
@@ -122,14 +129,8 @@ def app(plane: Plane) -> Starlette:
         states = [
             runtime.state() | {"failed_events": plane.invokers[n].failed} for n, runtime in plane.runtimes.items()
         ]
-        account = {"concurrency_limit": plane.account.limit, "in_flight": plane.account.in_flight}
-        crashing = [
-            f"{name} {runtime.supervision.describe()}"
-            for name, runtime in plane.runtimes.items()
-            if runtime.supervision.crash_looping
-        ]
-        problems = plane.problems + crashing
-        body = {"service": "lambda_local", "account": account, "functions": states, "problems": problems}
+        account = plane.account.state()
+        body = {"service": "lambda_local", "account": account, "functions": states, "problems": plane.all_problems()}
         return JSONResponse(body)
 
     async def fire(request: Request) -> Response:
@@ -144,15 +145,27 @@ def app(plane: Plane) -> Starlette:
             at = datetime.fromisoformat(at_text.replace("Z", "+00:00")) if at_text else datetime.now(UTC)
             if at.tzinfo is None:
                 raise ValueError("no UTC offset")
-        except (ValueError, AttributeError, TypeError) as exc:
+        except (ValueError, AttributeError, TypeError, RecursionError) as exc:
             return aws_error(400, "ValidationException", f"at must be an ISO 8601 time with an offset ({exc})")
         settled: asyncio.Future[str] = asyncio.get_running_loop().create_future()
 
         async def done(outcome: str) -> None:
-            settled.set_result(outcome)
+            if not settled.done():  # not after the bound below gave up on it
+                settled.set_result(outcome)
 
-        request_id = plane.scheduler.fire(schedule, at, done)
-        outcome = await settled
+        try:
+            request_id = plane.scheduler.fire(schedule, at, done)
+        except StoreError as exc:
+            return aws_error(500, "ServiceException", f"{rule}: the event could not be stored: {exc}", Type="Service")
+        # The invoker says how the event settled, also when its delivery failed; a bound all the same,
+        # so the request ends: every attempt to the function's timeout, the back-off, and a margin.
+        bound = plane.invokers[schedule.function].settle_bound_s() + FIRE_MARGIN_S
+        try:
+            outcome = await asyncio.wait_for(settled, bound)
+        except TimeoutError:
+            outcome = f"failed: not settled within {bound:.0f} s (still queued or running: see the deliveries)"
+        if outcome.startswith("failed"):
+            return aws_error(500, "ServiceException", f"{rule} ({request_id}): {outcome}", Type="Service")
         return JSONResponse(
             {
                 "rule": rule,
@@ -169,7 +182,7 @@ def app(plane: Plane) -> Starlette:
             on = json.loads(body).get("on", True) if body.strip() else True
             if not isinstance(on, bool):
                 raise ValueError("on must be true or false")
-        except (ValueError, AttributeError) as exc:
+        except (ValueError, AttributeError, RecursionError) as exc:
             return aws_error(400, "ValidationException", f'the body must be {{"on": true|false}} ({exc})')
         try:
             runtime = await plane.debug(request.path_params["function"], on)
@@ -188,7 +201,7 @@ def app(plane: Plane) -> Starlette:
                 raise ValueError("claims must be a JSON object (with a string sub)")
             if authorizer is not None and not isinstance(authorizer, str):
                 raise ValueError("authorizer must be a name")
-        except (ValueError, AttributeError) as exc:
+        except (ValueError, AttributeError, RecursionError) as exc:
             return aws_error(
                 400, "ValidationException", f'the body must be {{"claims": {{...}}, "authorizer": name}} ({exc})'
             )
@@ -204,7 +217,7 @@ def app(plane: Plane) -> Starlette:
         body = await request.body()
         trace = request.headers.get("x-amzn-trace-id")
         if trace and target.endswith((".SendMessage", ".SendMessageBatch")):
-            with contextlib.suppress(ValueError, AttributeError, TypeError):
+            with contextlib.suppress(ValueError, AttributeError, TypeError, RecursionError):
                 body = json.dumps(recursion.with_trace_attribute(target, json.loads(body), trace)).encode()
         headers = {k: v for k, v in request.headers.items() if k.lower() not in ("host", "content-length")}
         answer = await plane.client.post(plane.settings.aws_endpoint + "/", content=body, headers=headers, timeout=60)

@@ -21,13 +21,13 @@ from typing import Any
 
 import boto3
 import httpx
-import psutil
 
 from lambda_local import container_logs, containers, event_filters, log_format, recursion, reload
 from lambda_local.async_invoke import DEFAULT_DELAYS, AsyncInvoker, Done
 from lambda_local.containers import ContainerEnvironment
+from lambda_local.debug_guard import DebugGuard
 from lambda_local.environment import LOCAL_ENV, function_env, read_env_file
-from lambda_local.event_store import EventStore
+from lambda_local.event_store import EventStore, StoreError
 from lambda_local.invocations import DELIVERIES
 from lambda_local.providers import (
     LOCAL_ACCOUNT,
@@ -50,10 +50,12 @@ from lambda_local.runtimes import (
     LogBuffer,
     RieProcess,
     free_port,
+    private_host,
     stop_leftovers,
 )
 from lambda_local.sandbox import sandbox
 from lambda_local.schedules import Scheduler
+from lambda_local.sent_records import SENT
 from lambda_local.sqs_mappings import SqsMapping
 from lambda_local.streams import CheckpointError, DynamoDBStream, KinesisStream, StreamMapping, StreamSource
 
@@ -73,7 +75,7 @@ class Settings:
     lambda_endpoint: str = "http://127.0.0.1:3001"
     rie: str = ""
     idle_s: float = 300.0
-    account_concurrency: int = 0  # 0: chosen from this machine's memory (default_account_concurrency)
+    account_concurrency: int = 0  # 0: Lambda's default (account_limit); memory bounds environments anyway
     retry_delays: tuple[float, ...] = DEFAULT_DELAYS
     log_dir: Any = field(default=STATE / "logs")
     state_dir: Any = field(default=STATE)
@@ -140,13 +142,16 @@ def keeper(patterns: tuple[str, ...], source: str, name: str) -> Callable[[dict[
     return partial(event_filters.keep, parsed, source=source)
 
 
-def default_account_concurrency(template: Template, memory_mb: int | None = None) -> int:
-    """How many invocations may run at once, all functions together, when LAMBDA_LOCAL_ACCOUNT_CONCURRENCY
-    is not set: as many environments of the template's average MemorySize as fit in half this machine's
-    memory (Docker mode caps each container at its MemorySize), at least 10, at most Lambda's 1,000."""
-    total = memory_mb or psutil.virtual_memory().total // (1024 * 1024)
-    sizes = [fn.memory_mb for fn in template.functions] or [128]
-    return max(10, min(1000, int(total * 0.5 / (sum(sizes) / len(sizes)))))
+LAMBDA_ACCOUNT_LIMIT = 1000  # Lambda's default concurrent executions per account and region
+
+
+def account_limit(settings: Settings) -> tuple[int, str]:
+    """The account's concurrency limit and why it is that: LAMBDA_LOCAL_ACCOUNT_CONCURRENCY, else Lambda's
+    default. Either way the machine's memory bounds the environments (runtimes.AccountConcurrency)."""
+    memory = "environments as many as this machine's available memory holds, idle ones retired first"
+    if settings.account_concurrency:
+        return settings.account_concurrency, f"LAMBDA_LOCAL_ACCOUNT_CONCURRENCY; {memory}"
+    return LAMBDA_ACCOUNT_LIMIT, f"Lambda's default; {memory}"
 
 
 class Plane:
@@ -154,8 +159,8 @@ class Plane:
         self.template = template
         self.settings = settings
         self.client = httpx.AsyncClient(limits=httpx.Limits(max_connections=1000, max_keepalive_connections=200))
-        limit = settings.account_concurrency or default_account_concurrency(template)
-        self.account = AccountConcurrency(limit)
+        limit, why = account_limit(settings)
+        self.account = AccountConcurrency(limit, why=why)
         self.engine: containers.Engine | None = None
         self.runtimes: dict[str, FunctionRuntime] = {}
         self.logs: dict[str, LogBuffer] = {}  # by function folder (the compose service in Docker mode)
@@ -167,12 +172,15 @@ class Plane:
         self.mappings: list[StreamMapping] = []
         self.sqs_mappings: list[SqsMapping] = []
         self.problems: list[str] = []
+        self.broken: dict[str, str] = {}  # function -> why its current code does not load (hot reload)
+        self.environments: dict[str, dict[str, str]] = {}  # host mode: each function's runtime environment
         self.store = EventStore(
             settings.state_dir / "events.sqlite"
         )  # what does not run (`make status` shows them and exits 1)
         self.scheduler = Scheduler(list(template.schedules), ACCOUNT, settings.region, self.submit)
         self._watching = asyncio.Event()  # set: the code watcher stops (reload.py)
         self._watcher: asyncio.Task[None] | None = None
+        self._debug_guard: DebugGuard | None = None
 
     def aws(self, service: str) -> Any:
         return boto3.client(service, endpoint_url=self.settings.aws_endpoint, region_name=self.settings.region)
@@ -210,10 +218,13 @@ class Plane:
             return docker_runtime
         env = function_env(self.template, fn, self.settings.aws_endpoint, self.settings.lambda_endpoint)
         env["LAMBDA_LOCAL_STATE"] = str(self.settings.state_dir)  # whose runtime it is (stop_leftovers)
+        self.environments[fn.lambda_name] = env
 
         def environment() -> Instance:
             debug = runtime.debugging  # `make debug`: this environment waits for an editor (debugpy)
-            return RieProcess(fn, free_port(), free_port(), env, self.settings.rie, LogBuffer(path, fmt), debug=debug)
+            host = private_host()  # unpublished, unguessable: the RIE itself checks no Host or Origin
+            log = LogBuffer(path, fmt)
+            return RieProcess(fn, free_port(host), free_port(host), env, self.settings.rie, log, debug=debug, host=host)
 
         runtime = FunctionRuntime(fn, environment, self.client, self.account, self.settings.idle_s)
         return runtime
@@ -231,7 +242,8 @@ class Plane:
         if self._sqs is None:
             self._sqs = self.aws("sqs")
         url = (await asyncio.to_thread(self._sqs.get_queue_url, QueueName=destination.name))["QueueUrl"]
-        await asyncio.to_thread(self._sqs.send_message, QueueUrl=url, MessageBody=body)
+        sent = await asyncio.to_thread(self._sqs.send_message, QueueUrl=url, MessageBody=body)
+        SENT.record(destination.name, sent, body)  # the console lists it without receiving from the queue
 
     def _sender(self, destination: Destination | None) -> Any:
         """What sends a record (on failure or on success) to `destination`; None without one."""
@@ -320,19 +332,33 @@ class Plane:
             self._watcher.add_done_callback(reload.said_if_failed(say))
 
     async def reload_function(self, function: str, files: list[Path]) -> None:
-        """New environments on `function`'s changed code (reload.py); busy ones retire after their invocation."""
+        """New environments on `function`'s changed code (reload.py); busy ones retire after their invocation.
+        Code that does not load (a syntax error; host mode: any error importing its handler's module) is
+        said on one line naming the file and line, and kept among the problems until an edit fixes it;
+        the new environments start anyway, so invocations answer that error, as Lambda's would."""
         runtime, started = self.runtimes[function], time.perf_counter()
         root, detail = self.template.path.parent, ""
+        broken = reload.syntax_error(files, root)
+        if broken is None and self.settings.mode == "host" and function in self.environments:
+            broken = await reload.import_error(runtime.fn, self.environments[function], root)
         try:
             if self.settings.mode == "docker":  # environments are containers of the function's image
                 if self.engine is None:
                     raise RuntimeError("Docker mode reloads need the engine's socket (compose.yaml mounts it)")
                 took = await asyncio.to_thread(containers.build_image, self.engine, runtime.fn, root)
                 detail = f"image {runtime.fn.image} rebuilt in {took:.2f}s, "
+                if broken is None:
+                    box, local_env = sandbox(self.template, runtime.fn), read_env_file(LOCAL_ENV)
+                    broken = await asyncio.to_thread(containers.import_error, self.engine, runtime.fn, box, local_env)
             await runtime.restart(replace_fixed=self.settings.mode == "docker")
         except Exception as exc:  # the build failed, or the new environment did not start
             print(f"lambda_local: {reload.timed_line(function, files, root, started, str(exc))}", flush=True)
             return
+        if broken is not None:
+            self.broken[function] = broken
+            print(f"lambda_local: {reload.broken_line(function, files, root, broken)}", flush=True)
+            return
+        self.broken.pop(function, None)
         print(f"lambda_local: {reload.timed_line(function, files, root, started, detail=detail)}", flush=True)
 
     async def debug(self, function: str, on: bool) -> FunctionRuntime:
@@ -352,6 +378,8 @@ class Plane:
         if self.settings.mode == "docker" and self.engine is None:
             raise RuntimeError("Docker mode debugs in containers the plane starts: it needs the engine's socket")
         await runtime.debug(on)
+        if self.settings.mode == "host":
+            self._guard_debugger()
         host, port = DEBUG_ADDRESS
         if on:
             print(
@@ -363,16 +391,47 @@ class Plane:
             print(f"lambda_local: {runtime.fn.lambda_name}: debugging off", flush=True)
         return runtime
 
+    def _debug_target(self) -> tuple[str, int] | None:
+        """Where the newest debug environment's debugpy listens (host mode), for the debugger's guard."""
+        addresses = [
+            (env.last_used, address)
+            for runtime in self.runtimes.values()
+            if runtime.debugging
+            for env in runtime.environments
+            if (address := getattr(env, "debug_address", None)) is not None and env.alive()
+        ]
+        return max(addresses)[1] if addresses else None
+
+    def _guard_debugger(self) -> None:
+        """Host mode: the debugger's guard listens on DEBUG_ADDRESS while any function is debugged."""
+        debugging = any(runtime.debugging for runtime in self.runtimes.values())
+        if debugging and self._debug_guard is None:
+            self._debug_guard = DebugGuard(DEBUG_ADDRESS, self._debug_target)
+            try:
+                self._debug_guard.start()
+            except OSError as exc:
+                self._debug_guard = None
+                raise RuntimeError(f"cannot listen on {DEBUG_ADDRESS[0]}:{DEBUG_ADDRESS[1]}: {exc.strerror}") from None
+        elif not debugging and self._debug_guard is not None:
+            self._debug_guard.close()
+            self._debug_guard = None
+
     def _resume(self) -> None:
         """The events a plane before this one accepted and did not settle."""
         resumed = 0
-        for stored in self.store.pending():
-            if stored.function in self.invokers:
-                self.invokers[stored.function].resume(stored)
-                resumed += 1
-            else:
+        try:
+            for stored in self.store.pending():  # read a page at a time
+                if stored.function in self.invokers:
+                    self.invokers[stored.function].resume(stored)
+                    resumed += 1
+                    continue
                 print(f"lambda_local: {stored.request_id} is for {stored.function}, gone from the template", flush=True)
-                self.store.remove(stored.request_id)
+                with contextlib.suppress(StoreError):  # counted in the store's problem: the next start drops it
+                    self.store.remove(stored.request_id)
+        except StoreError as exc:  # the rest stay stored, for the next start
+            problem = f"resuming stored events stopped after {resumed}: {exc}"
+            self.problems.append(problem)
+            print(f"lambda_local: {problem}", file=sys.stderr, flush=True)
         if resumed:
             print(f"lambda_local: resumed {resumed} accepted events an earlier plane did not settle", flush=True)
 
@@ -459,8 +518,22 @@ class Plane:
         await asyncio.gather(*(runtime.stop() for runtime in self.runtimes.values()), return_exceptions=True)
         if self._syslog is not None:
             self._syslog.close()
+        if self._debug_guard is not None:
+            self._debug_guard.close()
         self.store.close()
         await self.client.aclose()
+
+    def all_problems(self) -> list[str]:
+        """What does not run as declared, for `make status` (which then exits 1) and the console: stopped
+        mappings, crash-looping runtimes, code that does not load, the event store's failures."""
+        crashing = [
+            f"{name} {runtime.supervision.describe()}"
+            for name, runtime in self.runtimes.items()
+            if runtime.supervision.crash_looping
+        ]
+        broken = [f"{name}: its code does not load: {why}" for name, why in self.broken.items()]
+        store = self.store.problem()
+        return self.problems + crashing + broken + ([store] if store else [])
 
     def runtime(self, name: str) -> FunctionRuntime | None:
         """A runtime by function name, ARN (`arn:aws:lambda:...:function:name[:qualifier]`) or

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
+import sys
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
@@ -117,6 +119,92 @@ def forget_bytecode(files: Iterable[Path]) -> None:
             for cached in (path.parent / "__pycache__").glob(f"{path.stem}.*.pyc"):
                 with contextlib.suppress(OSError):  # read only (Docker mode's mount: its images compile anew)
                     cached.unlink(missing_ok=True)
+
+
+def syntax_error(files: Iterable[Path], root: Path) -> str | None:
+    """The first changed Python file that does not compile: `path:line: SyntaxError: message`."""
+    for path in sorted(files):
+        if path.suffix != ".py" or not path.is_file():
+            continue
+        try:
+            compile(path.read_bytes(), str(path), "exec")
+        except SyntaxError as exc:  # IndentationError and TabError are SyntaxErrors
+            where = path.relative_to(root) if path.is_relative_to(root) else path
+            return f"{where}:{exc.lineno}: {type(exc).__name__}: {exc.msg}"
+        except ValueError as exc:  # null bytes
+            return f"{path}: {exc}"
+    return None
+
+
+# Run in the function's folder with its environment: imports its handler's module as its runtime will,
+# and on failure prints where (the innermost frame in the function's own code) and what, as JSON.
+_IMPORT_CHECK = """
+import importlib, json, os, sys, traceback
+sys.path.insert(0, os.getcwd())
+try:
+    importlib.import_module(sys.argv[1])
+except BaseException as exc:
+    root = os.getcwd() + os.sep
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith(root)]
+    where = (exc.filename, exc.lineno) if isinstance(exc, SyntaxError) else (
+        (frames[-1].filename, frames[-1].lineno) if frames else ("", 0))
+    print(json.dumps({"file": where[0] or "", "line": where[1] or 0, "error": type(exc).__name__,
+                      "message": str(exc).splitlines()[0] if str(exc) else ""}))
+    sys.exit(1)
+"""
+
+
+def import_check_command(module: str) -> list[str]:
+    """`python3 -c ...` that imports `module` from the working folder and says what failed, where."""
+    return ["python3", "-c", _IMPORT_CHECK, module]
+
+
+def import_failure(status: int, out: bytes, module: str, where: Callable[[str], str]) -> str | None:
+    """What an import check's exit status and output say: None (it imported), or `path:line: Error:
+    message` with the path as `where` names it (the folder it ran in, relative to the project)."""
+    if status == 0:
+        return None
+    try:
+        found = json.loads(out.decode(errors="replace").strip().splitlines()[-1])
+        place = where(str(found["file"])) if found["file"] else module
+        line = f":{found['line']}" if found["line"] else ""
+        return f"{place}{line}: {found['error']}: {found['message']}"
+    except (ValueError, IndexError, KeyError, TypeError):
+        return f"importing {module} failed (exit status {status})"
+
+
+async def import_error(fn: FunctionSpec, env: dict[str, str], root: Path, timeout: float = 60) -> str | None:
+    """Host mode: whether the function's handler module imports on its new code, as its runtime would
+    import it (same interpreter, folder and environment): None, or `path:line: Error: message`."""
+    module = fn.handler.rsplit(".", 1)[0]
+    _, *arguments = import_check_command(module)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        *arguments,
+        cwd=fn.code,
+        env=env,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        out, _ = await asyncio.wait_for(process.communicate(), timeout)
+    except TimeoutError:
+        process.kill()
+        return f"importing {module} took over {timeout:.0f}s"
+
+    def where(file: str) -> str:
+        path = Path(file)
+        return str(path.relative_to(root)) if path.is_relative_to(root) else file
+
+    return import_failure(process.returncode or 0, out, module, where)
+
+
+def broken_line(function: str, files: list[Path], root: Path, why: str) -> str:
+    return (
+        f"reload of {function} ({describe(files, root)}): the new code does not load: {why} "
+        "(its invocations answer this error until the next edit fixes it)"
+    )
 
 
 def timed_line(

@@ -15,8 +15,8 @@ import contextlib
 import ctypes
 import json
 import os
-import random
 import re
+import secrets
 import signal
 import socket
 import sys
@@ -32,7 +32,7 @@ from typing import Any
 import httpx
 import psutil
 
-from lambda_local import recursion
+from lambda_local import log_files, recursion
 from lambda_local.limits import SYNC_PAYLOAD_LIMIT
 from lambda_local.providers import FunctionSpec
 from lambda_local.supervision import Supervision
@@ -77,7 +77,9 @@ class InvokeResult:
 class LogBuffer:
     """Lines an instance printed: appended to its log file, the recent ones kept for `LogType: Tail`.
     A `formatter` (the function's LoggingConfig, log_format.py) decides what the file and the tail
-    show of each line; the plane itself reads the lines as the runtime printed them (START, END)."""
+    show of each line; the plane itself reads the lines as the runtime printed them (START, END).
+    The file is written by a thread of its own (log_files.py): appending never waits for the disk,
+    and no error of the disk's comes back here."""
 
     def __init__(self, path: Path, formatter: Callable[[str], str | None] | None = None) -> None:
         self.path = path
@@ -91,6 +93,7 @@ class LogBuffer:
         self.expected: str | None = None
         self.renamed: tuple[str, str] | None = None  # (the RIE's id, the plane's) of the invocation in flight
         path.parent.mkdir(parents=True, exist_ok=True)
+        self._file = log_files.open_log(path)
 
     def expect(self, request_id: str) -> None:
         self.expected = request_id
@@ -104,15 +107,26 @@ class LogBuffer:
 
     def append(self, line: str) -> None:
         line = self._renamed(line)
-        shown = line if self.formatter is None else self.formatter(line)
+        shown = line if self.formatter is None else self._format(line)
         if shown is not None:
-            with self.path.open("a", encoding="utf-8") as out:
-                out.write(shown + "\n")
+            self._file.put(shown)
         self.lines.append(line[:16384])
         self.shown.append(None if shown is None else shown[:16384])
         self.count += 1
         self._grew.set()
         self._grew = asyncio.Event()
+
+    def _format(self, line: str) -> str | None:
+        assert self.formatter is not None
+        try:
+            return self.formatter(line)
+        except Exception:  # noqa: BLE001 - a line the format cannot read is kept as printed, never a dead drain
+            return line
+
+    def flush(self, timeout: float = log_files.FLUSH_S) -> bool:
+        """Wait until the lines appended so far are in the file (false: `timeout` passed first). Blocks:
+        off the event loop only."""
+        return self._file.flush(timeout)
 
     def since(self, mark: int) -> list[str]:
         new = min(self.count - mark, len(self.lines))
@@ -154,6 +168,7 @@ class Instance(ABC):
         self.retiring = False  # stop after the invocation in flight
         self.timeout_s = fn.timeout_s  # how long the plane waits for an invocation (a debug one: far longer)
         self.assigns_ids = False  # its runtime takes the plane's request id and trace header (runtime_shim.py)
+        self.measured_mb: float | None = None  # the memory it uses, once measured (memory_mb)
 
     @abstractmethod
     async def start(self) -> None: ...
@@ -164,6 +179,10 @@ class Instance(ABC):
     def alive(self) -> bool:
         return True
 
+    def memory_mb(self) -> float | None:
+        """The memory it uses now (None: not measurable from here)."""
+        return None
+
     def state(self) -> dict[str, Any]:
         return {"url": self.url, "restarts": self.restarts, "invocations": self.invocations}
 
@@ -171,7 +190,7 @@ class Instance(ABC):
 # Host mode's RIE ports come from below Linux's ephemeral range (32768 and up by default): a port the
 # kernel hands out for outgoing connections could be taken by one between our check and the RIE's bind.
 RIE_PORTS = (20000, 32767)
-_given: set[int] = set()
+_given: set[tuple[str, int]] = set()
 
 
 PR_SET_PDEATHSIG = 1
@@ -222,18 +241,34 @@ async def drain(stream: asyncio.StreamReader, log: LogBuffer) -> None:
         log.append(pending.decode("utf-8", errors="replace"))
 
 
-def free_port() -> int:
-    """A loopback port for an RIE: free now, and never given twice by this process."""
+def private_host() -> str:
+    """A loopback address for an RIE's ports that no web page can guess: a random one of 127.0.0.0/8
+    (Linux routes the whole block to `lo`). The RIE checks neither `Host` nor `Origin`, so its ports are
+    never published and, at 2^24 addresses times 12k ports, not found by scanning either; 127.0.0.1 on
+    a system where only that address is configured."""
+    for _ in range(20):
+        host = f"127.{secrets.randbelow(256)}.{secrets.randbelow(256)}.{1 + secrets.randbelow(254)}"
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind((host, 0))
+            except OSError:
+                break
+        return host
+    return "127.0.0.1"
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port on `host` for an RIE: free now, and never given twice by this process."""
     for _ in range(1000):
-        port = random.randint(*RIE_PORTS)  # noqa: S311 - spreading ports, not a secret
-        if port in _given:
+        port = RIE_PORTS[0] + secrets.randbelow(RIE_PORTS[1] - RIE_PORTS[0] + 1)
+        if (host, port) in _given:
             continue
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
             try:
-                sock.bind(("127.0.0.1", port))
+                sock.bind((host, port))
             except OSError:
                 continue
-        _given.add(port)
+        _given.add((host, port))
         return port
     raise RuntimeError(f"no free port in {RIE_PORTS[0]}..{RIE_PORTS[1]}")
 
@@ -267,10 +302,14 @@ class RieProcess(Instance):
         rie: str,
         log: LogBuffer,
         debug: bool = False,
+        host: str = "127.0.0.1",
     ) -> None:
-        super().__init__(fn, f"http://127.0.0.1:{port}", log)
-        self.port, self.api_port, self.env, self.rie = port, api_port, env, rie
+        super().__init__(fn, f"http://{host}:{port}", log)
+        self.host, self.port, self.api_port, self.env, self.rie = host, port, api_port, env, rie
         self.debug = debug
+        # debugpy's own address, as private as the RIE's; the plane's guard (debug_guard.py) listens on
+        # DEBUG_ADDRESS and passes an editor's connection on to it.
+        self.debug_address = (host, free_port(host)) if debug else None
         self.assigns_ids = True
         if debug:  # the RIE enforces AWS_LAMBDA_FUNCTION_TIMEOUT: suspended while someone steps through
             self.timeout_s = DEBUG_TIMEOUT_S
@@ -291,17 +330,17 @@ class RieProcess(Instance):
                 if attempt == attempts - 1 or "exited before" not in str(exc):
                     raise
                 self.log.append(f"[lambda_local] {self.fn.lambda_name} runtime on :{self.port} {exc}; new ports")
-                self.port, self.api_port = free_port(), free_port()
-                self.url = f"http://127.0.0.1:{self.port}"
+                self.port, self.api_port = free_port(self.host), free_port(self.host)
+                self.url = f"http://{self.host}:{self.port}"
 
     async def _start(self) -> None:
         self.ready.clear()
         self.process = await asyncio.create_subprocess_exec(
             self.rie,
             "--runtime-interface-emulator-address",
-            f"127.0.0.1:{self.port}",
+            f"{self.host}:{self.port}",
             "--runtime-api-address",
-            f"127.0.0.1:{self.api_port}",
+            f"{self.host}:{self.api_port}",
             *self.runtime_command(),
             cwd=self.fn.code,
             env=self.env,
@@ -312,16 +351,16 @@ class RieProcess(Instance):
         )
         self._reader = asyncio.create_task(self._read(self.process))
         process = self.process
-        await wait_for_port("127.0.0.1", self.port, 30, alive=lambda: process.returncode is None)
+        await wait_for_port(self.host, self.port, 30, alive=lambda: process.returncode is None)
         self.ready.set()
 
     def runtime_command(self) -> list[str]:
         """What the RIE runs (on the first invocation: it starts the runtime lazily): the runtime
         interface client, under debugpy in a debug environment, waiting there for an editor to attach."""
         client = ["-m", "lambda_local.runtime_shim", self.fn.handler]
-        if not self.debug:
+        if self.debug_address is None:
             return [sys.executable, *client]
-        listen = f"{DEBUG_ADDRESS[0]}:{DEBUG_ADDRESS[1]}"
+        listen = f"{self.debug_address[0]}:{self.debug_address[1]}"
         return [sys.executable, "-m", "debugpy", "--listen", listen, "--wait-for-client", *client]
 
     async def _read(self, process: asyncio.subprocess.Process) -> None:
@@ -338,7 +377,7 @@ class RieProcess(Instance):
                 cmdline = proc.info["cmdline"] or []
                 if (
                     "awslambdaric" in cmdline
-                    and proc.environ().get("AWS_LAMBDA_RUNTIME_API") == f"127.0.0.1:{self.api_port}"
+                    and proc.environ().get("AWS_LAMBDA_RUNTIME_API") == f"{self.host}:{self.api_port}"
                 ):
                     proc.kill()
 
@@ -353,9 +392,20 @@ class RieProcess(Instance):
         with contextlib.suppress(psutil.Error):
             await self._kill_children()
 
+    def memory_mb(self) -> float | None:
+        """Resident memory of the RIE and the runtime it started."""
+        if self.process is None or self.process.returncode is not None:
+            return None
+        try:
+            root = psutil.Process(self.process.pid)
+            return sum(p.memory_info().rss for p in [root, *root.children(recursive=True)]) / MB
+        except psutil.Error:
+            return None
+
     def state(self) -> dict[str, Any]:
+        """Its address is left out: never published (private_host); its process is the user's own."""
         pid = self.process.pid if self.process and self.process.returncode is None else None
-        return super().state() | {"pid": pid}
+        return {k: v for k, v in super().state().items() if k != "url"} | {"pid": pid}
 
 
 class Container(Instance):
@@ -416,15 +466,37 @@ RESERVED_LIMIT = "ReservedFunctionConcurrentInvocationLimitExceeded"
 ACCOUNT_LIMIT = "ConcurrentInvocationLimitExceeded"
 
 
-class AccountConcurrency:
-    """Lambda's account-level concurrency: the in-flight invocations of every function, capped; and,
-    locally, the number of execution environments alive at once (idle ones included), so the machine's
-    memory bounds them: a new environment over that number first retires the least recently used idle
-    one of any function."""
+MB = 1024 * 1024
+DEFAULT_ENVIRONMENT_MB = 128.0  # what an environment is taken to use before one of its function's is measured
 
-    def __init__(self, limit: int) -> None:
+
+class MemoryGauge:
+    """This machine's memory as environments are made: a new one is made only while the memory available
+    now, less what it is expected to take (the measured size of its function's environments), keeps a
+    reserve for everything else (a tenth of the machine, at least 512 MB)."""
+
+    def __init__(self, available_mb: Callable[[], float] | None = None, total_mb: float | None = None) -> None:
+        self.available_mb = available_mb or (lambda: psutil.virtual_memory().available / MB)
+        total = total_mb if total_mb is not None else psutil.virtual_memory().total / MB
+        self.reserve_mb = max(512.0, total * 0.1)
+
+    def room_for(self, need_mb: float) -> bool:
+        return self.available_mb() - need_mb >= self.reserve_mb
+
+
+class AccountConcurrency:
+    """Lambda's account-level concurrency: the in-flight invocations of every function, capped (Lambda's
+    default 1,000, or LAMBDA_LOCAL_ACCOUNT_CONCURRENCY); and, locally, the execution environments alive at
+    once (idle ones included), bounded by the machine's memory: a new environment that does not fit in
+    the memory available now first retires the least recently used idle environments of any function,
+    and only when none is left is its invocation throttled (or, from an event source, made to wait)."""
+
+    def __init__(self, limit: int, gauge: MemoryGauge | None = None, why: str = "") -> None:
         self.limit = limit
+        self.gauge = gauge or MemoryGauge()
+        self.why = why
         self.in_flight = 0
+        self.memory_throttles = 0
         self.runtimes: list[FunctionRuntime] = []
         self._changed = asyncio.Event()
 
@@ -458,6 +530,29 @@ class AccountConcurrency:
         _, runtime, env = min(idle, key=lambda entry: entry[0])
         runtime.retire(env)
         return env
+
+    def room_for(self, need_mb: float) -> bool:
+        """Whether a new environment of `need_mb` fits in memory, idle environments retired to make room
+        (the memory of one being stopped counts as freed: its process is on its way out)."""
+        freed = 0.0
+        while not self.gauge.room_for(need_mb - freed):
+            evicted = self.evict_idle()
+            if evicted is None:
+                self.memory_throttles += 1
+                return False
+            freed += evicted.measured_mb or DEFAULT_ENVIRONMENT_MB
+        return True
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "concurrency_limit": self.limit,
+            "in_flight": self.in_flight,
+            "why": self.why,
+            "environments": self.environments(),
+            "available_mb": round(self.gauge.available_mb()),
+            "reserve_mb": round(self.gauge.reserve_mb),
+            "memory_throttles": self.memory_throttles,
+        }
 
 
 class FunctionRuntime:
@@ -553,7 +648,20 @@ class FunctionRuntime:
             return RESERVED_LIMIT  # the fixed pool is busy: wait for it
         if not self.account.take():
             return ACCOUNT_LIMIT
+        new = self.factory is not None and not any(env.alive() for env in self.idle)
+        if new and not self.account.room_for(self.need_mb()):  # a new environment: does it fit in memory?
+            self.account.give()
+            return ACCOUNT_LIMIT
         return None
+
+    def need_mb(self) -> float:
+        """What a new environment of this function is expected to take: the largest measured of its
+        environments, else the account's largest measured, else DEFAULT_ENVIRONMENT_MB."""
+        own = [env.measured_mb for env in self.environments if env.measured_mb]
+        if own:
+            return max(own)
+        anyone = [env.measured_mb for r in self.account.runtimes for env in r.environments if env.measured_mb]
+        return max(anyone) if anyone else DEFAULT_ENVIRONMENT_MB
 
     async def _acquire(self, wait: bool) -> tuple[Instance, bool]:
         """An environment for one invocation, and whether this is its cold start; Throttled (with
@@ -588,11 +696,18 @@ class FunctionRuntime:
             self.account.give()
             raise
 
-    def _release(self, env: Instance, reusable: bool) -> None:
+    def _release(self, env: Instance, reusable: bool, busy_s: float = 0.0) -> None:
+        """`env`'s invocation is over for its caller: back to the pool when `reusable`, else retired. A
+        compose container (fixed) always comes back, but one left mid-invocation (`busy_s`: it may run
+        that long still) only once its runtime has surely finished: the RIE takes one call at a time."""
         self.in_flight -= 1
+        if env.invocations % 20 == 0:  # its first invocation (imports done) and now and then: measured
+            env.measured_mb = env.memory_mb() or env.measured_mb
         env.invocations += 1
         env.last_used = time.monotonic()
-        if env in self.fixed:
+        if env in self.fixed and busy_s > 0:
+            asyncio.get_running_loop().call_later(busy_s + 1, self._back, env)
+        elif env in self.fixed:
             self.idle.append(env)  # compose brings a dead container back in place
         elif reusable and not env.retiring and env in self.environments:
             self.idle.append(env)
@@ -600,6 +715,11 @@ class FunctionRuntime:
             self.died += 0 if env.retiring else 1
             self.retire(env)
         self.account.give()
+
+    def _back(self, env: Instance) -> None:
+        if env in self.fixed and env not in self.idle:
+            self.idle.append(env)
+            self.account.changed()
 
     async def invoke(
         self,
@@ -633,7 +753,7 @@ class FunctionRuntime:
             except Exception as exc:  # the caller gets a Lambda-shaped error, never a dropped request
                 result = InvokeResult(error_payload("Runtime.Unknown", str(exc)[:500]), "Unhandled", "", "", 0.0)
             except BaseException:  # cancelled mid-invocation: the runtime may still be at work
-                self._release(env, reusable=False)
+                self._release(env, reusable=False, busy_s=env.timeout_s)
                 raise
             self._release(env, reusable=env.alive())
             if cold:
@@ -716,7 +836,10 @@ class FunctionRuntime:
                     break
                 if env in self.fixed:
                     continue
-                if now - env.last_used >= self.idle_s or not env.alive():
+                if not env.alive():  # died idle (killed, out of memory): counted as one found at its next use is
+                    self.died += 1
+                    self.retire(env)
+                elif now - env.last_used >= self.idle_s:
                     self.retire(env)
 
     def state(self) -> dict[str, Any]:

@@ -297,7 +297,10 @@ def environments_lines(endpoint: str = LAMBDA_ENDPOINT) -> tuple[str, list[str]]
     with urllib.request.urlopen(f"{endpoint}/_local/functions", timeout=10) as response:
         listing = json.load(response)
     account = listing["account"]
-    lines = [f"environments (account: {account['in_flight']} of {account['concurrency_limit']} concurrent executions)"]
+    lines = [
+        f"environments (account: {account['in_flight']} of {account['concurrency_limit']} concurrent executions: "
+        f"{account.get('why', '')}; {account.get('available_mb', '?')} MB available)"
+    ]
     for fn in listing["functions"]:
         crashing = ", crash-looping" if fn.get("supervision", {}).get("crash_looping") else ""
         lines.append(

@@ -271,8 +271,9 @@ def start_moto() -> None:
     if service_pid("aws"):
         return
     _require_free(MOTO_PORT, "aws")
-    log(f"starting moto_server on {AWS_ENDPOINT}")
-    spawn("aws", [str(VENV_BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(MOTO_PORT)])
+    log(f"starting moto_server on {AWS_ENDPOINT} (loopback names and its own pages only: stack/aws_endpoint.py)")
+    endpoint = str(Path(__file__).with_name("aws_endpoint.py"))
+    spawn("aws", [str(VENV_BIN / "python"), endpoint, "-H", "127.0.0.1", "-p", str(MOTO_PORT)])
     wait_for_port("aws", MOTO_PORT)
 
 

@@ -69,8 +69,28 @@ def test_a_syntax_error_fails_the_next_invocation_and_the_next_good_save_recover
     error = wait_for(failing, 15, "the broken edit's error")
     # Lambda reports a syntax error in the handler's module as Runtime.UserCodeSyntaxError (awslambdaric).
     assert error["errorType"] == "Runtime.UserCodeSyntaxError", error
+    # The reload says so on one line naming the file and line, never "new environment ready".
+    line = wait_for(lambda: next((x for x in plane.log().splitlines() if "does not load" in x), None), 15, "line")
+    assert "functions/reloaded/app.py:1: SyntaxError" in line and "ready" not in line
+    assert any("reloadProbe: its code does not load" in p for p in plane.state_of()["problems"])
     write_app(folder, "fixed")
     wait_for(lambda: served("fixed"), 15, "the fixed code served")
+    wait_for(lambda: not any("does not load" in p for p in plane.state_of()["problems"]), 15, "the problem cleared")
+
+
+def test_an_edit_that_fails_to_import_is_named_with_its_line(copy):
+    plane, folder = copy
+    (folder / "app.py").write_text(
+        "import json\n\nimport no_such_package_here\n\n\ndef handler(event, context):\n    return {}\n"
+    )
+    line = wait_for(
+        lambda: next((x for x in plane.log().splitlines() if "No module named 'no_such_package_here'" in x), None),
+        15,
+        "the import error's reload line",
+    )
+    assert "functions/reloaded/app.py:3: ModuleNotFoundError" in line
+    write_app(folder, "fixed again")
+    wait_for(lambda: served("fixed again"), 15, "the fixed code served")
 
 
 def test_bytecode_and_sample_events_do_not_reload(copy):

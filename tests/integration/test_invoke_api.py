@@ -52,10 +52,12 @@ def lambda_client() -> Any:
 
 @pytest.mark.parametrize("fn", FUNCTIONS, ids=lambda f: f.directory)
 def test_32_concurrent_invokes_through_the_api_and_the_function_port_all_succeed(fn):
-    """Within the account's concurrency limit, which past it throttles (tests/integration/test_concurrency.py);
-    half of it, since each report invokes the extractor too."""
+    """The default account limit holds a 32-call burst of every function of this template (each report
+    invokes the extractor too: 64 at once), as this machine's memory easily does; past a limit the user
+    sets, calls are throttled (tests/integration/test_concurrency.py)."""
     before = restarts(fn.lambda_name)
-    clients = min(32, account_limit() // 2)
+    assert account_limit() == 1000  # Lambda's default, with this template's default settings
+    clients = 32
     client = lambda_client()
     payload = json.dumps(QUICK_EVENTS[fn.lambda_name]).encode()
 
@@ -162,7 +164,7 @@ def test_a_restart_returns_once_a_fresh_runtime_is_up_and_the_next_invocation_is
     response = lambda_client().invoke(FunctionName=name, Payload=b'{"date": "2031-06-01"}', LogType="Tail")
     assert "FunctionError" not in response
     log = base64.b64decode(response["LogResult"]).decode()
-    assert "INIT START" in log and "INIT REPORT" in log
+    assert "Init Duration" in log  # a cold start (the emulator's own INIT lines are not Lambda's tail)
 
 
 def test_a_100_mb_body_is_refused_before_it_is_read():
@@ -197,6 +199,11 @@ def test_a_100_mb_body_is_refused_before_it_is_read():
         (9001, "/2015-03-31/functions/function/invocations", {"Sec-Fetch-Site": "cross-site"}),
         (3001, "/_local/functions/salesAnalysisReportDataExtractor/restart", {"Origin": "https://evil.example"}),
         (3000, "/weather?lat=1&lon=1", {"Host": "rebound.evil.example:3000"}),
+        # A page on another loopback port is another origin: the AWS endpoint serves any stored object as
+        # a page, API Gateway whatever a function returns.
+        (3001, "/_local/token", {"Origin": "http://127.0.0.1:5000", "Sec-Fetch-Site": "same-site"}),
+        (3001, "/_local/functions/salesAnalysisReport/debug", {"Origin": "http://localhost:3000"}),
+        (9001, "/2015-03-31/functions/function/invocations", {"Origin": "http://127.0.0.1:5000"}),
     ],
 )
 def test_a_web_page_cannot_drive_the_plane(port: int, path: str, headers: dict[str, str]) -> None:

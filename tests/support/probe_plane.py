@@ -117,6 +117,12 @@ class ProbePlane:
                 self.kill()
             self.process = None
 
+    def state_of(self) -> dict[str, Any]:
+        """The plane's `GET /_local/functions`: functions, account, problems."""
+        with urllib.request.urlopen(f"http://127.0.0.1:{INVOKE_PORT}/_local/functions", timeout=10) as response:
+            found: dict[str, Any] = json.load(response)
+            return found
+
     def log(self) -> str:
         path = self.state / "plane.log"
         return path.read_text(errors="replace") if path.exists() else ""

@@ -1,14 +1,17 @@
 """API Gateway's pure parts: routes and authorizers from a template, the two payload formats, the
 response mapping, and the development tokens."""
 
+import asyncio
 import base64
 import json
 from pathlib import Path
 
+import httpx
 import jwt
 import pytest
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
+from lambda_local import api_gateway
 from lambda_local.api_gateway import (
     ApiRoute,
     Authorizer,
@@ -25,6 +28,7 @@ from lambda_local.api_gateway import (
     verify,
 )
 from lambda_local.providers import TemplateError, load, parse
+from lambda_local.runtimes import InvokeResult
 from tests.support.probe_plane import TEMPLATE
 
 AUTH = Authorizer("Users", "https://issuer.example", ("client-1",))
@@ -313,3 +317,45 @@ def test_each_stack_signs_with_a_key_of_its_own_kept_private_in_its_state(
         verify(f"Bearer {token}", AUTH)
     monkeypatch.setenv("LAMBDA_LOCAL_JWT_SECRET", "given")
     assert dev_secret() == "given"
+
+
+class SlowRuntime:
+    """A function that runs past the gateway's timeout, as a fake of FunctionRuntime.invoke."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds, self.finished, self.cancelled = seconds, False, False
+
+    async def invoke(self, payload: bytes) -> InvokeResult:
+        try:
+            await asyncio.sleep(self.seconds)
+        except asyncio.CancelledError:
+            self.cancelled = True
+            raise
+        self.finished = True
+        return InvokeResult(b'{"statusCode": 200, "body": "late"}', None, "late-request", "", self.seconds * 1000)
+
+
+@pytest.mark.parametrize(("path", "status"), [("/open", 504), ("/plain", 503)])
+def test_the_gateway_timeout_answers_the_client_and_lets_the_function_run_to_its_end(
+    monkeypatch: pytest.MonkeyPatch, path: str, status: int
+) -> None:
+    monkeypatch.setattr(api_gateway, "REST_TIMEOUT_S", 0.05)
+    monkeypatch.setattr(api_gateway, "HTTP_TIMEOUT_S", 0.05)
+    routes = load(TEMPLATE).routes
+    runtime = SlowRuntime(0.3)
+    lines: list[str] = []
+    runtimes = {route.function: runtime for route in routes}
+    app = api_gateway.app(routes, runtimes, lambda *args, **kwargs: lines.append(str(args[5])))  # type: ignore[arg-type]
+
+    async def call() -> httpx.Response:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1:3000"
+        ) as client:
+            answer = await client.get(path)
+            assert not runtime.finished and not runtime.cancelled  # answered while the function still runs
+            await asyncio.sleep(0.5)
+            return answer
+
+    assert asyncio.run(call()).status_code == status
+    assert runtime.finished and not runtime.cancelled
+    assert lines == ["ok after the gateway timed out"]

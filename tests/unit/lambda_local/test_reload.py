@@ -61,3 +61,30 @@ def test_a_temporary_file_added_and_gone_within_a_batch_is_no_edit(tmp_path: Pat
     assert reload.changed_paths(changes) == [edited, deleted]
     temporary.write_text("kept")  # added and still there: a new file
     assert reload.changed_paths({(Change.added, str(temporary))}) == [temporary]
+
+
+def test_a_changed_file_that_does_not_compile_is_named_with_its_line(tmp_path):  # type: ignore[no-untyped-def]
+    from lambda_local.reload import syntax_error
+
+    good, bad = tmp_path / "good.py", tmp_path / "bad.py"
+    good.write_text("x = 1\n")
+    bad.write_text("x = 1\n\ndef f(:\n    pass\n")
+    assert syntax_error([good], tmp_path) is None
+    assert syntax_error([good, bad, tmp_path / "requirements.txt"], tmp_path) == "bad.py:3: SyntaxError: invalid syntax"
+
+
+def test_a_module_that_fails_to_import_is_named_with_its_file_and_line(tmp_path):  # type: ignore[no-untyped-def]
+    import asyncio
+    import os
+    from dataclasses import replace
+
+    from lambda_local.providers import load
+    from lambda_local.reload import import_error
+
+    (tmp_path / "helper.py").write_text("VALUE = 1\n\nraise RuntimeError('no config')\n")
+    (tmp_path / "app.py").write_text("import helper\n\n\ndef handler(event, context):\n    return {}\n")
+    fn = replace(load().function("weatherApi"), folder=tmp_path.parent, directory=tmp_path.name, handler="app.handler")
+    found = asyncio.run(import_error(fn, dict(os.environ), tmp_path.parent))
+    assert found == f"{tmp_path.name}/helper.py:3: RuntimeError: no config"
+    (tmp_path / "helper.py").write_text("VALUE = 1\n")
+    assert asyncio.run(import_error(fn, dict(os.environ), tmp_path.parent)) is None

@@ -8,7 +8,7 @@ from dataclasses import replace
 import httpx
 import pytest
 
-from lambda_local.plane import default_account_concurrency
+from lambda_local.plane import Settings, account_limit
 from lambda_local.providers import load
 from lambda_local.runtimes import (
     ACCOUNT_LIMIT,
@@ -17,6 +17,7 @@ from lambda_local.runtimes import (
     FunctionRuntime,
     Instance,
     LogBuffer,
+    MemoryGauge,
     Throttled,
     classify,
 )
@@ -66,6 +67,9 @@ class StubEnvironment(Instance):
 
     def alive(self) -> bool:
         return not self.stopped
+
+    def memory_mb(self) -> float:
+        return 42.0
 
 
 def sleepy_client(seconds: float, busy: dict[str, int]) -> httpx.AsyncClient:
@@ -177,12 +181,45 @@ def test_a_dead_idle_environment_is_replaced_by_a_fresh_one(tmp_path):  # type: 
     asyncio.run(scenario())
 
 
-def test_the_default_account_limit_fits_half_the_memory_in_environments_of_the_average_size():
-    template = load()
-    mean = sum(fn.memory_mb for fn in template.functions) / len(template.functions)
-    assert default_account_concurrency(template, memory_mb=24576) == int(24576 * 0.5 / mean)
-    assert default_account_concurrency(template, memory_mb=2048) == 10  # never fewer
-    assert default_account_concurrency(template, memory_mb=10**8) == 1000  # never more than Lambda's
+def test_the_default_account_limit_is_lambdas_and_a_set_one_is_kept_each_saying_why() -> None:
+    limit, why = account_limit(Settings())
+    assert limit == 1000 and "Lambda's default" in why and "memory" in why
+    limit, why = account_limit(Settings(account_concurrency=7))
+    assert limit == 7 and why.startswith("LAMBDA_LOCAL_ACCOUNT_CONCURRENCY")
+
+
+def test_under_memory_pressure_idle_environments_are_retired_before_anything_is_throttled(tmp_path):  # type: ignore[no-untyped-def]
+    async def scenario() -> None:
+        free = {"mb": 10_000.0}
+        gauge = MemoryGauge(lambda: free["mb"], total_mb=8192)  # reserve: 819 MB
+        account = AccountConcurrency(1000, gauge)
+        busy: dict[str, int] = {}
+        first, second = pool(tmp_path, account, busy), pool(tmp_path, account, busy)
+        await asyncio.gather(*(first.invoke(b"{}") for _ in range(3)))  # three idle environments
+        assert len(first.idle) == 3
+        free["mb"] = 850.0  # the machine filled up: a new (42 MB, as measured) environment eats into the reserve
+        result = await second.invoke(b"{}")
+        assert result.function_error is None and len(first.idle) == 2  # one idle environment made room
+        free["mb"] = 100.0
+        with pytest.raises(Throttled) as throttled:  # one reuses second's idle environment, one needs a new one
+            await asyncio.gather(second.invoke(b"{}"), second.invoke(b"{}"))
+        assert first.idle == []  # every idle environment went first
+        assert throttled.value.reason == ACCOUNT_LIMIT and account.memory_throttles == 1
+        free["mb"] = 10_000.0
+        results = await asyncio.gather(*(second.invoke(b"{}") for _ in range(32)))  # room again: a 32-call burst
+        assert all(r.function_error is None for r in results)
+
+    asyncio.run(scenario())
+
+
+def test_an_environments_memory_is_measured_after_its_first_invocation(tmp_path):  # type: ignore[no-untyped-def]
+    async def scenario() -> None:
+        runtime = pool(tmp_path, AccountConcurrency(10), {})
+        await runtime.invoke(b"{}")
+        (env,) = runtime.environments
+        assert env.measured_mb == 42.0 and runtime.need_mb() == 42.0
+
+    asyncio.run(scenario())
 
 
 def test_host_mode_ports_come_from_below_the_ephemeral_range_and_are_never_given_twice():
@@ -241,6 +278,7 @@ def test_runtime_output_is_drained_whatever_its_length(tmp_path):  # type: ignor
         return await asyncio.wait_for(process.wait(), 10)
 
     assert asyncio.run(scenario()) == 0
+    assert log.flush()
     lines = (tmp_path / "out.log").read_text().splitlines()
     assert lines[0].endswith(f"[line cut at {LINE_LIMIT} characters]") and len(lines[0]) < LINE_LIMIT + 100
     assert lines[1:] == ["after", "end"] == log.since(0)[1:]
@@ -280,3 +318,84 @@ def test_a_response_over_6_mb_is_function_response_size_too_large() -> None:
     assert error == "Unhandled"
     assert json.loads(payload)["errorType"] == "Function.ResponseSizeTooLarge"
     assert "(6291458 bytes)" in json.loads(payload)["errorMessage"]
+
+
+# An invocation's output as the RIE prints it (host mode, a cold start): its own "(rapid)" lines among
+# the platform's START / END / REPORT and the function's.
+RIE_OUTPUT = [
+    "START RequestId: 6f1c Version: $LATEST",
+    "06 Dec 2026 02:17:30,823 [INFO] (rapid) INIT START(type: on-demand, phase: init)",
+    '06 Dec 2026 02:17:30,823 [INFO] (rapid) The extension\'s directory "/opt/extensions" does not exist, assuming '
+    "no extensions to be loaded.",
+    "06 Dec 2026 02:17:31,132 [INFO] (rapid) INIT REPORT(durationMs: 309.325000)",
+    "06 Dec 2026 02:17:31,133 [INFO] (rapid) INVOKE START(requestId: 6f1c)",
+    "hello from the function",
+    "[ERROR] InvalidEventError: event.date must be a YYYY-MM-DD string",
+    "06 Dec 2026 02:17:31,315 [INFO] (rapid) INVOKE RTDONE(status: success, produced bytes: 0, duration: 1.7ms)",
+    "06 Dec 2026 02:17:31,316 [WARNING] (rapid) Reset initiated: SandboxTerminated",
+    "END RequestId: 6f1c",
+    "REPORT RequestId: 6f1c\tInit Duration: 0.04 ms\tDuration: 2.00 ms\tBilled Duration: 2 ms\tMemory Size: 128 MB\t"
+    "Max Memory Used: 128 MB\t",
+]
+
+
+@pytest.mark.parametrize("log_format", ["Text", "JSON"])
+def test_the_log_tail_and_file_show_the_platforms_lines_and_the_functions_not_the_emulators(tmp_path, log_format):  # type: ignore[no-untyped-def]
+    from lambda_local.log_format import formatter
+    from lambda_local.providers.functions import LoggingSpec
+
+    fn = load().function("weatherApi")
+    log = LogBuffer(tmp_path / "fn.log", formatter(LoggingSpec(log_format, "INFO", "INFO")))
+
+    async def answer(request: httpx.Request) -> httpx.Response:
+        for line in RIE_OUTPUT:
+            log.append(line)
+        return httpx.Response(200, content=b'{"ok": true}')
+
+    client = httpx.AsyncClient(transport=httpx.MockTransport(answer))
+    runtime = FunctionRuntime(fn, lambda: StubEnvironment(fn, log), client, AccountConcurrency(10))
+    result = asyncio.run(runtime.invoke(b"{}", tail=True))
+    shown = result.log_tail.splitlines()
+    assert not [line for line in shown if "(rapid)" in line]
+    assert "hello from the function" in shown and "[ERROR] InvalidEventError" in result.log_tail
+    if log_format == "Text":
+        assert shown == [RIE_OUTPUT[0], RIE_OUTPUT[5], RIE_OUTPUT[6], RIE_OUTPUT[9], RIE_OUTPUT[10]]
+    else:
+        assert [json.loads(line).get("type") for line in shown if line.startswith("{")] == [
+            "platform.start",
+            "platform.report",
+        ]
+    assert log.flush()
+    assert (tmp_path / "fn.log").read_text().splitlines() == shown
+    assert list(log.lines) == RIE_OUTPUT  # the plane still reads every line (a crash's last lines)
+    assert result.request_id == "6f1c"
+
+
+def test_a_compose_container_left_mid_invocation_takes_no_other_call_until_its_runtime_has_finished(tmp_path):  # type: ignore[no-untyped-def]
+    async def scenario() -> None:
+        busy: dict[str, int] = {}
+        fn = load().function("weatherApi")
+        container = StubEnvironment(fn, LogBuffer(tmp_path / "log"))
+        container.timeout_s = 0.2  # the function's timeout: it runs at most this long still
+        runtime = FunctionRuntime(fn, None, sleepy_client(0.15, busy), AccountConcurrency(10), fixed=[container])
+        call = asyncio.ensure_future(runtime.invoke(b"{}"))
+        await asyncio.sleep(0.05)
+        call.cancel()  # its caller went away; the RIE is still at work
+        await asyncio.gather(call, return_exceptions=True)
+        assert runtime.idle == [] and runtime.in_flight == 0
+        await asyncio.sleep(1.3)
+        assert runtime.idle == [container] and busy["max"] == 1
+
+    asyncio.run(scenario())
+
+
+def test_host_mode_runtimes_listen_on_a_private_loopback_address() -> None:
+    import socket
+
+    from lambda_local.runtimes import free_port, private_host
+
+    hosts = {private_host() for _ in range(20)}
+    assert len(hosts) > 15 and all(h.startswith("127.") for h in hosts) and "127.0.0.1" not in hosts
+    host = hosts.pop()
+    with socket.socket() as sock:
+        sock.bind((host, free_port(host)))  # the kernel routes all of 127.0.0.0/8 to lo
