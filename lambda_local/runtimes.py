@@ -911,7 +911,7 @@ class FunctionRuntime:
         result_payload, function_error = classify(status, body, request_id, instance.timeout_s)
         log_tail = ""
         if tail:
-            await instance.log.wait_for(mark, "END RequestId", 1.0)
+            await instance.log.wait_for(mark, "REPORT RequestId", 1.0)  # its last line (Docker mode: by syslog)
             text = "\n".join(instance.log.shown_since(mark)) + "\n"
             log_tail = text.encode()[-TAIL_BYTES:].decode(errors="ignore")
         return InvokeResult(result_payload, function_error, request_id, log_tail, duration_ms)

@@ -91,6 +91,8 @@ def test_an_edit_that_fails_to_import_is_named_with_its_line(copy):
     assert "functions/reloaded/app.py:3: ModuleNotFoundError" in line
     write_app(folder, "fixed again")
     wait_for(lambda: served("fixed again"), 15, "the fixed code served")
+    # Its reload is over (a fresh environment may serve the fix before the reload says so).
+    wait_for(lambda: not any("does not load" in p for p in plane.state_of()["problems"]), 15, "the problem cleared")
 
 
 def test_bytecode_and_sample_events_do_not_reload(copy):
