@@ -6,7 +6,7 @@ TAG ?=
 RULE ?=
 AT ?=
 
-.PHONY: help new-function compose check-template setup up down logs status events fire token invoke debug place-orders analytics simulate-tractors seed-friends bench-etl bench-fanout demo demo-images test test-docker ci-images docker-engine lint build push deploy destroy bench bench-imports bench-images bench-invoke bench-events bench-reload
+.PHONY: help new-function compose check-template setup up down logs status events fire token invoke debug place-orders analytics simulate-tractors seed-friends bench-etl bench-fanout demo demo-images test test-docker ci-images docker-engine lint build push deploy destroy bench bench-imports bench-images bench-invoke bench-events bench-reload chaos
 
 ## help: this list (the default target)
 help:
@@ -169,3 +169,7 @@ bench-events: up
 	@$(PY) -m bench.events_bench
 	@$(PY) -m bench.streams_bench
 	@$(PY) -m bench.sqs_bench
+
+## chaos: mixed load on a probe plane SIGKILLed and restarted ROUNDS times (5): anything accepted lost?
+chaos: up
+	@$(PY) -m bench.chaos_bench --rounds "$(or $(ROUNDS),5)"
