@@ -45,9 +45,9 @@ down:
 status:
 	@$(PY) -m tools.stack status
 
-## logs: the services' logs
+## logs: the services' logs ([FUNCTION=name]: one function's lines; LAMBDA_LOCAL_LOG_LEVEL=DEBUG|INFO|WARNING at make up)
 logs:
-	@$(PY) -m tools.stack logs
+	@$(PY) -m tools.stack logs $(if $(FUNCTION),--function "$(FUNCTION)")
 
 ## events: follow the plane's delivery lines
 events:

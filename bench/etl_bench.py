@@ -17,8 +17,8 @@ from pathlib import Path
 from botocore.config import Config
 
 import stack
-from lambda_local.event_shapes import dynamodb_record
-from lambda_local.provision import create_resources
+from lambda_local.events.streams import dynamodb_record
+from lambda_local.sources.provision import create_resources
 from stack import moto
 from tests.support.probe_plane import INVOKE_PORT, ProbePlane
 from tools import place_orders

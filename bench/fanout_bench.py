@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from botocore.config import Config
 
 import stack
-from lambda_local.api_gateway import template_token
+from lambda_local.http.tokens import template_token
 from lambda_local.providers import load
 from stack import moto
 from tools.seed_friends import seed, social_graph
@@ -22,7 +22,7 @@ RUNS = 3
 
 def post(user: str) -> float:
     request = urllib.request.Request(
-        "http://127.0.0.1:3000/status",
+        f"http://127.0.0.1:{stack.API_PORT}/status",
         data=b'{"text": "bench"}',
         method="POST",
         headers={"Authorization": "Bearer " + template_token(load(), {"sub": user})},

@@ -20,7 +20,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import stack
-from lambda_local.environment import PASSED_THROUGH
+from lambda_local.environments.variables import PASSED_THROUGH
 from stack.common import ROOT, function_env
 from stack.docker_mode import compose
 from stack.functions import FUNCTIONS, Function

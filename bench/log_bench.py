@@ -20,8 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from lambda_local import log_files
-from lambda_local.runtimes import LogBuffer, drain
+from lambda_local.environments import log_files
+from lambda_local.environments.log_buffer import LogBuffer, drain
 from stack import ROOT
 
 MB = 100

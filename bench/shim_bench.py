@@ -1,4 +1,4 @@
-"""`make bench-invoke` (last part): what host mode's runtime shim (lambda_local/runtime_shim.py) costs a
+"""`make bench-invoke` (last part): what host mode's runtime shim (lambda_local/environments/runtime_shim.py) costs a
 warm invocation. Round trips straight to one RIE running awslambdaric as is, against one running the shim
 with the plane's client context (request id and trace header), over kept-alive connections: p50 and
 p95 of 300 calls each after 20 warm-up calls, side by side in one run. No stack needed.
@@ -17,7 +17,8 @@ from pathlib import Path
 
 import httpx
 
-from lambda_local.runtimes import RIE_INVOKE_PATH, client_context, free_port, wait_for_port
+from lambda_local.environments.instance import RIE_INVOKE_PATH, client_context, wait_for_port
+from lambda_local.environments.processes import free_port
 from stack import ROOT
 from stack.host_mode import rie_binary
 
@@ -53,7 +54,7 @@ def main() -> None:
         (Path(tmp) / "app.py").write_text(APP)
         rows = [
             ("awslambdaric as is", round_trips("awslambdaric", Path(tmp), False)),
-            ("runtime_shim, the plane's ids", round_trips("lambda_local.runtime_shim", Path(tmp), True)),
+            ("runtime_shim, the plane's ids", round_trips("lambda_local.environments.runtime_shim", Path(tmp), True)),
         ]
     print()
     print(f"{'warm invocation, straight to one RIE':<40} {'p50':>8} {'p95':>8}")

@@ -19,7 +19,9 @@ from typing import Any
 import uvicorn
 from botocore.exceptions import BotoCoreError, ClientError
 
-from lambda_local import compose
+from lambda_local import logs
+from lambda_local.environments import compose
+from lambda_local.logs import LOG
 from lambda_local.providers import TEMPLATE, Template, TemplateError, load
 
 EXIT_TEMPLATE = 2
@@ -44,9 +46,11 @@ def listen(host: str, port: int) -> socket.socket:
 
 
 async def serve() -> None:
-    from lambda_local import api_gateway, container_logs, function_urls, invoke_api
-    from lambda_local.doors import LOOPBACK_PEERS, locked, own_origins
-    from lambda_local.plane import build, report
+    from lambda_local.environments import container_logs
+    from lambda_local.http import api_gateway, function_urls, invoke_api
+    from lambda_local.http.doors import LOOPBACK_PEERS, locked, own_origins
+    from lambda_local.invocation.deliveries import report
+    from lambda_local.plane import build
 
     # Event sources long-poll the local endpoint from threads (boto3 blocks): room for all of them, so a
     # queue message's delete never waits behind other pollers' receives (the default is cores + 4).
@@ -63,7 +67,7 @@ async def serve() -> None:
         )
     ports += [url_port] if urls else []
     sockets = [listen(settings.bind_host, port) for port in ports]
-    print(f"lambda_local: starting {len(plane.template.functions)} functions ({settings.mode} mode)", flush=True)
+    LOG.info(f"starting {len(plane.template.functions)} functions ({settings.mode} mode)")
     try:
         await plane.start()
     except BaseException:
@@ -90,19 +94,14 @@ async def serve() -> None:
 
     server = uvicorn.Server(uvicorn.Config(by_port, log_level="warning", access_log=False, lifespan="off"))
     where = f"{settings.bind_host}:{settings.invoke_port}"
-    print(f"lambda_local: Invoke API on {where}, functions on ports {sorted(plane.by_port)}", flush=True)
+    LOG.info(f"Invoke API on {where}, functions on ports {sorted(plane.by_port)}")
     if routes:
-        print(
-            f"lambda_local: API Gateway on {settings.bind_host}:{settings.api_port}: {len(routes)} routes", flush=True
-        )
+        LOG.info(f"API Gateway on {settings.bind_host}:{settings.api_port}: {len(routes)} routes")
     for fn in urls:
         where = f"http://{settings.bind_host}:{url_port}/{fn.lambda_name}/"
-        print(
-            f"lambda_local: function URL of {fn.lambda_name} at {where} ({fn.url.auth_type if fn.url else ''})",
-            flush=True,
-        )
+        LOG.info(f"function URL of {fn.lambda_name} at {where} ({fn.url.auth_type if fn.url else ''})")
     for warning in function_urls.warnings(urls):
-        print(f"lambda_local: warning: {warning}", file=sys.stderr, flush=True)
+        LOG.warning(warning)
     try:
         await server.serve(sockets=sockets)
     finally:
@@ -164,6 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     render.add_argument("--check", action="store_true", help="exit 1 if compose.yaml is stale, change nothing")
     render.add_argument("--quiet", action="store_true", help="speak only when compose.yaml changes")
     args = parser.parse_args(argv)
+    logs.setup(os.environ.get("LAMBDA_LOCAL_LOG_LEVEL", "INFO"))
     try:
         template = load(template_path(args.template))
         if args.command == "check":

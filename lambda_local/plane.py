@@ -11,10 +11,8 @@ import asyncio
 import contextlib
 import json
 import os
-import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -22,16 +20,23 @@ from typing import Any
 import boto3
 import httpx
 
-from lambda_local import container_logs, containers, event_filters, log_format, recursion, reload
-from lambda_local.async_invoke import DEFAULT_DELAYS, AsyncInvoker, Done
-from lambda_local.containers import ContainerEnvironment
-from lambda_local.debug_guard import DebugGuard
-from lambda_local.environment import LOCAL_ENV, function_env, read_env_file
-from lambda_local.event_store import EventStore, StoreError
-from lambda_local.invocations import DELIVERIES
+from lambda_local.environments import container_logs, containers, log_format, reload
+from lambda_local.environments.containers import Container, ContainerEnvironment
+from lambda_local.environments.debug_guard import DebugGuard
+from lambda_local.environments.instance import Instance
+from lambda_local.environments.log_buffer import LogBuffer
+from lambda_local.environments.pool import AccountConcurrency, FunctionRuntime
+from lambda_local.environments.processes import RieProcess, free_port, private_host, stop_leftovers
+from lambda_local.environments.sandbox import sandbox
+from lambda_local.environments.variables import LOCAL_ENV, function_env, read_env_file
+from lambda_local.invocation import recursion
+from lambda_local.invocation.asynchronous import AsyncInvoker, Done
+from lambda_local.invocation.deliveries import report
+from lambda_local.invocation.event_store import EventStore, StoreError
+from lambda_local.invocation.sent_records import SENT
+from lambda_local.logs import LOG
 from lambda_local.providers import (
     LOCAL_ACCOUNT,
-    ROOT,
     Destination,
     FunctionSpec,
     QueueTrigger,
@@ -40,106 +45,22 @@ from lambda_local.providers import (
     Template,
     load,
 )
-from lambda_local.queue_sources import TRIGGER_VISIBILITY_S, QueuePoller
-from lambda_local.runtimes import (
-    DEBUG_ADDRESS,
-    AccountConcurrency,
-    Container,
-    FunctionRuntime,
-    Instance,
-    LogBuffer,
-    RieProcess,
-    free_port,
-    private_host,
-    stop_leftovers,
-)
-from lambda_local.sandbox import sandbox
-from lambda_local.schedules import Scheduler
-from lambda_local.sent_records import SENT
-from lambda_local.sqs_mappings import SqsMapping
-from lambda_local.streams import CheckpointError, DynamoDBStream, KinesisStream, StreamMapping, StreamSource
+from lambda_local.settings import DEBUG_ADDRESS, RIE_PORT, Settings
+from lambda_local.sources import filters
+from lambda_local.sources.notifications import TRIGGER_VISIBILITY_S, QueuePoller
+from lambda_local.sources.schedules import Scheduler
+from lambda_local.sources.sqs import SqsMapping
+from lambda_local.sources.streams import CheckpointError, DynamoDBStream, KinesisStream, StreamMapping, StreamSource
 
 ACCOUNT = LOCAL_ACCOUNT
-STATE = ROOT / ".stack"
-
-
-@dataclass(frozen=True)
-class Settings:
-    mode: str = "host"
-    aws_endpoint: str = "http://127.0.0.1:5000"
-    region: str = "us-east-1"
-    invoke_port: int = 3001
-    api_port: int = 3000
-    syslog_port: int = container_logs.SYSLOG_PORT
-    bind_host: str = "127.0.0.1"
-    lambda_endpoint: str = "http://127.0.0.1:3001"
-    rie: str = ""
-    idle_s: float = 300.0
-    account_concurrency: int = 0  # 0: Lambda's default (account_limit); memory bounds environments anyway
-    retry_delays: tuple[float, ...] = DEFAULT_DELAYS
-    log_dir: Any = field(default=STATE / "logs")
-    state_dir: Any = field(default=STATE)
-    debug: str = ""  # a function whose environments run under debugpy from the start (LAMBDA_LOCAL_DEBUG)
-
-    @classmethod
-    def from_env(cls) -> Settings:
-        env = os.environ
-        port = int(env.get("LAMBDA_LOCAL_PORT", "3001"))
-        delays = tuple(float(d) for d in env.get("ASYNC_RETRY_DELAYS", "1,2").split(","))
-        return cls(
-            mode=env.get("LAMBDA_LOCAL_MODE", "host"),
-            aws_endpoint=env.get("AWS_ENDPOINT_URL", "http://127.0.0.1:5000"),
-            region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
-            invoke_port=port,
-            api_port=int(env.get("LAMBDA_LOCAL_API_PORT", "3000")),
-            syslog_port=int(env.get("LAMBDA_LOCAL_SYSLOG_PORT", str(container_logs.SYSLOG_PORT))),
-            bind_host=env.get("LAMBDA_LOCAL_BIND", "127.0.0.1"),
-            lambda_endpoint=env.get("LAMBDA_LOCAL_ENDPOINT", f"http://127.0.0.1:{port}"),
-            rie=env.get("AWS_LAMBDA_RIE", str(ROOT / ".cache" / "bin" / "aws-lambda-rie")),
-            idle_s=float(env.get("LAMBDA_LOCAL_IDLE_SECONDS", "300")),
-            account_concurrency=int(env.get("LAMBDA_LOCAL_ACCOUNT_CONCURRENCY", "0")),
-            retry_delays=delays,
-            log_dir=Path(env.get("LAMBDA_LOCAL_STATE", STATE)) / "logs",
-            state_dir=Path(env.get("LAMBDA_LOCAL_STATE", STATE)),
-            debug=env.get("LAMBDA_LOCAL_DEBUG", ""),
-        )
-
-
-def report(
-    source: str,
-    function: str,
-    request_id: str,
-    attempt: int,
-    duration_ms: float,
-    outcome: str,
-    queued_ms: float | None = None,
-    **details: Any,
-) -> None:
-    """One line per delivery: what came from where, to which function, how it went (and, for an
-    event's first attempt, how long it waited in the plane before its invocation began; for a stream
-    batch, its shard and size)."""
-    line: dict[str, Any] = {
-        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "source": source,
-        "function": function,
-        "request_id": request_id,
-        "attempt": attempt,
-        "duration_ms": round(duration_ms, 1),
-        "outcome": outcome,
-    }
-    if queued_ms is not None:
-        line["queued_ms"] = round(queued_ms, 2)
-    line |= details
-    DELIVERIES.record(line)  # the console's recent invocations
-    print(json.dumps(line), flush=True)
 
 
 def keeper(patterns: tuple[str, ...], source: str, name: str) -> Callable[[dict[str, Any]], bool] | None:
     """What a mapping's FilterCriteria keep of a record (filters.py); None without filters."""
     if not patterns:
         return None
-    parsed = event_filters.parse_filters({"Filters": [{"Pattern": p} for p in patterns]}, name)
-    return partial(event_filters.keep, parsed, source=source)
+    parsed = filters.parse_filters({"Filters": [{"Pattern": p} for p in patterns]}, name)
+    return partial(filters.keep, parsed, source=source)
 
 
 LAMBDA_ACCOUNT_LIMIT = 1000  # Lambda's default concurrent executions per account and region
@@ -203,7 +124,7 @@ class Plane:
         if self.settings.mode == "docker":
             log = LogBuffer(path, fmt)
             self.logs[fn.directory] = log
-            container = Container(fn, f"http://{fn.directory}:8080", log)
+            container = Container(fn, f"http://{fn.directory}:{RIE_PORT}", log)
             if self.engine is None:
                 return FunctionRuntime(fn, None, self.client, self.account, self.settings.idle_s, fixed=[container])
             box, found, local_env = sandbox(self.template, fn), self.engine, read_env_file(LOCAL_ENV)
@@ -253,13 +174,13 @@ class Plane:
         if self.settings.mode == "host" and (
             left := await asyncio.to_thread(stop_leftovers, str(self.settings.state_dir))
         ):
-            print(f"lambda_local: stopped {left} runtimes an earlier plane left", flush=True)
+            LOG.info(f"stopped {left} runtimes an earlier plane left")
         if self.settings.mode == "docker":
             self.engine = await asyncio.to_thread(containers.engine)
             if self.engine is None:
-                print("lambda_local: no Docker engine socket: one container per function", flush=True)
+                LOG.info("no Docker engine socket: one container per function")
             elif removed := await asyncio.to_thread(containers.remove_leftovers, self.engine):
-                print(f"lambda_local: removed {removed} environments an earlier plane left", flush=True)
+                LOG.info(f"removed {removed} environments an earlier plane left")
         for fn in self.template.functions:
             runtime = self._runtime(fn)
             self.runtimes[fn.lambda_name] = runtime
@@ -285,10 +206,10 @@ class Plane:
             invoker.start()
         self._resume()
         for warning in self.template.warnings:
-            print(f"lambda_local: {warning}", file=sys.stderr, flush=True)
+            LOG.warning(warning)
         self.pollers = [await asyncio.to_thread(self._connect, t) for t in self.template.queue_triggers]
         for t in self.template.queue_triggers:
-            print(f"lambda_local: {t.event.type} {t.source_name} -> {t.function} (queue {t.queue_name})", flush=True)
+            LOG.info(f"{t.event.type} {t.source_name} -> {t.function} (queue {t.queue_name})")
         for poller in self.pollers:
             poller.start()
         for trigger in self.template.stream_triggers:
@@ -308,7 +229,7 @@ class Plane:
             except CheckpointError as exc:  # this mapping stops; the rest of the plane runs
                 problem = f"{fn.lambda_name}.{trigger.event.name} stopped: {exc}"
                 self.problems.append(problem)
-                print(f"lambda_local: {problem}", file=sys.stderr, flush=True)
+                LOG.warning(problem)
                 continue
             mapping.keep = keeper(
                 trigger.settings.filters, trigger.kind.lower(), f"{fn.lambda_name}.{trigger.event.name}"
@@ -319,14 +240,13 @@ class Plane:
             sqs_mapping = await asyncio.to_thread(self._sqs_mapping, sqs_trigger)
             sqs_mapping.start()
             self.sqs_mappings.append(sqs_mapping)
-            print(
-                f"lambda_local: SQS {sqs_trigger.queue_name} -> {sqs_trigger.function} "
-                f"(batch {sqs_trigger.settings.batch_size}, {sqs_mapping.pollers} pollers)",
-                flush=True,
+            LOG.info(
+                f"SQS {sqs_trigger.queue_name} -> {sqs_trigger.function} "
+                f"(batch {sqs_trigger.settings.batch_size}, {sqs_mapping.pollers} pollers)"
             )
         self.scheduler.start()
         if reload.enabled():
-            say = partial(print, "lambda_local:", flush=True)
+            say = LOG.info
             watcher = reload.watch(self.template, self.reload_function, self._watching, say)
             self._watcher = asyncio.create_task(watcher)
             self._watcher.add_done_callback(reload.said_if_failed(say))
@@ -352,14 +272,14 @@ class Plane:
                     broken = await asyncio.to_thread(containers.import_error, self.engine, runtime.fn, box, local_env)
             await runtime.restart(replace_fixed=self.settings.mode == "docker")
         except Exception as exc:  # the build failed, or the new environment did not start
-            print(f"lambda_local: {reload.timed_line(function, files, root, started, str(exc))}", flush=True)
+            LOG.info(f"{reload.timed_line(function, files, root, started, str(exc))}")
             return
         if broken is not None:
             self.broken[function] = broken
-            print(f"lambda_local: {reload.broken_line(function, files, root, broken)}", flush=True)
+            LOG.info(reload.broken_line(function, files, root, broken))
             return
         self.broken.pop(function, None)
-        print(f"lambda_local: {reload.timed_line(function, files, root, started, detail=detail)}", flush=True)
+        LOG.info(reload.timed_line(function, files, root, started, detail=detail))
 
     async def debug(self, function: str, on: bool) -> FunctionRuntime:
         """Run `function` (name, ARN, folder or logical id) in a debug environment from its next
@@ -382,13 +302,12 @@ class Plane:
             self._guard_debugger()
         host, port = DEBUG_ADDRESS
         if on:
-            print(
-                f"lambda_local: {runtime.fn.lambda_name}: its next invocation waits for a debugger on {host}:{port} "
-                f"(one invocation at a time; its {runtime.fn.timeout_s} s timeout is suspended while debugging)",
-                flush=True,
+            LOG.info(
+                f"{runtime.fn.lambda_name}: its next invocation waits for a debugger on {host}:{port} "
+                f"(one invocation at a time; its {runtime.fn.timeout_s} s timeout is suspended while debugging)"
             )
         else:
-            print(f"lambda_local: {runtime.fn.lambda_name}: debugging off", flush=True)
+            LOG.info(f"{runtime.fn.lambda_name}: debugging off")
         return runtime
 
     def _debug_target(self) -> tuple[str, int] | None:
@@ -425,15 +344,15 @@ class Plane:
                     self.invokers[stored.function].resume(stored)
                     resumed += 1
                     continue
-                print(f"lambda_local: {stored.request_id} is for {stored.function}, gone from the template", flush=True)
+                LOG.info(f"{stored.request_id} is for {stored.function}, gone from the template")
                 with contextlib.suppress(StoreError):  # counted in the store's problem: the next start drops it
                     self.store.remove(stored.request_id)
         except StoreError as exc:  # the rest stay stored, for the next start
             problem = f"resuming stored events stopped after {resumed}: {exc}"
             self.problems.append(problem)
-            print(f"lambda_local: {problem}", file=sys.stderr, flush=True)
+            LOG.warning(problem)
         if resumed:
-            print(f"lambda_local: resumed {resumed} accepted events an earlier plane did not settle", flush=True)
+            LOG.info(f"resumed {resumed} accepted events an earlier plane did not settle")
 
     def _stream_source(self, fn: FunctionSpec, trigger: StreamTrigger) -> StreamSource:
         """The table's stream (DynamoDB) or the Kinesis stream of a stream trigger, on the local endpoint."""

@@ -22,7 +22,7 @@ import urllib.error
 import urllib.request
 from typing import Any, Protocol
 
-from lambda_local.environment import read_env_file
+from lambda_local.environments.variables import read_env_file
 from lambda_local.providers import load
 from stack.common import (  # noqa: F401 - re-exported: the stack's constants, for tools and tests
     API_PORT,

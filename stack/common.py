@@ -12,19 +12,20 @@ import urllib.request
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from lambda_local import environment
+from lambda_local import settings
+from lambda_local.environments import variables
 from lambda_local.providers import ROOT as ROOT  # re-exported: the project root for the stack modules
 from lambda_local.providers import load
 from stack.functions import FUNCTIONS, Function
 
-STATE = ROOT / ".stack"
+STATE = settings.STATE
 VENV_BIN = Path(sys.executable).parent
-MOTO_PORT = 5000
-DB_PORT = 3307
-LAMBDA_PORT = 3001
-API_PORT = 3000  # API Gateway, served by the plane when the template declares Api / HttpApi events
-AWS_ENDPOINT = f"http://127.0.0.1:{MOTO_PORT}"
-LAMBDA_ENDPOINT = f"http://127.0.0.1:{LAMBDA_PORT}"
+MOTO_PORT = settings.AWS_PORT
+DB_PORT = settings.DB_PORT
+LAMBDA_PORT = settings.INVOKE_PORT
+API_PORT = settings.API_PORT  # API Gateway, served by the plane when the template declares Api / HttpApi events
+AWS_ENDPOINT = settings.AWS_ENDPOINT
+LAMBDA_ENDPOINT = settings.LAMBDA_ENDPOINT
 SEED_SQL = sorted((ROOT / "images" / "db" / "initdb").glob("*.sql"))
 WAREHOUSE_SQL = ROOT / "images" / "db" / "initdb" / "03-warehouse.sql"
 RUNTIME_API_OFFSET = 10000
@@ -36,7 +37,7 @@ def log(message: str) -> None:
 
 def function_env(fn: Function, overrides: Mapping[str, str] | None = None) -> dict[str, str]:
     """The environment of a function's runtime in host mode (compose.yaml sets the same keys)."""
-    return environment.function_env(load(), fn, AWS_ENDPOINT, LAMBDA_ENDPOINT, overrides)
+    return variables.function_env(load(), fn, AWS_ENDPOINT, LAMBDA_ENDPOINT, overrides)
 
 
 def port_open(port: int, host: str = "127.0.0.1", timeout: float = 0.5) -> bool:

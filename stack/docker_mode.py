@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from lambda_local.sandbox import project_environments
+from lambda_local.environments.sandbox import project_environments
 from stack.common import LAMBDA_ENDPOINT, ROOT, backing_ports, log, port_open, wait_for_plane
 from stack.functions import FUNCTIONS, Function
 

@@ -1,10 +1,10 @@
 """The project's functions, as template.yaml declares them (one Lambda image each).
 
-compose.yaml and host mode are checked against this table (tests/unit/lambda_local/test_compose.py).
+compose.yaml and host mode are checked against this table (tests/unit/lambda_local/environments/test_compose.py).
 """
 
+from lambda_local.environments.instance import RIE_INVOKE_PATH as INVOKE_PATH
 from lambda_local.providers import FunctionSpec, TemplateError, load
-from lambda_local.runtimes import RIE_INVOKE_PATH as INVOKE_PATH
 
 Function = FunctionSpec
 FUNCTIONS: tuple[Function, ...] = load().functions

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import psutil
 
-from lambda_local import environment
-from lambda_local.environment import read_env_file
+from lambda_local.environments import variables
+from lambda_local.environments.variables import read_env_file
 from stack.common import (
     API_PORT,
     AWS_ENDPOINT,
@@ -45,7 +45,7 @@ from stack.functions import FUNCTIONS, Function
 
 def plane_env() -> dict[str, str]:
     """The local plane's own environment: the local AWS endpoint and its dummy credentials."""
-    env = {k: os.environ[k] for k in environment.PASSED_THROUGH if k in os.environ}
+    env = {k: os.environ[k] for k in variables.PASSED_THROUGH if k in os.environ}
     # The plane's own settings given at `make up` (LAMBDA_LOCAL_WATCH=0, LAMBDA_LOCAL_DEBUG=<function>, ...).
     env |= {k: v for k, v in os.environ.items() if k.startswith("LAMBDA_LOCAL_")}
     return (

@@ -7,7 +7,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from lambda_local.environment import read_env_file
+from lambda_local.environments.variables import read_env_file
 from stack.common import AWS_ENDPOINT, ROOT
 
 

@@ -1,5 +1,5 @@
 """Create what the functions expect in the local AWS account: every resource template.yaml declares
-(lambda_local/provision.py), the database settings in Parameter Store, and this project's demo data
+(lambda_local/sources/provision.py), the database settings in Parameter Store, and this project's demo data
 (the weather page and its observations, the push platform application). Idempotent. Runs against the
 local endpoint: compose's `aws-init` service and host mode's `make up`.
 
@@ -19,7 +19,8 @@ import boto3
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from lambda_local.providers import Template, TemplateError, load  # noqa: E402
-from lambda_local.provision import create_resources  # noqa: E402 - runs as a script from the project root or its image
+from lambda_local.settings import API_PORT  # noqa: E402
+from lambda_local.sources.provision import create_resources  # noqa: E402 - runs as a script from the project root or its image
 from tools.gen_weather import observations  # noqa: E402
 
 SITE_TYPES = {".html": "text/html", ".css": "text/css", ".js": "application/javascript", ".json": "application/json"}
@@ -68,7 +69,7 @@ def publish_weather(template: Template, s3: Any) -> None:
     files = sorted((ROOT / "sites" / "weather").iterdir())
     for path in files:
         s3.put_object(Bucket=site, Key=path.name, Body=path.read_bytes(), ContentType=SITE_TYPES[path.suffix])
-    api = os.environ.get("WEATHER_API_URL", "http://127.0.0.1:3000")
+    api = os.environ.get("WEATHER_API_URL", f"http://127.0.0.1:{API_PORT}")
     s3.put_object(
         Bucket=site, Key="config.json", Body=json.dumps({"apiUrl": api}).encode(), ContentType="application/json"
     )

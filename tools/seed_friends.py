@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 
 from lambda_local.providers import load
+from lambda_local.settings import API_PORT
 from stack import moto
 
 
@@ -82,7 +83,7 @@ def main() -> None:
     print(
         f"{args.user}: {len(friends)} friends, {len(devices)} devices ({off} disabled) in "
         f"{time.perf_counter() - started:.1f} s; post a status with:\n"
-        f'  curl -XPOST localhost:3000/status -H "Authorization: Bearer {token}" -d \'{{"text": "hello"}}\''
+        f'  curl -XPOST localhost:{API_PORT}/status -H "Authorization: Bearer {token}" -d \'{{"text": "hello"}}\''
     )
 
 

@@ -14,8 +14,9 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from stack import current, down, fire, status, up
-from stack.common import LAMBDA_ENDPOINT, LAMBDA_PORT, port_open
+from lambda_local.settings import DEBUG_PORT
+from stack import current, down, fire, read_logs, status, up
+from stack.common import LAMBDA_ENDPOINT, LAMBDA_PORT, STATE, port_open
 from stack.functions import by_name
 
 
@@ -85,10 +86,21 @@ def _debug(name: str, off: bool) -> None:
         print(f"{fn.lambda_name}: debugging off, its next invocation runs in a plain environment")
         return
     print(
-        f"{fn.lambda_name}: its next invocation waits for a debugger on 127.0.0.1:5678 (VS Code: the launch "
+        f"{fn.lambda_name}: its next invocation waits for a debugger on 127.0.0.1:{DEBUG_PORT} (VS Code: the launch "
         f"configuration 'Attach to a function', {current().mode} mode); one invocation at a time, its timeout "
         f"suspended. `make debug FUNCTION={fn.directory} OFF=1` ends it."
     )
+
+
+def function_logs(function: str) -> str:
+    """One function's lines: what the plane said of it (its delivery lines, reloads, problems) and, in
+    host mode, what it printed (its log file)."""
+    fn = by_name(function)
+    names = (fn.lambda_name, fn.directory)
+    plane = [line for line in read_logs("lambda").splitlines() if any(name in line for name in names)]
+    own = STATE / "logs" / f"{fn.directory}.log"
+    printed = own.read_text(errors="replace").splitlines() if current().mode == "host" and own.exists() else []
+    return "".join(f"{line}\n" for line in plane + [f"{fn.directory} | {line}" for line in printed])
 
 
 def main(argv: list[str]) -> None:
@@ -99,6 +111,7 @@ def main(argv: list[str]) -> None:
     commands.add_parser("status", help="each service's state; exit 1 unless every one is this stack's and up")
     logs = commands.add_parser("logs", help="the services' logs")
     logs.add_argument("services", nargs="*", metavar="SERVICE")
+    logs.add_argument("--function", help="one function's lines only: the plane's about it and its own output")
     commands.add_parser("events", help="follow the plane's delivery lines")
     fire_ = commands.add_parser("fire", help="fire a schedule rule now")
     fire_.add_argument("rule")
@@ -121,6 +134,8 @@ def main(argv: list[str]) -> None:
         down()
     elif command == "status":
         sys.exit(status())
+    elif command == "logs" and args.function:
+        print(function_logs(args.function), end="")
     elif command == "logs":
         current().show_logs(args.services)
     elif command == "events":

@@ -4,7 +4,7 @@ from lambda_local.providers.functions import AsyncInvokeConfig, FunctionSpec, Fu
 from lambda_local.providers.loader import TemplateError, load_yaml
 from lambda_local.providers.resources import LOCAL_ACCOUNT, LOCAL_REGION, LocalResource, kebab
 from lambda_local.providers.routes import ApiRoute, Authorizer
-from lambda_local.providers.template import ROOT, TEMPLATE, Template, load, parse
+from lambda_local.providers.template import TEMPLATE, Template, load, parse
 from lambda_local.providers.triggers import (
     Destination,
     EventSpec,
@@ -16,6 +16,7 @@ from lambda_local.providers.triggers import (
     SqsTrigger,
     StreamTrigger,
 )
+from lambda_local.settings import ROOT
 
 __all__ = [
     "LOCAL_ACCOUNT",

@@ -85,7 +85,7 @@ class UrlCors:
 
 @dataclass(frozen=True)
 class FunctionUrl:
-    """`FunctionUrlConfig`: the function's URL (lambda_local/function_urls.py serves it)."""
+    """`FunctionUrlConfig`: the function's URL (lambda_local/http/function_urls.py serves it)."""
 
     auth_type: str  # "NONE" | "AWS_IAM" (SigV4-signed requests only)
     cors: UrlCors | None = None

@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from lambda_local.providers.loader import TemplateError, shown, where
+from lambda_local.settings import AWS_ENDPOINT
 
 LOCAL_ACCOUNT = "123456789012"  # moto's default account: the local stack's account
 LOCAL_REGION = "us-east-1"
 LOCAL_STACK_NAME = "local"
 # The origin the local S3 endpoint serves website buckets from, as a browser on this machine sees it.
-LOCAL_WEBSITE_ORIGIN = "http://127.0.0.1:5000"
+LOCAL_WEBSITE_ORIGIN = AWS_ENDPOINT
 
 NAME_PROPERTIES = {
     "AWS::S3::Bucket": "BucketName",

@@ -37,8 +37,8 @@ from lambda_local.providers.triggers import (
     StreamTrigger,
     schedule_of,
 )
+from lambda_local.settings import PLANE_PORTS, ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
 # A destination's Type (SAM's names) and the resources of the template it may name.
 DESTINATION_KINDS = {
@@ -46,7 +46,6 @@ DESTINATION_KINDS = {
     "SNS": ("AWS::SNS::Topic",),
     "Lambda": ("AWS::Serverless::Function", "AWS::Lambda::Function"),
 }
-RESERVED_PORTS = {3000, 3001}  # API Gateway and the Invoke API
 
 
 @dataclass(frozen=True)
@@ -149,8 +148,10 @@ def parse(data: dict[str, Any], folder: Path = ROOT / "functions", file: str = "
     ports = [fn.port for fn in functions if fn.port is not None]
     if len(set(ports)) != len(ports):
         raise TemplateError(f"{file}: two functions share a Metadata.LocalPort ({sorted(ports)})")
-    if clash := RESERVED_PORTS & set(ports):
-        raise TemplateError(f"{file}: Metadata.LocalPort {clash.pop()} is the plane's own (3000 and 3001 are taken)")
+    if clash := PLANE_PORTS & set(ports):
+        raise TemplateError(
+            f"{file}: Metadata.LocalPort {min(clash)} is the plane's own (the Invoke API's or API Gateway's)"
+        )
     lambda_names = [fn.lambda_name for fn in functions]
     if len(set(lambda_names)) != len(lambda_names):
         raise TemplateError(f"{file}: two functions share a FunctionName")

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import stack
-from lambda_local.sandbox import LABEL, USER
+from lambda_local.environments.sandbox import LABEL, USER
 from stack.docker_mode import PROJECT, environments
 from stack.functions import by_name
 

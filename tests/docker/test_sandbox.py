@@ -1,5 +1,5 @@
 """Function containers are shaped like Lambda's execution environment (compose.yaml, held to
-template.yaml by tests/unit/lambda_local/test_compose.py): a handler run as one of our functions, in that
+template.yaml by tests/unit/lambda_local/environments/test_compose.py): a handler run as one of our functions, in that
 function's service with its image, user, file systems, limits and environment, meets what it
 would meet in AWS."""
 

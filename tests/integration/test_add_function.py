@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from lambda_local.providers import load
-from lambda_local.provision import create_resources
+from lambda_local.sources.provision import create_resources
 from stack import moto
 from tests.support.probe_plane import ProbePlane, api_request, wait_for
 from tools.new_function import insert_before_top_level_key, scaffold

@@ -1,5 +1,5 @@
 """Every listener the stack opens is locked to this machine and, for control, to this user's tools:
-the local AWS endpoint, the runtimes and the debugger included (README: "What each listener accepts")."""
+the local AWS endpoint, the runtimes and the debugger included (docs/security.md: "What each listener accepts")."""
 
 import urllib.error
 import urllib.request

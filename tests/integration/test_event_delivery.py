@@ -174,7 +174,7 @@ def test_a_malformed_message_costs_that_message_only_and_the_next_upload_still_g
 
 
 def test_with_the_failure_queue_gone_the_record_waits_for_it_and_later_events_still_run():
-    from lambda_local.provision import create_resources
+    from lambda_local.sources.provision import create_resources
 
     sqs, sns, s3 = moto.client("sqs"), moto.client("sns"), moto.client("s3")
     name = TEMPLATE.names["FailedInvocationsQueue"]

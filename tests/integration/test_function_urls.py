@@ -13,7 +13,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from lambda_local.environment import LOCAL_ENV, read_env_file
+from lambda_local.environments.variables import LOCAL_ENV, read_env_file
 from tests.support.probe_plane import ProbePlane, wait_for
 
 pytestmark = pytest.mark.integration

@@ -1,4 +1,4 @@
-"""Hot reload (lambda_local/reload.py), host mode: a plane of its own serves a function copied into a
+"""Hot reload (lambda_local/environments/reload.py), host mode: a plane of its own serves a function copied into a
 temporary folder; the test edits that copy while the plane runs. Docker mode's reload (an image
 rebuilt, the environments replaced) is tested in tests/docker/test_hot_reload.py."""
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 import stack
-from lambda_local.event_shapes import dynamodb_record
+from lambda_local.events.streams import dynamodb_record
 from stack import moto
 from tests.integration.conftest import TEMPLATE
 from tools import place_orders

@@ -1,4 +1,4 @@
-"""One request id per invocation, as in Lambda (host mode's runtime, lambda_local/runtime_shim.py): the
+"""One request id per invocation, as in Lambda (host mode's runtime, lambda_local/environments/runtime_shim.py): the
 id the Invoke API answers (the 202 of an `Event` invoke too) is the function's `context.aws_request_id`,
 the id of its START / REPORT lines and of its retries, and the function gets an X-Ray trace header."""
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from lambda_local.providers import load
-from lambda_local.provision import create_resources
+from lambda_local.sources.provision import create_resources
 from stack import ROOT, moto, plane_env
 
 TEMPLATE = ROOT / "tests" / "support" / "probe" / "template.yaml"

@@ -11,9 +11,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from lambda_local.event_shapes import kinesis_record
+from lambda_local.events.streams import kinesis_record
 from lambda_local.providers import load
-from lambda_local.provision import create_resources
+from lambda_local.sources.provision import create_resources
 from stack import ROOT
 from tests.support.handlers import LoadedFunction, reset_caches
 from tests.support.handlers import load as load_handler

@@ -15,9 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lambda_local import recursion
-from lambda_local.api_gateway import (
-    METHODS,
+from lambda_local.events.api_gateway import (
     BadResponse,
     HttpRequest,
     HttpResponse,
@@ -26,14 +24,19 @@ from lambda_local.api_gateway import (
     rest_event,
     rest_response,
 )
-from lambda_local.event_filters import keep, parse_filters
-from lambda_local.event_shapes import MalformedEvent, complete_s3_event, sns_event, sqs_record
-from lambda_local.function_names import InvalidName, NotFound, Target, check, parse
-from lambda_local.function_urls import url_event, url_response
+from lambda_local.events.function_url import url_event, url_response
+from lambda_local.events.malformed import MalformedEvent
+from lambda_local.events.s3 import complete_s3_event
+from lambda_local.events.sns import sns_event
+from lambda_local.events.sqs import sqs_record
+from lambda_local.http.api_gateway import METHODS
+from lambda_local.invocation import recursion
+from lambda_local.invocation.function_names import InvalidName, NotFound, Target, check, parse
 from lambda_local.providers import ROOT, ApiRoute, TemplateError, load, load_yaml
 from lambda_local.providers import parse as parse_template
-from lambda_local.queue_sources import QueuePoller
-from lambda_local.streams import DynamoDBStream, KinesisStream
+from lambda_local.sources.filters import keep, parse_filters
+from lambda_local.sources.notifications import QueuePoller
+from lambda_local.sources.streams import DynamoDBStream, KinesisStream
 
 SCALARS = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=12)
 JSON = st.recursive(

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lambda_local import compose
+from lambda_local.environments import compose
 from lambda_local.providers import ROOT, load
 from tools.new_function import scaffold
 

@@ -1,0 +1,76 @@
+"""Host mode's runtime: `python -m lambda_local.environments.runtime_shim <handler>` is awslambdaric (the runtime
+interface client every Python image runs) with one difference: the invocation's request id and X-Ray
+trace header are the ones the plane assigned, as in Lambda, where the 202 of an `Event` invoke, the
+function's `context.aws_request_id`, its retries and its destination record all carry one id.
+
+The RIE gives every invocation an id of its own and passes no trace header to the runtime. The plane
+sends its own in the invocation's client context (which the RIE passes through), under a key of its
+own that this module takes out again: the function sees the caller's client context unchanged, and
+the RIE still gets its own id back when the result is posted. Standard library and awslambdaric only:
+it runs in the function's process.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from awslambdaric import lambda_runtime_client
+from awslambdaric.__main__ import main
+
+KEY = "lambda-local"  # under the client context's `custom`
+
+_Client = lambda_runtime_client.BaseLambdaRuntimeClient
+_next = _Client.wait_next_invocation
+_result = _Client.post_invocation_result
+_error = _Client.post_invocation_error
+_rie_ids: dict[str, str] = {}  # the plane's id -> the RIE's, for the invocation in flight
+
+
+def taken(client_context: str | None) -> tuple[dict[str, Any] | None, str | None]:
+    """The plane's part of a client context, and the caller's part as the function should see it."""
+    if not client_context:
+        return None, client_context
+    try:
+        parsed = json.loads(client_context)
+    except ValueError:
+        return None, client_context
+    custom = parsed.get("custom") if isinstance(parsed, dict) else None
+    if not isinstance(custom, dict) or not isinstance(custom.get(KEY), dict):
+        return None, client_context
+    ours = custom.pop(KEY)
+    if not custom:
+        parsed.pop("custom")
+    return ours, (json.dumps(parsed) if parsed else None)
+
+
+def wait_next_invocation(self: Any) -> Any:
+    request = _next(self)
+    ours, request.client_context = taken(request.client_context)
+    if ours and isinstance(ours.get("requestId"), str):
+        _rie_ids.clear()
+        _rie_ids[ours["requestId"]] = request.invoke_id
+        request.invoke_id = ours["requestId"]
+        if isinstance(ours.get("traceId"), str):
+            request.x_amzn_trace_id = ours["traceId"]
+    return request
+
+
+def post_invocation_result(self: Any, invoke_id: str, *args: Any, **kwargs: Any) -> Any:
+    return _result(self, _rie_ids.get(invoke_id, invoke_id), *args, **kwargs)
+
+
+def post_invocation_error(self: Any, invoke_id: str, *args: Any, **kwargs: Any) -> Any:
+    return _error(self, _rie_ids.get(invoke_id, invoke_id), *args, **kwargs)
+
+
+def install() -> None:
+    _Client.wait_next_invocation = wait_next_invocation
+    _Client.post_invocation_result = post_invocation_result
+    _Client.post_invocation_error = post_invocation_error
+
+
+if __name__ == "__main__":
+    install()
+    main(sys.argv)

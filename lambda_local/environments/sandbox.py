@@ -1,0 +1,71 @@
+"""A function's execution environment in Docker mode, defined once: the container compose.yaml's
+rendered service runs and the containers the plane starts on demand through the Docker SDK carry the
+same image, command, user, read-only root, /tmp tmpfs, memory without swap, environment and log
+channel. lambda_local/environments/compose.py renders it as YAML; `run_kwargs` turns it into the SDK's arguments."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from lambda_local.environments.variables import lambda_variables
+from lambda_local.providers import FunctionSpec, Template
+from lambda_local.settings import COMPOSE_AWS_ENDPOINT, COMPOSE_LAMBDA_ENDPOINT, COMPOSE_SYSLOG_ADDRESS
+
+AWS_ENDPOINT = COMPOSE_AWS_ENDPOINT  # the moto service, inside the compose network
+LAMBDA_ENDPOINT = COMPOSE_LAMBDA_ENDPOINT  # the plane's Invoke API, inside the compose network
+USER = "993:990"  # Lambda runs the function as a user without privileges
+SYSLOG_ADDRESS = COMPOSE_SYSLOG_ADDRESS  # the engine sends from the host to the plane's published port
+LABEL = "io.github.lambda-local"  # label prefix of the containers the plane starts
+
+
+def project_environments(client: Any, project: str) -> list[Any]:
+    """The containers a plane of compose project `project` started (running or not): what a plane
+    starting after a killed one and `make down` remove. ignore_removed: the SDK inspects each container
+    it lists, and one may be removed in between (by a plane scaling in or stopping)."""
+    filters = {"label": f"{LABEL}.project={project}"}
+    return list(client.containers.list(all=True, filters=filters, ignore_removed=True))
+
+
+@dataclass(frozen=True)
+class Sandbox:
+    image: str
+    command: list[str]
+    memory_mb: int
+    ephemeral_mb: int
+    environment: dict[str, str]  # the template's variables resolved, and what Lambda sets
+    user: str = USER
+    read_only: bool = True
+
+
+def sandbox(template: Template, fn: FunctionSpec) -> Sandbox:
+    env = lambda_variables(fn, AWS_ENDPOINT, LAMBDA_ENDPOINT) | template.function_env(fn, AWS_ENDPOINT)
+    return Sandbox(fn.image, [fn.handler], fn.memory_mb, fn.ephemeral_mb, env)
+
+
+def run_kwargs(
+    box: Sandbox, local_env: dict[str, str], name: str, network: str, tag: str, labels: dict[str, str]
+) -> dict[str, Any]:
+    """`docker.containers.run(**...)` for one environment: the compose service's settings, plus the
+    name, network, log tag and labels of this container."""
+    from docker.types import LogConfig
+
+    return {
+        "image": box.image,
+        "command": box.command,
+        "name": name,
+        "hostname": name,
+        "detach": True,
+        "read_only": box.read_only,
+        "user": box.user,
+        "tmpfs": {"/tmp": f"size={box.ephemeral_mb}m"},  # noqa: S108 - the container's /tmp
+        "mem_limit": f"{box.memory_mb}m",
+        "memswap_limit": f"{box.memory_mb}m",
+        "environment": local_env | box.environment,
+        "network": network,
+        "labels": labels,
+        "log_config": LogConfig(
+            type="syslog",
+            config={"syslog-address": SYSLOG_ADDRESS, "syslog-format": "rfc5424", "tag": tag},
+        ),
+    }

@@ -1,0 +1,44 @@
+"""Host mode's one request id: the runtime shim takes the plane's id and trace header out of the client
+context, and the log buffer renames the RIE's id in the START/END/REPORT lines to the plane's."""
+
+import base64
+import json
+from pathlib import Path
+
+from lambda_local.environments.instance import client_context
+from lambda_local.environments.log_buffer import LogBuffer
+from lambda_local.environments.runtime_shim import taken
+
+
+def test_the_plane_s_part_of_the_client_context_is_taken_out_and_the_caller_s_kept() -> None:
+    sent = json.loads(base64.b64decode(client_context("req-1", "Root=1-abc")))
+    ours, rest = taken(json.dumps(sent))
+    assert ours == {"requestId": "req-1", "traceId": "Root=1-abc"} and rest is None
+    sent["custom"]["app"] = "mobile"
+    sent["env"] = {"locale": "fr"}
+    ours, rest = taken(json.dumps(sent))
+    assert ours is not None and json.loads(rest or "") == {"custom": {"app": "mobile"}, "env": {"locale": "fr"}}
+    assert taken(None) == (None, None)
+    assert taken('{"custom": {"app": "x"}}') == (None, '{"custom": {"app": "x"}}')
+    assert taken("not json") == (None, "not json")
+
+
+def test_the_rie_s_id_becomes_the_plane_s_in_the_invocation_s_lines(tmp_path: Path) -> None:
+    log = LogBuffer(tmp_path / "fn.log")
+    log.append("START RequestId: before Version: $LATEST")  # not expected: kept as it is
+    log.expect("plane-id")
+    for line in (
+        "START RequestId: rie-id Version: $LATEST",
+        "hello",
+        "END RequestId: rie-id",
+        "REPORT RequestId: rie-id",
+    ):
+        log.append(line)
+    assert log.request_ids(0) == ["before", "plane-id"]
+    assert log.flush()
+    assert (tmp_path / "fn.log").read_text().splitlines()[1:] == [
+        "START RequestId: plane-id Version: $LATEST",
+        "hello",
+        "END RequestId: plane-id",
+        "REPORT RequestId: plane-id",
+    ]
