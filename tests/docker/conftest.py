@@ -12,6 +12,4 @@ from tests.integration.conftest import running_stack  # noqa: F401 - the stack t
 
 def pytest_configure(config: pytest.Config) -> None:
     if shutil.which("docker") is None or subprocess.run(["docker", "info"], capture_output=True).returncode != 0:
-        raise pytest.UsageError(
-            "tests/docker needs a running Docker engine (make test-docker; see docs/modes.md)"
-        )
+        raise pytest.UsageError("tests/docker needs a running Docker engine (make test-docker; see docs/modes.md)")
