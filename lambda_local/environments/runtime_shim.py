@@ -12,7 +12,11 @@ it runs in the function's process.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import json
+import os
+import signal
 import sys
 from typing import Any
 
@@ -65,6 +69,16 @@ def post_invocation_error(self: Any, invoke_id: str, *args: Any, **kwargs: Any) 
     return _error(self, _rie_ids.get(invoke_id, invoke_id), *args, **kwargs)
 
 
+def die_with_the_emulator() -> None:
+    """The kernel kills this runtime when its RIE dies (Linux's PR_SET_PDEATHSIG), as the RIE dies with
+    its plane: a runtime stuck in a handler or waiting for a debugger never outlives a killed plane."""
+    parent = os.getppid()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # the RIE died before the signal was set
+        os._exit(1)
+
+
 def install() -> None:
     _Client.wait_next_invocation = wait_next_invocation
     _Client.post_invocation_result = post_invocation_result
@@ -72,5 +86,6 @@ def install() -> None:
 
 
 if __name__ == "__main__":
+    die_with_the_emulator()
     install()
     main(sys.argv)

@@ -42,3 +42,32 @@ def test_the_rie_s_id_becomes_the_plane_s_in_the_invocation_s_lines(tmp_path: Pa
         "END RequestId: plane-id",
         "REPORT RequestId: plane-id",
     ]
+
+
+def test_the_runtime_dies_with_its_emulator_even_stuck_in_a_handler() -> None:
+    """The RIE dies with its plane (PR_SET_PDEATHSIG); the runtime under it must follow at once, not at
+    its next call to a dead RIE: a handler that hangs would otherwise outlive a killed plane."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import psutil
+
+    runtime = (
+        "from lambda_local.environments.runtime_shim import die_with_the_emulator; import time; "
+        "die_with_the_emulator(); print('ready', flush=True); time.sleep(60)"
+    )
+    emulator = (
+        "import subprocess, sys, time; "
+        f"child = subprocess.Popen([sys.executable, '-c', {runtime!r}]); print(child.pid, flush=True); time.sleep(60)"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", emulator], stdout=subprocess.PIPE, text=True)
+    assert parent.stdout is not None
+    child = psutil.Process(int(parent.stdout.readline()))
+    time.sleep(1.0)  # the child has set its death signal (it imports, then sets it)
+    os.kill(parent.pid, signal.SIGKILL)
+    parent.wait()
+    child.wait(timeout=10)  # raises TimeoutExpired while it lives on
+    assert not child.is_running()
