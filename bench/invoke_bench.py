@@ -147,7 +147,7 @@ def accepted(client: object) -> None:
 def store_cost(payload: bytes) -> list[float]:
     """The part of the 202 that durability adds: storing the event before answering (the plane's store,
     on the same file system as the stack's state)."""
-    from lambda_local.invocation import recursion
+    from lambda_local.events import recursion
     from lambda_local.invocation.event_store import EventStore, StoredEvent
 
     with tempfile.TemporaryDirectory(dir=stack.ROOT / ".stack") as state:

@@ -29,7 +29,7 @@ from lambda_local.environments.pool import AccountConcurrency, FunctionRuntime
 from lambda_local.environments.processes import RieProcess, free_port, private_host, stop_leftovers
 from lambda_local.environments.sandbox import sandbox
 from lambda_local.environments.variables import LOCAL_ENV, function_env, read_env_file
-from lambda_local.invocation import recursion
+from lambda_local.events import recursion
 from lambda_local.invocation.asynchronous import AsyncInvoker, Done
 from lambda_local.invocation.deliveries import report
 from lambda_local.invocation.event_store import EventStore, StoreError
@@ -43,10 +43,10 @@ from lambda_local.providers import (
     SqsTrigger,
     StreamTrigger,
     Template,
+    filters,
     load,
 )
 from lambda_local.settings import DEBUG_ADDRESS, RIE_PORT, Settings
-from lambda_local.sources import filters
 from lambda_local.sources.notifications import TRIGGER_VISIBILITY_S, QueuePoller
 from lambda_local.sources.schedules import Scheduler
 from lambda_local.sources.sqs import SqsMapping

@@ -37,6 +37,10 @@ COMPOSE_AWS_ENDPOINT = f"http://aws:{AWS_PORT}"
 COMPOSE_LAMBDA_ENDPOINT = f"http://lambda:{INVOKE_PORT}"
 COMPOSE_SYSLOG_ADDRESS = f"udp://{LOOPBACK}:{SYSLOG_PORT}"  # the engine sends from the host to the published port
 
+# Lambda's quotas that the plane enforces (AWS: Lambda quotas).
+SYNC_PAYLOAD_LIMIT = 6 * 1024 * 1024  # bytes: a synchronous invocation's request and response, a stream batch
+ASYNC_PAYLOAD_LIMIT = 1024 * 1024  # bytes: an asynchronous (Event) invocation's payload
+
 REGION = "us-east-1"
 ASYNC_RETRY_DELAYS = (1.0, 2.0)  # seconds between an Event's attempts (Lambda: about 1 then 2 minutes)
 IDLE_S = 300.0  # an idle execution environment is stopped after this long

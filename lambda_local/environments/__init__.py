@@ -4,5 +4,5 @@ The pool of a function's environments and the account's concurrency (pool.py), o
 (instance.py: what an RIE answered, as Lambda's result), host mode's RIE processes (processes.py) and
 Docker mode's containers (containers.py, sandbox.py, compose.py), their output (log_buffer.py,
 log_files.py, log_format.py, container_logs.py), supervision, hot reload, the debugger's guard and the
-runtime shim. May import: providers, invocation.recursion and invocation.limits, events.timestamps.
+runtime shim. May import: settings, logs, providers, events.
 """

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from lambda_local.environments.log_buffer import LogBuffer
-from lambda_local.invocation.limits import SYNC_PAYLOAD_LIMIT
 from lambda_local.providers import FunctionSpec
+from lambda_local.settings import SYNC_PAYLOAD_LIMIT
 
 RIE_INVOKE_PATH = "/2015-03-31/functions/function/invocations"
 

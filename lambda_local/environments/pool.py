@@ -32,7 +32,7 @@ from lambda_local.environments.instance import (
     error_payload,
 )
 from lambda_local.environments.supervision import Supervision
-from lambda_local.invocation import recursion
+from lambda_local.events import recursion
 from lambda_local.providers import FunctionSpec
 
 # A synchronous invocation waits at most this long for a crash-looping runtime's next start; longer,

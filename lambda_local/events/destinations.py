@@ -6,13 +6,22 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Any
+from typing import Any, Protocol
 
-from lambda_local.environments.instance import InvokeResult
 from lambda_local.events.timestamps import iso_ms
 
 SQS_MESSAGE_LIMIT = 1024 * 1024  # bytes: SQS's largest message
 KEPT_PAYLOAD = 64 * 1024  # characters of a too-large payload kept in its record
+
+
+class InvokeResult(Protocol):
+    """What a record needs of an invocation's result (environments.instance.InvokeResult has it)."""
+
+    @property
+    def payload(self) -> bytes: ...
+
+    @property
+    def function_error(self) -> str | None: ...
 
 
 def async_failure_record(

@@ -41,9 +41,10 @@ from lambda_local.events.api_gateway import (
     rest_event,
     rest_response,
 )
+from lambda_local.http.limits import TooLarge, read_limited
 from lambda_local.http.tokens import verify
-from lambda_local.invocation.limits import SYNC_PAYLOAD_LIMIT, TooLarge, read_limited
 from lambda_local.providers import ApiRoute
+from lambda_local.settings import SYNC_PAYLOAD_LIMIT
 
 REST_TIMEOUT_S = 29
 HTTP_TIMEOUT_S = 30

@@ -66,10 +66,10 @@ from lambda_local.environments.variables import LOCAL_ENV, read_env_file
 from lambda_local.events.api_gateway import BadResponse, HttpRequest
 from lambda_local.events.function_url import url_event, url_response
 from lambda_local.http.api_gateway import METHODS
-from lambda_local.invocation.limits import SYNC_PAYLOAD_LIMIT, TooLarge, read_limited
+from lambda_local.http.limits import TooLarge, read_limited
 from lambda_local.logs import LOG
 from lambda_local.providers import LOCAL_ACCOUNT, FunctionSpec, FunctionUrl, UrlCors
-from lambda_local.settings import URL_PORT
+from lambda_local.settings import SYNC_PAYLOAD_LIMIT, URL_PORT
 
 SERVICE = "lambda"  # what a request to a function URL is signed for
 ALGORITHM = "AWS4-HMAC-SHA256"

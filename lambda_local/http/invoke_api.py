@@ -30,14 +30,16 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from lambda_local.environments.pool import Throttled
+from lambda_local.events import recursion
 from lambda_local.http import console
+from lambda_local.http.limits import TooLarge, read_limited
 from lambda_local.http.tokens import template_token
-from lambda_local.invocation import function_names, recursion
+from lambda_local.invocation import function_names
 from lambda_local.invocation.deliveries import report
 from lambda_local.invocation.event_store import StoreError
-from lambda_local.invocation.limits import ASYNC_PAYLOAD_LIMIT, SYNC_PAYLOAD_LIMIT, TooLarge, read_limited
 from lambda_local.plane import ACCOUNT, Plane
 from lambda_local.providers import TemplateError
+from lambda_local.settings import ASYNC_PAYLOAD_LIMIT, SYNC_PAYLOAD_LIMIT
 
 FIRE_MARGIN_S = 30.0  # beyond an event's longest delivery, before a firing's request gives up waiting
 

@@ -14,8 +14,8 @@ from typing import Any
 
 from lambda_local.environments.instance import InvokeResult
 from lambda_local.environments.pool import FunctionRuntime
+from lambda_local.events import recursion
 from lambda_local.events.destinations import async_failure_record, async_success_record, fit_to_queue
-from lambda_local.invocation import recursion
 from lambda_local.invocation.event_store import EventStore, StoredEvent, StoreError
 from lambda_local.providers import AsyncInvokeConfig
 from lambda_local.settings import ASYNC_RETRY_DELAYS

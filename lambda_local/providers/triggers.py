@@ -10,8 +10,8 @@ from typing import Any
 
 from aws_croniter import AwsCroniter
 
+from lambda_local.providers.filters import FilterError, parse_filters
 from lambda_local.providers.loader import TemplateError
-from lambda_local.sources.filters import FilterError, parse_filters
 
 QUEUE_PREFIX = "lambda-local-"
 STREAM_TYPES = ("DynamoDB", "Kinesis")

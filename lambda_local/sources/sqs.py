@@ -36,13 +36,13 @@ from typing import Any
 
 from lambda_local.environments.instance import InvokeResult
 from lambda_local.environments.pool import FunctionRuntime
+from lambda_local.events import recursion
 from lambda_local.events.sqs import sqs_record
-from lambda_local.invocation import recursion
-from lambda_local.invocation.limits import SYNC_PAYLOAD_LIMIT
 from lambda_local.logs import LOG
 from lambda_local.providers import SqsTrigger
+from lambda_local.providers.filters import triage
+from lambda_local.settings import SYNC_PAYLOAD_LIMIT
 from lambda_local.sources.batch_failures import reported_failures
-from lambda_local.sources.filters import triage
 
 DEFAULT_POLLERS = 5  # Lambda starts an SQS mapping with five concurrent pollers
 POLL_WAIT_S = 1  # a receive's long poll locally: short, so a stopping plane is not held up

@@ -49,11 +49,11 @@ from lambda_local.environments.instance import InvokeResult
 from lambda_local.environments.pool import FunctionRuntime
 from lambda_local.events.destinations import stream_failure_record
 from lambda_local.events.streams import dynamodb_record, kinesis_record
-from lambda_local.invocation.limits import SYNC_PAYLOAD_LIMIT
 from lambda_local.logs import LOG
 from lambda_local.providers import FunctionSpec, MappingSettings, StreamTrigger
+from lambda_local.providers.filters import triage
+from lambda_local.settings import SYNC_PAYLOAD_LIMIT
 from lambda_local.sources.batch_failures import reported_failures
-from lambda_local.sources.filters import triage
 
 POLL_INTERVAL_S = 0.25  # an idle shard is read this often: about 4 times a second, as AWS reads DynamoDB streams
 READ_AHEAD = 1000  # records per GetRecords call; reading runs ahead of the invocations by a few calls

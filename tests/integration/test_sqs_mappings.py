@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from lambda_local.invocation import recursion
+from lambda_local.events import recursion
 from stack import moto
 from tests.support.probe_plane import TEMPLATE as PROBE_TEMPLATE
 from tests.support.probe_plane import ProbePlane, wait_for

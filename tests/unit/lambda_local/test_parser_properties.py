@@ -15,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from lambda_local.events import recursion
 from lambda_local.events.api_gateway import (
     BadResponse,
     HttpRequest,
@@ -30,11 +31,10 @@ from lambda_local.events.s3 import complete_s3_event
 from lambda_local.events.sns import sns_event
 from lambda_local.events.sqs import sqs_record
 from lambda_local.http.api_gateway import METHODS
-from lambda_local.invocation import recursion
 from lambda_local.invocation.function_names import InvalidName, NotFound, Target, check, parse
 from lambda_local.providers import ROOT, ApiRoute, TemplateError, load, load_yaml
 from lambda_local.providers import parse as parse_template
-from lambda_local.sources.filters import keep, parse_filters
+from lambda_local.providers.filters import keep, parse_filters
 from lambda_local.sources.notifications import QueuePoller
 from lambda_local.sources.streams import DynamoDBStream, KinesisStream
 

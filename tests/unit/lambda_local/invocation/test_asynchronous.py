@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 
 from lambda_local.environments.instance import InvokeResult
+from lambda_local.events import recursion
 from lambda_local.events.destinations import SQS_MESSAGE_LIMIT, fit_to_queue
-from lambda_local.invocation import asynchronous, event_store, recursion
+from lambda_local.invocation import asynchronous, event_store
 from lambda_local.invocation.asynchronous import AsyncInvoker
 from lambda_local.invocation.event_store import EventStore, StoreError
 from lambda_local.providers import AsyncInvokeConfig, load

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from lambda_local.environments.instance import InvokeResult
-from lambda_local.invocation import recursion
-from lambda_local.providers import EventSpec, MappingSettings, SqsSettings, SqsTrigger, load
-from lambda_local.sources import filters, streams
+from lambda_local.events import recursion
+from lambda_local.providers import EventSpec, MappingSettings, SqsSettings, SqsTrigger, filters, load
+from lambda_local.sources import streams
 from lambda_local.sources.sqs import SqsMapping
 from lambda_local.sources.streams import StreamMapping, StreamRecord, StreamSource
 

@@ -3,7 +3,7 @@ messages a function sends (https://docs.aws.amazon.com/lambda/latest/dg/invocati
 
 import json
 
-from lambda_local.invocation import recursion
+from lambda_local.events import recursion
 
 
 def test_the_lineage_grows_by_one_per_round_of_the_same_function() -> None:

@@ -1,11 +1,8 @@
-"""Lambda's quotas that the local plane enforces, in one place (AWS: Lambda quotas)."""
+"""A request body read within Lambda's quotas (settings.py holds them): refused as it streams in."""
 
 from __future__ import annotations
 
 from typing import Any
-
-SYNC_PAYLOAD_LIMIT = 6 * 1024 * 1024  # bytes: a synchronous invocation's request and response, a stream batch
-ASYNC_PAYLOAD_LIMIT = 1024 * 1024  # bytes: an asynchronous (Event) invocation's payload
 
 
 class TooLarge(Exception):

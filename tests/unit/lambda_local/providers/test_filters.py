@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from lambda_local.sources.filters import FilterError, keep, matches, parse_filters, split
+from lambda_local.providers.filters import FilterError, keep, matches, parse_filters, split
 
 
 def pattern(text: str) -> dict:

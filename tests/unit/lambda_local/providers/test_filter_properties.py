@@ -13,8 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lambda_local.sources import filters
-from lambda_local.sources.filters import FilterError, keep, matches, parse_filters, triage
+from lambda_local.providers import filters
+from lambda_local.providers.filters import FilterError, keep, matches, parse_filters, triage
 
 KEYS = st.sampled_from(["a", "b", "body", "data", "kinesis", "n", "$or", "x y", "é"])
 SCALARS = (
