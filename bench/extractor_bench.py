@@ -16,7 +16,7 @@ from typing import Any
 
 import stack
 from stack import ROOT, moto, read_env_file
-from stack.functions import FUNCTIONS, Function
+from stack.functions import Function, functions
 from tools import gen_orders
 from tools.imagegen import jpeg, photo, s3_event
 
@@ -129,7 +129,7 @@ def main() -> None:
     rows = ensure_rows()
     function_events = events()
     results = {}
-    for fn in FUNCTIONS:
+    for fn in functions():
         print(f"==> {fn.directory}: {COLD_STARTS} cold starts, {INVOCATIONS} warm invocations", flush=True)
         results[fn.directory] = measure(fn, function_events[fn.directory])
 

@@ -23,7 +23,7 @@ import stack
 from lambda_local.environments.variables import PASSED_THROUGH
 from stack.common import ROOT, function_env
 from stack.docker_mode import compose
-from stack.functions import FUNCTIONS, Function
+from stack.functions import Function, functions
 
 RUNS = int(os.environ.get("BENCH_IMPORT_RUNS", "5"))
 TOP = 8
@@ -78,7 +78,7 @@ def env_file_for(fn: Function, folder: Path) -> Path:
 
 
 def main() -> None:
-    chosen = [fn for fn in FUNCTIONS if os.environ.get("FUNCTION") in (None, "", fn.directory)]
+    chosen = [fn for fn in functions() if os.environ.get("FUNCTION") in (None, "", fn.directory)]
     if not chosen:
         raise SystemExit(f"FUNCTION={os.environ['FUNCTION']}: no such function folder")
     in_images = stack.mode() == "docker"

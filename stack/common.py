@@ -16,7 +16,7 @@ from lambda_local import settings
 from lambda_local.environments import variables
 from lambda_local.providers import ROOT as ROOT  # re-exported: the project root for the stack modules
 from lambda_local.providers import load
-from stack.functions import FUNCTIONS, Function
+from stack.functions import Function, functions
 
 STATE = settings.STATE
 VENV_BIN = Path(sys.executable).parent
@@ -81,7 +81,7 @@ def preflight(ports: Mapping[str, int]) -> None:
 
 def plane_ports() -> dict[str, int]:
     """What the plane listens on: the Invoke API, each function's port and, with API events, API Gateway."""
-    ports = {"lambda": LAMBDA_PORT} | {f.directory: f.port for f in FUNCTIONS if f.port is not None}
+    ports = {"lambda": LAMBDA_PORT} | {f.directory: f.port for f in functions() if f.port is not None}
     return ports | ({"api": API_PORT} if load().routes else {})
 
 
@@ -100,7 +100,7 @@ def _probe_plane(port: int, function: str | None) -> str:
         return "down" if refused else "foreign: not the local Lambda plane"
     except (ValueError, KeyError, TypeError):
         return "foreign: not the local Lambda plane"
-    if listing.get("service") != "lambda_local" or names != {f.lambda_name for f in FUNCTIONS}:
+    if listing.get("service") != "lambda_local" or names != {f.lambda_name for f in functions()}:
         return "foreign: a Lambda plane serving other functions"
     return "up" if function is None or function in names else "foreign"
 

@@ -12,7 +12,7 @@ import yaml
 
 from lambda_local.environments.sandbox import project_environments
 from stack.common import LAMBDA_ENDPOINT, ROOT, backing_ports, log, port_open, wait_for_plane
-from stack.functions import FUNCTIONS, Function
+from stack.functions import Function, functions
 
 PROJECT = str(yaml.safe_load((ROOT / "compose.yaml").read_text())["name"])  # compose's project name
 
@@ -169,7 +169,7 @@ class ComposeStack:
         compose_healthy(fn.directory)  # its port is the plane's, so wait on the container itself
 
     def read_logs(self, service: str) -> str:
-        if service in {fn.directory for fn in FUNCTIONS}:
+        if service in {fn.directory for fn in functions()}:
             # Every environment's lines, as the plane received them (compose knows its one container only).
             path = f"/project/.stack/logs/{service}.log"
             result = compose("exec", "-T", "lambda", "cat", path, check=False, capture=True)

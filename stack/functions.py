@@ -7,8 +7,13 @@ from lambda_local.environments.instance import RIE_INVOKE_PATH as INVOKE_PATH
 from lambda_local.providers import FunctionSpec, TemplateError, load
 
 Function = FunctionSpec
-FUNCTIONS: tuple[Function, ...] = load().functions
-__all__ = ["FUNCTIONS", "INVOKE_PATH", "Function", "by_name"]
+__all__ = ["INVOKE_PATH", "Function", "by_name", "functions"]
+
+
+def functions() -> tuple[Function, ...]:
+    """The template's functions, read when first asked for (not at import: a broken template is then
+    one line where it is used, and importing the stack's modules costs nothing)."""
+    return load().functions
 
 
 def by_name(name: str) -> Function:

@@ -40,7 +40,7 @@ from stack.common import (
     port_open,
     wait_for_plane,
 )
-from stack.functions import FUNCTIONS, Function
+from stack.functions import Function, functions
 
 
 def plane_env() -> dict[str, str]:
@@ -326,7 +326,7 @@ def start_plane() -> None:
         return
     for port in plane_ports().values():
         _require_free(port, "lambda")
-    log(f"starting the local Lambda plane: Invoke API on {LAMBDA_ENDPOINT}, {len(FUNCTIONS)} functions under the RIE")
+    log(f"starting the local Lambda plane: Invoke API on {LAMBDA_ENDPOINT}, {len(functions())} functions under the RIE")
     started = log_file("lambda").stat().st_size if log_file("lambda").exists() else 0
     spawn("lambda", [sys.executable, "-m", "lambda_local"], env=plane_env())
 
@@ -398,7 +398,7 @@ class HostStack:
             return ""
 
     def show_logs(self, services: list[str]) -> None:
-        for service in services or ["db", "aws", "lambda", *(f.directory for f in FUNCTIONS)]:
+        for service in services or ["db", "aws", "lambda", *(f.directory for f in functions())]:
             print(f"----- {service} ({log_file(service)})")
             print(_tail(service, 200))
 

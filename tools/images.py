@@ -27,7 +27,7 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from stack import docker_engine_available
 from stack.common import ROOT
-from stack.functions import FUNCTIONS, Function
+from stack.functions import Function, functions
 
 PUSHED = Path(os.environ.get("PUSHED_IMAGES_FILE", ROOT / ".cache" / "pushed-images.json"))
 
@@ -86,7 +86,7 @@ def base_image(dockerfile: str) -> str:
 def build() -> None:
     """Builds every function image, then prints what each one adds to its base and how long it took."""
     rows = []
-    for fn in FUNCTIONS:
+    for fn in functions():
         started = time.monotonic()
         docker(build_args(fn, f"{fn.directory}:local"))
         rows.append((fn, time.monotonic() - started))
@@ -138,14 +138,14 @@ def push(tag: str) -> list[str]:
     ecr = boto3.client("ecr", region_name=region)
     registry = registry_login(ecr)
     uris = []
-    for fn in FUNCTIONS:
+    for fn in functions():
         repository = ensure_repository(ecr, prefix + fn.directory)
         uri = f"{registry}/{repository.split('/', 1)[1]}:{tag}"
         docker(build_args(fn, uri, platform))
         docker(["push", uri])
         uris.append(uri)
     PUSHED.parent.mkdir(parents=True, exist_ok=True)
-    images = {fn.logical_id: uri for fn, uri in zip(FUNCTIONS, uris, strict=True)}
+    images = {fn.logical_id: uri for fn, uri in zip(functions(), uris, strict=True)}
     PUSHED.write_text(json.dumps({"region": region, "tag": tag, "images": images}, indent=2) + "\n")
     print(f"==> recorded the image URIs in {PUSHED}; deploy them with `make deploy`")
     return uris

@@ -8,7 +8,7 @@ import botocore.session
 import pytest
 
 from stack import ROOT
-from stack.functions import FUNCTIONS, Function
+from stack.functions import Function, functions
 
 
 def in_image(fn: Function, command: str) -> str:
@@ -20,7 +20,7 @@ def in_image(fn: Function, command: str) -> str:
     ).stdout
 
 
-@pytest.mark.parametrize("fn", FUNCTIONS, ids=lambda fn: fn.directory)
+@pytest.mark.parametrize("fn", functions(), ids=lambda fn: fn.directory)
 def test_an_image_keeps_only_the_botocore_data_of_its_services(fn: Function) -> None:
     listing = in_image(fn, "cd /var/task/botocore/data && ls -d */ && ls endpoints.json partitions.json").split()
     kept = sorted(entry.rstrip("/") for entry in listing if entry.endswith("/"))
@@ -36,7 +36,7 @@ def test_an_image_keeps_only_the_botocore_data_of_its_services(fn: Function) -> 
         assert set(partition["services"]) == prefixes & set(reference["services"]), partition["partition"]
 
 
-@pytest.mark.parametrize("fn", FUNCTIONS, ids=lambda fn: fn.directory)
+@pytest.mark.parametrize("fn", functions(), ids=lambda fn: fn.directory)
 def test_the_functions_own_modules_are_compiled_in_the_image(fn: Function) -> None:
     """The root file system is read-only in Lambda: a module without its .pyc is compiled on every cold start."""
     sources = [

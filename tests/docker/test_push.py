@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from stack import MOTO_PORT, ROOT, moto, read_env_file
-from stack.functions import FUNCTIONS
+from stack.functions import functions
 from tests.support.containers import free_port, wait_for_http
 
 MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
@@ -76,7 +76,7 @@ def pushed(registry: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str,
 
 def test_every_function_is_pushed_under_its_ecr_repository_name(registry: str, pushed: dict[str, Any]) -> None:
     ecr = moto.client("ecr")
-    for fn in FUNCTIONS:
+    for fn in functions():
         assert ecr.describe_repositories(repositoryNames=[f"pushtest/{fn.directory}"])["repositories"]
         assert pushed["images"][fn.logical_id] == f"{registry}/pushtest/{fn.directory}:v1"
         _, body = get(registry, f"pushtest/{fn.directory}/tags/list")
@@ -86,7 +86,7 @@ def test_every_function_is_pushed_under_its_ecr_repository_name(registry: str, p
 def test_pushed_images_are_what_lambda_accepts_single_platform_linux_amd64(
     registry: str, pushed: dict[str, Any]
 ) -> None:
-    for fn in FUNCTIONS:
+    for fn in functions():
         content_type, body = get(registry, f"pushtest/{fn.directory}/manifests/v1", ACCEPT)
         manifest = json.loads(body)
         media_type = manifest.get("mediaType", content_type)

@@ -7,7 +7,7 @@ import pytest
 
 import stack
 from stack import moto
-from stack.functions import FUNCTIONS
+from stack.functions import functions
 from tests.integration.conftest import SECRETS, TEMPLATE
 from tests.support.sns_tap import TopicTap, tap
 
@@ -120,7 +120,7 @@ def test_credentials_never_appear_in_responses_or_logs(invoke):
     for body in bodies:
         for secret in SECRETS:
             assert secret.encode() not in body
-    for fn in FUNCTIONS:
+    for fn in functions():
         logs = stack.read_logs(fn.directory)
         if fn.directory in {function for function, _ in events}:  # the others may not have run yet
             assert "START RequestId" in logs, f"no log captured for {fn.directory}"

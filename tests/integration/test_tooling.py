@@ -16,7 +16,7 @@ import pytest
 
 import stack
 from stack import AWS_ENDPOINT, ROOT, moto
-from stack.functions import FUNCTIONS
+from stack.functions import functions
 from tests.integration.conftest import LOCAL_ENV
 
 pytestmark = pytest.mark.integration
@@ -57,7 +57,7 @@ def test_push_dry_run_creates_repositories_prints_every_docker_step_and_records_
     registry = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
     lines = result.stdout.splitlines()
     assert any(line.endswith(f"docker login --username AWS --password-stdin {registry}") for line in lines)
-    for fn in FUNCTIONS:
+    for fn in functions():
         repo = ecr.describe_repositories(repositoryNames=[f"test/{fn.directory}"])["repositories"][0]
         uri = f"{repo['repositoryUri']}:t3st"
         assert uri == f"{registry}/test/{fn.directory}:t3st"
@@ -70,7 +70,7 @@ def test_push_dry_run_creates_repositories_prints_every_docker_step_and_records_
         assert lines.index(build) < lines.index(f"[dry-run] docker push {uri}")
     record = json.loads((tmp_path / "pushed.json").read_text())
     assert record["region"] == "us-east-1"
-    assert record["images"] == {fn.logical_id: f"{registry}/test/{fn.directory}:t3st" for fn in FUNCTIONS}
+    assert record["images"] == {fn.logical_id: f"{registry}/test/{fn.directory}:t3st" for fn in functions()}
     token = ecr.get_authorization_token()["authorizationData"][0]["authorizationToken"]
     password = base64.b64decode(token).decode().partition(":")[2]
     assert password and password not in result.stdout + result.stderr
@@ -102,7 +102,7 @@ def test_deploy_dry_run_prints_one_sam_deploy_with_the_pushed_images(tmp_path):
     assert "AdminEmail=owner@example.com" in overrides
     assert "SubnetIds=subnet-1,subnet-2" in overrides
     repositories = args[args.index("--image-repositories") + 1 : args.index("--parameter-overrides")]
-    for fn in FUNCTIONS:
+    for fn in functions():
         parameter = fn.logical_id.removesuffix("Function") + "ImageUri"
         assert f"{parameter}={registry}/{fn.directory}:v7" in overrides
         assert f"{fn.logical_id}={registry}/{fn.directory}" in repositories

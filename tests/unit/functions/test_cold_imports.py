@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from stack import ROOT, function_env
-from stack.functions import FUNCTIONS, Function
+from stack.functions import Function, functions
 
 WATCHED = ("aws_xray_sdk.core", "asyncio", "aws_lambda_powertools.utilities.batch")
 PROBE = f"import sys, json; import app; print(json.dumps([m for m in {WATCHED!r} if m in sys.modules]))"
@@ -27,16 +27,16 @@ def imported_at_init(fn: Function) -> list[str]:
     return loaded
 
 
-@pytest.mark.parametrize("fn", FUNCTIONS, ids=lambda fn: fn.directory)
+@pytest.mark.parametrize("fn", functions(), ids=lambda fn: fn.directory)
 def test_no_function_loads_the_xray_sdk_with_tracing_off(fn: Function) -> None:
     assert "aws_xray_sdk.core" not in imported_at_init(fn)
 
 
 def test_order_etl_takes_only_types_from_the_batch_utility() -> None:
-    (fn,) = [fn for fn in FUNCTIONS if fn.directory == "order-etl"]
+    (fn,) = [fn for fn in functions() if fn.directory == "order-etl"]
     assert imported_at_init(fn) == []
 
 
 def test_the_probe_sees_what_a_function_does_import() -> None:
-    (fn,) = [fn for fn in FUNCTIONS if fn.directory == "sensor-anomaly"]  # its batch processor needs asyncio
+    (fn,) = [fn for fn in functions() if fn.directory == "sensor-anomaly"]  # its batch processor needs asyncio
     assert {"asyncio", "aws_lambda_powertools.utilities.batch"} <= set(imported_at_init(fn))

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from stack import ROOT
-from stack.functions import FUNCTIONS
+from stack.functions import functions
 
 DISTRIBUTIONS = metadata.packages_distributions()
 
@@ -73,7 +73,7 @@ def third_party_imports(function_dir: Path) -> set[str]:
     return third_party
 
 
-@pytest.mark.parametrize("fn", FUNCTIONS, ids=lambda f: f.directory)
+@pytest.mark.parametrize("fn", functions(), ids=lambda f: f.directory)
 def test_function_imports_are_in_its_image_requirements(fn):
     function_dir = ROOT / "functions" / fn.directory
     allowed = requirement_names(ROOT / "shared" / "requirements.txt") | requirement_names(
@@ -88,7 +88,7 @@ def test_function_imports_are_in_its_image_requirements(fn):
         )
 
 
-@pytest.mark.parametrize("fn", FUNCTIONS, ids=lambda f: f.directory)
+@pytest.mark.parametrize("fn", functions(), ids=lambda f: f.directory)
 def test_powertools_parameters_come_with_a_pinned_boto3(fn):
     # The parameters utility imports boto3, which Powertools leaves to an extra: without a pin the
     # image would run the base image's boto3 (/var/runtime) against the pinned botocore.
