@@ -84,10 +84,12 @@ def expand(browser: WebDriver, function: str) -> None:
 
 def test_the_page_lists_every_function_of_the_template(browser: WebDriver) -> None:
     until(browser, "#functions [data-function]", "the functions")
-    shown = {
-        row.get_attribute("data-function")
-        for row in browser.find_elements(By.CSS_SELECTOR, "#functions [data-function]")
-    }
+    # Read in one script: the page re-renders every second, and an element found before may be gone.
+    shown = set(
+        browser.execute_script(
+            "return [...document.querySelectorAll('#functions [data-function]')].map(e => e.dataset.function)"
+        )
+    )
     assert shown == {fn.lambda_name for fn in TEMPLATE.functions}
     assert browser.find_elements(By.CSS_SELECTOR, "#schedules tr[data-rule]")
     assert len(browser.find_elements(By.CSS_SELECTOR, "#routes tbody tr")) == len(TEMPLATE.routes)
