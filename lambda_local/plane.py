@@ -47,6 +47,7 @@ from lambda_local.providers import (
     load,
 )
 from lambda_local.settings import DEBUG_ADDRESS, RIE_PORT, Settings
+from lambda_local.sources import provision
 from lambda_local.sources.notifications import TRIGGER_VISIBILITY_S, QueuePoller
 from lambda_local.sources.schedules import Scheduler
 from lambda_local.sources.sqs import SqsMapping
@@ -378,46 +379,21 @@ class Plane:
         return SqsMapping(trigger, sqs, url, arn, runtime, report, self.settings.region, keep, dead_letter_url)
 
     def _connect(self, trigger: QueueTrigger) -> QueuePoller:
-        """Create the trigger's queue and point its topic or bucket at it (idempotent)."""
-        sqs = self.aws("sqs")
+        """The poller of a trigger's queue, the queue and its topic's or bucket's notification to it made first."""
         # Short: the poller extends it while a message waits or runs, and a plane killed meanwhile leaves
         # its messages to the next one within this many seconds.
-        visibility = TRIGGER_VISIBILITY_S
-        url = sqs.create_queue(QueueName=trigger.queue_name)["QueueUrl"]
-        sqs.set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": str(visibility)})
-        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        props = trigger.event.properties
-        subscription = ""
-        if trigger.event.type == "SNS":
-            sns = self.aws("sns")
-            topic = sns.create_topic(Name=trigger.source_name)["TopicArn"]
-            attributes = {}
-            if props.get("FilterPolicy"):
-                attributes["FilterPolicy"] = json.dumps(props["FilterPolicy"])
-                attributes["FilterPolicyScope"] = props.get("FilterPolicyScope", "MessageAttributes")
-            subscription = sns.subscribe(
-                TopicArn=topic, Protocol="sqs", Endpoint=arn, Attributes=attributes, ReturnSubscriptionArn=True
-            )["SubscriptionArn"]
-        else:
-            s3 = self.aws("s3")
-            bucket = trigger.source_name
-            config = s3.get_bucket_notification_configuration(Bucket=bucket)
-            config.pop("ResponseMetadata", None)
-            entries = [q for q in config.get("QueueConfigurations", []) if q.get("Id") != trigger.queue_name]
-            events = props.get("Events", [])
-            entry: dict[str, Any] = {
-                "Id": trigger.queue_name,
-                "QueueArn": arn,
-                "Events": events if isinstance(events, list) else [events],
-            }
-            if props.get("Filter"):
-                entry["Filter"] = props["Filter"]
-            config["QueueConfigurations"] = [*entries, entry]
-            s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=config)
+        url, subscription = provision.connect_trigger(trigger, self.aws, TRIGGER_VISIBILITY_S)
         fn = self.template.function(trigger.function)
         fail = self._sender(fn.async_config.on_failure)
         return QueuePoller(
-            trigger, sqs, url, subscription, self.submit, fail, self.function_arn(fn.lambda_name), visibility
+            trigger,
+            self.aws("sqs"),
+            url,
+            subscription,
+            self.submit,
+            fail,
+            self.function_arn(fn.lambda_name),
+            TRIGGER_VISIBILITY_S,
         )
 
     async def stop(self) -> None:

@@ -15,7 +15,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from lambda_local.providers import LOCAL_ACCOUNT, LocalResource, Template
+from lambda_local.providers import LOCAL_ACCOUNT, LocalResource, QueueTrigger, Template
 
 Clients = Callable[[str], Any]
 Progress = Callable[[str], None]
@@ -210,3 +210,41 @@ def create_resources(
     """Create the template's resources on the local endpoint (`fresh`: delete queues, tables and
     streams first); returns what was created."""
     return Provisioner(template, clients, region, progress).run(fresh)
+
+
+def connect_trigger(trigger: QueueTrigger, clients: Clients, visibility_s: int) -> tuple[str, str]:
+    """An SNS or S3 trigger's own queue, made, and its topic or bucket pointed at it (idempotent): what
+    Lambda's subscription or notification is, locally delivered through a queue so that nothing is lost
+    while the plane is away. Returns the queue's URL and the SNS subscription's ARN ("" for S3)."""
+    sqs = clients("sqs")
+    url = sqs.create_queue(QueueName=trigger.queue_name)["QueueUrl"]
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": str(visibility_s)})
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    props = trigger.event.properties
+    if trigger.event.type == "SNS":
+        sns = clients("sns")
+        topic = sns.create_topic(Name=trigger.source_name)["TopicArn"]
+        attributes = {}
+        if props.get("FilterPolicy"):
+            attributes["FilterPolicy"] = json.dumps(props["FilterPolicy"])
+            attributes["FilterPolicyScope"] = props.get("FilterPolicyScope", "MessageAttributes")
+        subscribed = sns.subscribe(
+            TopicArn=topic, Protocol="sqs", Endpoint=arn, Attributes=attributes, ReturnSubscriptionArn=True
+        )
+        return url, str(subscribed["SubscriptionArn"])
+    s3 = clients("s3")
+    bucket = trigger.source_name
+    config = s3.get_bucket_notification_configuration(Bucket=bucket)
+    config.pop("ResponseMetadata", None)
+    entries = [q for q in config.get("QueueConfigurations", []) if q.get("Id") != trigger.queue_name]
+    events = props.get("Events", [])
+    entry: dict[str, Any] = {
+        "Id": trigger.queue_name,
+        "QueueArn": arn,
+        "Events": events if isinstance(events, list) else [events],
+    }
+    if props.get("Filter"):
+        entry["Filter"] = props["Filter"]
+    config["QueueConfigurations"] = [*entries, entry]
+    s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=config)
+    return url, ""
