@@ -46,9 +46,9 @@ def listen(host: str, port: int) -> socket.socket:
 
 
 async def serve() -> None:
-    from lambda_local.environments import container_logs
+    from lambda_local.environments.debug_guard import LOOPBACK_PEERS, host_peers
     from lambda_local.http import api_gateway, function_urls, invoke_api
-    from lambda_local.http.doors import LOOPBACK_PEERS, locked, own_origins
+    from lambda_local.http.doors import locked, own_origins
     from lambda_local.invocation.deliveries import report
     from lambda_local.plane import build
 
@@ -75,10 +75,8 @@ async def serve() -> None:
         raise
     # The console is the plane's own page: its origin is the one a browser may call control endpoints
     # from. Docker mode: the host's connections through the published port come from the network's gateway.
-    peers = container_logs.engine_senders() if settings.mode == "docker" else LOOPBACK_PEERS
-    lambda_app = locked(
-        invoke_api.app(plane), control=True, origins=own_origins([settings.invoke_port]), peers=peers | LOOPBACK_PEERS
-    )
+    peers = host_peers() if settings.mode == "docker" else LOOPBACK_PEERS
+    lambda_app = locked(invoke_api.app(plane), control=True, origins=own_origins([settings.invoke_port]), peers=peers)
     api_app = locked(api_gateway.app(routes, plane.runtimes, report), control=False)
     credentials = function_urls.local_credentials()
     url_app = locked(function_urls.app(urls, plane.runtimes, report, settings.region, credentials), control=False)

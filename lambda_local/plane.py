@@ -22,7 +22,7 @@ import httpx
 
 from lambda_local.environments import container_logs, containers, log_format, reload
 from lambda_local.environments.containers import Container, ContainerEnvironment
-from lambda_local.environments.debug_guard import DebugGuard
+from lambda_local.environments.debug_guard import DebugGuard, host_peers
 from lambda_local.environments.instance import Instance
 from lambda_local.environments.log_buffer import LogBuffer
 from lambda_local.environments.pool import AccountConcurrency, FunctionRuntime
@@ -198,7 +198,7 @@ class Plane:
             self.invokers[fn.lambda_name] = invoker
         if self.settings.mode == "docker":  # the containers' output, into the buffers _instances made
             self._syslog, _ = await container_logs.receive(
-                self.logs, self.settings.bind_host, self.settings.syslog_port, container_logs.engine_senders()
+                self.logs, self.settings.bind_host, self.settings.syslog_port, host_peers()
             )
         if self.settings.debug:
             await self.debug(self.settings.debug, True)

@@ -15,10 +15,7 @@ is dropped and counted.
 from __future__ import annotations
 
 import asyncio
-import socket
-import struct
 from collections.abc import Mapping
-from pathlib import Path
 
 from lambda_local.environments.log_buffer import LogBuffer
 from lambda_local.logs import LOG
@@ -38,24 +35,6 @@ def parse_rfc5424(datagram: bytes) -> tuple[str, str] | None:
         return None
     message = fields[7] if len(fields) == 8 else ""
     return fields[3], message.rstrip("\n")
-
-
-def gateways(route_table: str) -> frozenset[str]:
-    """The gateway addresses of a Linux routing table (`/proc/net/route`: hex, little-endian)."""
-    found = set()
-    for line in route_table.splitlines()[1:]:
-        fields = line.split()
-        if len(fields) > 2 and fields[2] != "00000000":
-            found.add(socket.inet_ntoa(struct.pack("<I", int(fields[2], 16))))
-    return frozenset(found)
-
-
-def engine_senders(route_file: Path = Path("/proc/net/route")) -> frozenset[str]:
-    """Where the engine's syslog datagrams come from, seen from the plane's container."""
-    try:
-        return gateways(route_file.read_text()) | {"127.0.0.1"}
-    except OSError:
-        return frozenset({"127.0.0.1"})
 
 
 class SyslogReceiver(asyncio.DatagramProtocol):

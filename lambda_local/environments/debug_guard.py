@@ -45,7 +45,8 @@ def gateways(route_table: str) -> frozenset[str]:
 
 
 def host_peers(route_file: Path = Path("/proc/net/route")) -> frozenset[str]:
-    """Where the host's connections come from, seen from inside a container: loopback and its gateways."""
+    """Where the host's connections come from, seen from inside a container: loopback and its gateways
+    (the plane's doors and its syslog channel ask it too: one reader of the routing table)."""
     try:
         return gateways(route_file.read_text()) | LOOPBACK_PEERS
     except OSError:

@@ -30,11 +30,12 @@ import os
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
 
+from lambda_local.environments.debug_guard import LOOPBACK_PEERS  # the one list of this machine's addresses
+
 Scope = MutableMapping[str, Any]
 ASGIApp = Callable[[Scope, Any, Any], Awaitable[None]]
 
 LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
-LOOPBACK_PEERS = frozenset({"127.0.0.1", "::1"})
 CONTROL_PREFIX = "/_local/"
 FUNCTION_PROXY_PREFIX = "/_local/aws/"  # the functions' SQS calls (AWS_ENDPOINT_URL_SQS): theirs, not control
 

@@ -60,7 +60,7 @@ eth0	000012AC	00000000	0001	0	0	0	0000FFFF	0	0	0
 
 
 def test_the_engines_address_is_the_networks_gateway() -> None:
-    from lambda_local.environments.container_logs import gateways
+    from lambda_local.environments.debug_guard import gateways  # the one reader of the routing table
 
     assert gateways(ROUTES) == {"172.18.0.1"}
 
