@@ -136,10 +136,28 @@ def summary(template: Template) -> str:
             for r in template.routes
             if r.function == fn.lambda_name
         ]
+        triggers += [
+            f"SQS queue {t.queue_name} ({t.queue_id}), batches of {t.settings.batch_size}"
+            for t in template.sqs_triggers
+            if t.function == fn.lambda_name
+        ]
+        if fn.url is not None:
+            triggers.append(
+                f"function URL ({fn.url.auth_type}{', streamed' if fn.url.invoke_mode != 'BUFFERED' else ''})"
+            )
+        if fn.durable is not None:
+            lines.append(
+                f"    durable: executions up to {fn.durable.execution_timeout_s} s, "
+                f"history kept {fn.durable.retention_days} days"
+            )
+        if fn.tenant_isolation:
+            lines.append("    tenant isolation: PER_TENANT (every invoke names its tenant)")
         lines += [f"    <- {trigger}" for trigger in triggers] or ["    <- invoked only (no event source)"]
     lines.append(
         f"  triggers: {len(template.schedules)} schedules, {len(template.queue_triggers)} SNS/S3, "
-        f"{len(template.stream_triggers)} streams, {len(template.routes)} API routes"
+        f"{len(template.stream_triggers)} streams, {len(template.sqs_triggers)} SQS mappings, "
+        f"{len(template.routes)} API routes, {sum(fn.url is not None for fn in template.functions)} function URLs; "
+        f"{sum(fn.durable is not None for fn in template.functions)} durable functions"
     )
     functions = {fn.logical_id for fn in template.functions}
     resources = [r for r in template.local_resources() if r.logical_id not in functions]

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from lambda_local.providers.loader import TemplateError, shown
+from lambda_local.providers.properties import DurableConfig, durable_config, refuse_with_tenancy, tenant_isolation
 from lambda_local.providers.triggers import Destination, EventSpec
 
 FUNCTION_TYPE = "AWS::Serverless::Function"
@@ -112,6 +113,8 @@ class FunctionSpec:
     alias: str | None = None  # AutoPublishAlias: a qualifier the Invoke API accepts besides $LATEST
     url: FunctionUrl | None = None  # FunctionUrlConfig: served on the function URLs' port
     logging: LoggingSpec = LoggingSpec()  # LoggingConfig
+    durable: DurableConfig | None = None  # DurableConfig: invoked as a durable execution
+    tenant_isolation: bool = False  # TenancyConfig PER_TENANT: environments never shared across tenants
 
     @property
     def code(self) -> Path:
@@ -269,6 +272,9 @@ def function_spec(
         url_config = url_config | props["FunctionUrlConfig"]
     elif "FunctionUrlConfig" in props:
         url_config = props["FunctionUrlConfig"]
+    isolated = tenant_isolation(setting("TenancyConfig", None), f"{at}.Properties.TenancyConfig")
+    if isolated:
+        refuse_with_tenancy(props, url_config, [event.type for event in events], f"{at}.Properties")
     if alias is not None and (not isinstance(alias, str) or not re.fullmatch(r"[a-zA-Z0-9_-]{1,128}", alias)):
         raise TemplateError(f"{at}.Properties.AutoPublishAlias: must be an alias name, got {alias!r}")
     return FunctionSpec(
@@ -307,4 +313,6 @@ def function_spec(
         reserved_concurrency=reserved,
         provisioned_concurrency=provisioned,
         url=function_url(url_config, f"{at}.Properties.FunctionUrlConfig") if url_config is not None else None,
+        durable=durable_config(setting("DurableConfig", None), f"{at}.Properties.DurableConfig"),
+        tenant_isolation=isolated,
     )

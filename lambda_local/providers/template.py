@@ -11,6 +11,7 @@ from typing import Any
 
 from lambda_local.providers.functions import FUNCTION_TYPE, FunctionSpec, function_spec
 from lambda_local.providers.loader import TemplateError, load_yaml, shown
+from lambda_local.providers.properties import unrun_warnings
 from lambda_local.providers.resources import (
     LOCAL_ACCOUNT,
     LOCAL_REGION,
@@ -137,7 +138,7 @@ def _destination(resolver: Resolver, names: dict[str, str], warnings: list[str])
 def parse(data: dict[str, Any], folder: Path = ROOT / "functions", file: str = "template.yaml") -> Template:
     names = local_names(data, file)
     resolver = Resolver(data, names, file)
-    warnings: list[str] = []
+    warnings: list[str] = unrun_warnings(data, file, FUNCTION_TYPE)
     destination = _destination(resolver, names, warnings)
     globals_ = (data.get("Globals") or {}).get("Function") or {}
     functions = tuple(

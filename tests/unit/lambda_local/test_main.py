@@ -77,7 +77,11 @@ def test_check_lists_what_the_template_declares():
     result = subprocess.run([sys.executable, "-m", "lambda_local", "check"], capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0
     assert "salesAnalysisReport (functions/sales-report, 256 MB, 60 s, port 9002)" in result.stdout
-    assert "triggers: 1 schedules, 2 SNS/S3, 2 streams, 2 API routes" in result.stdout
+    assert (
+        "triggers: 1 schedules, 2 SNS/S3, 2 streams, 0 SQS mappings, 2 API routes, 0 function URLs; 0 durable functions"
+        in result.stdout
+    )
+    assert "warning: template.yaml: Policies (" in result.stdout  # a property not run is said
     helped = subprocess.run([sys.executable, "-m", "lambda_local", "--help"], capture_output=True, text=True)
     assert "render-compose" in helped.stdout and "check" in helped.stdout
 
@@ -119,3 +123,39 @@ def test_check_lists_each_functions_triggers_and_the_resources_local_names() -> 
     assert "    <- SNS photo-uploads-events (UploadsTopic) through queue lambda-local-imageResize-Upload" in text
     assert "    <- API GET /weather (HTTP WeatherHttpApi, payload 2.0)" in text
     assert "    UploadsBucket (AWS::S3::Bucket): photo-uploads" in text
+
+
+def test_check_lists_sqs_mappings_function_urls_durable_and_tenant_isolated_functions():
+    import copy
+
+    from lambda_local.__main__ import summary
+    from lambda_local.providers import ROOT as PROJECT
+    from lambda_local.providers import load_yaml, parse
+
+    data = copy.deepcopy(load_yaml())
+    data["Resources"]["JobsQueue"] = {"Type": "AWS::SQS::Queue", "Properties": {"VisibilityTimeout": 60}}
+
+    def fn(name: str, **props: object) -> dict[str, object]:
+        return {
+            "Type": "AWS::Serverless::Function",
+            "Metadata": {"DockerBuildArgs": {"FUNCTION": "weather-api"}},
+            "Properties": {"PackageType": "Image", "FunctionName": name} | props,
+        }
+
+    data["Resources"] |= {
+        "Worker": fn(
+            "worker",
+            Events={
+                "Jobs": {"Type": "SQS", "Properties": {"Queue": {"Fn::GetAtt": ["JobsQueue", "Arn"]}, "BatchSize": 5}}
+            },
+            FunctionUrlConfig={"AuthType": "AWS_IAM"},
+        ),
+        "Flow": fn("flow", DurableConfig={"ExecutionTimeout": 900, "RetentionPeriodInDays": 7}),
+        "Tenant": fn("tenant", TenancyConfig={"TenantIsolationMode": "PER_TENANT"}),
+    }
+    text = summary(parse(data, PROJECT / "functions"))
+    assert "<- SQS queue jobs-queue (JobsQueue), batches of 5" in text
+    assert "<- function URL (AWS_IAM)" in text
+    assert "durable: executions up to 900 s, history kept 7 days" in text
+    assert "tenant isolation: PER_TENANT" in text
+    assert "1 SQS mappings, 2 API routes, 1 function URLs; 1 durable functions" in text
