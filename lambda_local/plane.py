@@ -20,6 +20,7 @@ from typing import Any
 import boto3
 import httpx
 
+from lambda_local.durable import DurableEngine
 from lambda_local.environments import container_logs, containers, log_format, reload
 from lambda_local.environments.containers import Container, ContainerEnvironment
 from lambda_local.environments.debug_guard import DebugGuard, host_peers
@@ -46,7 +47,7 @@ from lambda_local.providers import (
     filters,
     load,
 )
-from lambda_local.settings import DEBUG_ADDRESS, RIE_PORT, Settings
+from lambda_local.settings import DEBUG_ADDRESS, LOOPBACK, RIE_PORT, Settings
 from lambda_local.sources import provision
 from lambda_local.sources.notifications import TRIGGER_VISIBILITY_S, QueuePoller
 from lambda_local.sources.schedules import Scheduler
@@ -103,6 +104,7 @@ class Plane:
         self._watching = asyncio.Event()  # set: the code watcher stops (reload.py)
         self._watcher: asyncio.Task[None] | None = None
         self._debug_guard: DebugGuard | None = None
+        self.durable: DurableEngine | None = None  # durable executions (AWS's runner, lambda_local/durable)
 
     def aws(self, service: str) -> Any:
         return boto3.client(service, endpoint_url=self.settings.aws_endpoint, region_name=self.settings.region)
@@ -206,6 +208,7 @@ class Plane:
         for invoker in self.invokers.values():
             invoker.start()
         self._resume()
+        await self._start_durable()
         for warning in self.template.warnings:
             LOG.warning(warning)
         self.pollers = [await asyncio.to_thread(self._connect, t) for t in self.template.queue_triggers]
@@ -355,6 +358,16 @@ class Plane:
         if resumed:
             LOG.info(f"resumed {resumed} accepted events an earlier plane did not settle")
 
+    async def _start_durable(self) -> None:
+        """The durable engine, its handler invocations sent to this plane's own Invoke API (listening
+        already: __main__ opens the sockets first), and what a plane before this one left running."""
+        endpoint = f"http://{LOOPBACK}:{self.settings.invoke_port}"
+        self.durable = DurableEngine(
+            self.template.functions, self.settings.state_dir, endpoint, self.settings.region, ACCOUNT
+        )
+        if resumed := await asyncio.to_thread(self.durable.start):
+            LOG.info(f"durable: resumed {resumed} executions an earlier plane left running")
+
     def _stream_source(self, fn: FunctionSpec, trigger: StreamTrigger) -> StreamSource:
         """The table's stream (DynamoDB) or the Kinesis stream of a stream trigger, on the local endpoint."""
         name = trigger.stream_name
@@ -415,6 +428,8 @@ class Plane:
             self._syslog.close()
         if self._debug_guard is not None:
             self._debug_guard.close()
+        if self.durable is not None:
+            await asyncio.to_thread(self.durable.stop)
         self.store.close()
         await self.client.aclose()
 

@@ -31,7 +31,7 @@ from starlette.routing import Route
 
 from lambda_local.environments.pool import Throttled
 from lambda_local.events import recursion
-from lambda_local.http import console
+from lambda_local.http import console, durable_api
 from lambda_local.http.limits import TooLarge, read_limited
 from lambda_local.http.tokens import template_token
 from lambda_local.invocation import function_names
@@ -57,12 +57,14 @@ def app(plane: Plane) -> Starlette:
         name = request.path_params["function"]
         server = request.scope.get("server")
         version = "$LATEST"
+        qualifier: str | None = "$LATEST"  # a function's own port runs its $LATEST
         if name == "function" and server and server[1] in plane.by_port:  # the RIE path on a function's port
             name = plane.by_port[server[1]]
         else:
             try:
                 target = function_names.parse(name, request.query_params.get("Qualifier"))
                 name, version = function_names.check(name, target, aliases, ACCOUNT, plane.settings.region)
+                qualifier = target.qualifier
             except function_names.InvalidName as exc:
                 return aws_error(400, "ValidationException", str(exc))
             except function_names.NotFound as exc:
@@ -90,6 +92,8 @@ def app(plane: Plane) -> Starlette:
         else:
             payload = b"{}"
         name = runtime.fn.lambda_name
+        if (durable := await durable_api.invoke(plane, request, name, qualifier, payload, invocation_type)) is not None:
+            return durable  # a durable function's Invoke starts an execution (durable_api.py)
         if invocation_type == "DryRun":
             return Response(status_code=204)
         # A calling function's chain goes on (botocore sends its trace header), this function counted once more.
@@ -246,6 +250,7 @@ def app(plane: Plane) -> Starlette:
             Route("/_local/aws/sqs", sqs_proxy, methods=["POST"]),
             Route("/_local/aws/sqs/", sqs_proxy, methods=["POST"]),
             *console.routes(plane),
+            *durable_api.routes(plane),
             Route("/_local/schedules/{rule}/fire", fire, methods=["POST"]),
         ]
     )

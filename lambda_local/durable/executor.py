@@ -1,0 +1,281 @@
+"""AWS's executor (`aws_durable_execution_sdk_python_testing.executor.Executor`) with what a plane that
+restarts needs and the runner, made for one test session, leaves out. Everything else (checkpoints,
+their validation, replay pages, waits, retries, callbacks and their timeouts, chained invokes, stop,
+history) is the runner's code, unchanged.
+
+Adapted (each an override or an addition, said here so a runner upgrade knows where to look):
+- `_create_execution`: the execution's ARN is Lambda's
+  (`arn:aws:lambda:<region>:<account>:function:<name>:<version>/durable-execution/<name>/<id>`, the
+  pattern in botocore's model) instead of the runner's `<uuid>/<uuid>`; the rest is the runner's.
+- `_complete_events`: also tells the plane an execution closed (a synchronous Invoke waits on it
+  without holding a thread).
+- `recover`: the runner keeps its timers in memory; a plane started on a store with running executions
+  arms them again: the execution's timeout (what is left of it), its callbacks' timeouts, the wake-up
+  of its earliest wait or step retry (one that came due while the plane was down fires at once), a
+  chained invoke whose answer died with the plane, and one invocation to replay it (Lambda re-drives
+  an invocation lost to its own failure the same way).
+- `resume_now`: local time control: a pending wait (or step retry) completes now, as if its time had
+  come, and the execution is invoked.
+- `delete_execution`: `DeleteDurableExecution`, which the runner has no call for.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from aws_durable_execution_sdk_python.lambda_service import (
+    CallbackOptions,
+    ErrorObject,
+    Operation,
+    OperationAction,
+    OperationStatus,
+    OperationType,
+)
+from aws_durable_execution_sdk_python_testing.exceptions import (
+    ExecutionConflictException,
+    ResourceNotFoundException,
+)
+from aws_durable_execution_sdk_python_testing.execution import Execution
+from aws_durable_execution_sdk_python_testing.executor import Executor
+from aws_durable_execution_sdk_python_testing.model import StartDurableExecutionInput, executed_version
+from aws_durable_execution_sdk_python_testing.worker.checkpoint_tasks import CallableTask
+
+from lambda_local.durable.store import LocalStore
+from lambda_local.logs import LOG
+
+
+def execution_arn(region: str, account: str, function: str, qualifier: str | None, name: str, run_id: str) -> str:
+    """An execution's ARN as Lambda makes it (botocore's `DurableExecutionArn` pattern)."""
+    version = executed_version(qualifier)
+    return f"arn:aws:lambda:{region}:{account}:function:{function}:{version}/durable-execution/{name}/{run_id}"
+
+
+def callback_options(execution: Execution, operation_id: str) -> CallbackOptions | None:
+    """The options a callback was created with (its START update)."""
+    for update in execution.updates:
+        if update.operation_id == operation_id and update.action is OperationAction.START:
+            return update.callback_options
+    return None
+
+
+def resumable(operation: Operation) -> bool:
+    """A wait not over yet, or a step waiting for its next attempt: what time control can end now."""
+    return (operation.operation_type is OperationType.WAIT and operation.status is OperationStatus.STARTED) or (
+        operation.operation_type is OperationType.STEP and operation.status is OperationStatus.PENDING
+    )
+
+
+class LocalExecutor(Executor):
+    """The runner's executor, for a plane: Lambda's ARNs, restart recovery, time control, deletion."""
+
+    def __init__(self, *args: Any, account: str, on_closed: Callable[[str], None], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._account = account
+        self._on_closed = on_closed
+        self._local_store: LocalStore = kwargs["store"]
+
+    # region adapted
+    def _create_execution(
+        self,
+        input: StartDurableExecutionInput,  # noqa: A002 - the runner's signature
+        parent_execution_arn: str | None = None,
+    ) -> Execution:
+        run_id = input.invocation_id or str(uuid.uuid4())
+        if input.invocation_id is None:
+            input = StartDurableExecutionInput(  # noqa: A001
+                account_id=input.account_id,
+                function_name=input.function_name,
+                function_qualifier=input.function_qualifier,
+                execution_name=input.execution_name,
+                execution_timeout_seconds=input.execution_timeout_seconds,
+                execution_retention_period_days=input.execution_retention_period_days,
+                invocation_id=run_id,
+                trace_fields=input.trace_fields,
+                tenant_id=input.tenant_id,
+                input=input.input,
+                lambda_endpoint=input.lambda_endpoint,
+            )
+        arn = execution_arn(
+            self.region, self._account, input.function_name, input.function_qualifier, input.execution_name, run_id
+        )
+        execution = Execution(durable_execution_arn=arn, start_input=input, operations=[])
+        execution.region = self.region
+        execution.parent_execution_arn = parent_execution_arn
+        execution.start(now=self._clock.now())
+        self._store.save(execution)
+        return execution
+
+    def _complete_events(self, execution_arn: str) -> None:
+        super()._complete_events(execution_arn)
+        try:
+            self._on_closed(execution_arn)
+        except Exception as exc:  # noqa: BLE001 - a waiter's failure never stops the runner
+            LOG.warning(f"durable: telling the plane {execution_arn} closed failed: {exc}")
+
+    # endregion
+    # region recovery
+    def recover(self) -> int:
+        """Arm again what a plane before this one left running; how many executions."""
+        recovered = 0
+        for arn in self._local_store.running_arns():
+            try:
+                self._recover(self._store.load(arn))
+                recovered += 1
+            except Exception as exc:  # noqa: BLE001 - one execution's state costs only itself
+                LOG.warning(f"durable: {arn} could not be resumed: {exc}")
+        return recovered
+
+    def _recover(self, execution: Execution) -> None:
+        arn = execution.durable_execution_arn
+        now = self._clock.now()
+        completion_event = self._scheduler.create_event()
+        self._completion_events[arn] = completion_event
+        timeout = execution.start_input.execution_timeout_seconds
+        started = execution.get_operation_execution_started().start_timestamp or now
+        if timeout > 0:
+            left = max(0.0, timeout - (now - started).total_seconds())
+            error = ErrorObject.from_message(f"Execution timed out after {timeout} seconds.")
+            self._execution_timeouts[arn] = self._scheduler.call_later(
+                lambda: self.on_timed_out(arn, error), delay=left, completion_event=completion_event
+            )
+        for operation in execution.operations:
+            if operation.status is not OperationStatus.STARTED:
+                continue
+            if operation.operation_type is OperationType.CALLBACK and operation.callback_details is not None:
+                self._rearm_callback(execution, operation, now)
+            elif (
+                operation.operation_type is OperationType.CHAINED_INVOKE
+                and operation.operation_id not in execution.chained_invoke_children
+            ):
+                self._redispatch(execution, operation)
+        self._invoke_execution(arn)
+        self._schedule_earliest_pending(arn)
+
+    def _rearm_callback(self, execution: Execution, operation: Operation, now: datetime) -> None:
+        """A callback's timeout, what is left of it; its heartbeat timeout, whole again from now."""
+        assert operation.callback_details is not None
+        options = callback_options(execution, operation.operation_id)
+        if options is None:
+            return
+        started = operation.start_timestamp or now
+        left = options.timeout_seconds - (now - started).total_seconds()
+        rearmed = CallbackOptions(
+            timeout_seconds=max(1, int(left + 0.999)) if options.timeout_seconds > 0 else 0,
+            heartbeat_timeout_seconds=options.heartbeat_timeout_seconds,
+        )
+        self._schedule_callback_timeouts(
+            execution.durable_execution_arn, rearmed, operation.callback_details.callback_id
+        )
+
+    def _redispatch(self, execution: Execution, operation: Operation) -> None:
+        """A chained invoke of a plain function whose answer died with the plane: invoked again."""
+        for update in execution.updates:
+            if (
+                update.operation_id == operation.operation_id
+                and update.action is OperationAction.START
+                and update.chained_invoke_options is not None
+            ):
+                options = update.chained_invoke_options
+                self.on_chained_invoke_started(
+                    execution.durable_execution_arn,
+                    operation.operation_id,
+                    options.function_name,
+                    options.tenant_id,
+                    update.payload,
+                )
+                return
+
+    # endregion
+    # region time control and deletion
+    def resume_now(self, execution_arn: str, operation_id: str | None = None) -> list[str]:
+        """Complete `operation_id` (or, without one, every pending wait and step retry of the execution) now,
+        and invoke the execution. The ids resumed; ResourceNotFoundException, ExecutionConflictException."""
+        self._validate_execution_arn(execution_arn)
+        resumed: list[str] = self._registry.submit(
+            execution_arn, CallableTask(lambda: self._resume_now(execution_arn, operation_id))
+        ).result()
+        self._invoke_execution(execution_arn)
+        self._schedule_earliest_pending(execution_arn)
+        return resumed
+
+    def _resume_now(self, execution_arn: str, operation_id: str | None) -> list[str]:
+        execution = self.get_execution(execution_arn)
+        if execution.is_complete:
+            raise ExecutionConflictException(f"Execution {execution_arn} is {execution.current_status().value}")
+        due = [
+            op
+            for op in execution.operations
+            if resumable(op) and (operation_id is None or op.operation_id == operation_id)
+        ]
+        if not due:
+            what = f"operation {operation_id}" if operation_id else "no wait or step retry"
+            raise ExecutionConflictException(f"Execution {execution_arn} has {what} pending")
+        now = self._clock.now()
+        for op in due:
+            if op.operation_type is OperationType.WAIT:
+                execution.complete_wait(op.operation_id, now=now)
+            else:
+                execution.complete_retry(op.operation_id)
+        self._store.update(execution)
+        return [op.operation_id for op in due]
+
+    def pause(self, execution_arn: str) -> None:
+        """`PauseDurableExecution`: no invocation from now on until resumed (one in flight ends at its next
+        checkpoint); the runner's `pause_execution` without its wait for the invocation to end, as
+        Lambda answers at once."""
+        self._validate_execution_arn(execution_arn)
+        self._registry.submit(execution_arn, CallableTask(lambda: self._set_paused(execution_arn))).result()
+
+    def delete_execution(self, execution_arn: str) -> datetime:
+        """`DeleteDurableExecution`: a closed execution and its data go. ResourceConflictException-shaped
+        (ExecutionConflictException) for one still running, ResourceNotFoundException for none."""
+        self._validate_execution_arn(execution_arn)
+        result: datetime = self._registry.submit(
+            execution_arn, CallableTask(lambda: self._delete(execution_arn))
+        ).result()
+        self._registry.remove(execution_arn)
+        self._completion_events.pop(execution_arn, None)
+        return result
+
+    def _delete(self, execution_arn: str) -> datetime:
+        execution = self.get_execution(execution_arn)
+        if not execution.is_complete:
+            raise ExecutionConflictException(
+                f"Execution {execution_arn} is RUNNING: only a closed execution can be deleted"
+            )
+        if not self._local_store.delete(execution_arn):
+            raise ResourceNotFoundException("Durable Execution does not exist")
+        return self._clock.now()
+
+    # endregion
+
+
+class Waiters:
+    """What a synchronous Invoke waits on: one callback per execution, called from the runner's threads
+    when the execution closes (set by the plane's event loop, read by the runner's threads)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._waiting: dict[str, list[Callable[[], None]]] = {}
+
+    def add(self, execution_arn: str, callback: Callable[[], None]) -> None:
+        with self._lock:
+            self._waiting.setdefault(execution_arn, []).append(callback)
+
+    def discard(self, execution_arn: str, callback: Callable[[], None]) -> None:
+        with self._lock:
+            callbacks = self._waiting.get(execution_arn, [])
+            if callback in callbacks:
+                callbacks.remove(callback)
+            if not callbacks:
+                self._waiting.pop(execution_arn, None)
+
+    def closed(self, execution_arn: str) -> None:
+        with self._lock:
+            callbacks = self._waiting.pop(execution_arn, [])
+        for callback in callbacks:
+            callback()

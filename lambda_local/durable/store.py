@@ -1,0 +1,76 @@
+"""Where durable executions are kept: the runner's own SQLite store (`SQLiteExecutionStore`), in
+`.stack/durable/executions.sqlite`, plus what the runner's store has no call for: deleting an execution
+(`DeleteDurableExecution`, retention) and finding the closed executions whose retention has passed.
+
+The runner writes each execution as one row (WAL, `synchronous=NORMAL`): a row written before a
+SIGKILL of the plane is there at the next start; a power cut may lose the last transactions, as any
+WAL database with NORMAL synchronisation may. A database that cannot be opened is moved aside with
+one line naming it, and the plane starts with an empty one (as the event store does).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from aws_durable_execution_sdk_python_testing.stores.sqlite import SQLiteExecutionStore
+
+from lambda_local.logs import LOG
+
+FILE_NAME = "executions.sqlite"
+
+
+class LocalStore(SQLiteExecutionStore):
+    """The runner's SQLite store, with deletion and retention."""
+
+    @classmethod
+    def open(cls, directory: Path) -> LocalStore:
+        """The store in `directory` (made if missing); a database that does not open is moved aside."""
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / FILE_NAME
+        store = cls(path)
+        try:
+            store._init_db()
+            with store._connection() as conn:
+                conn.execute("SELECT COUNT(*) FROM executions").fetchone()
+        except (RuntimeError, sqlite3.Error) as exc:
+            aside = path.with_name(f"{FILE_NAME}.corrupt-{int(time.time())}")
+            path.rename(aside)
+            for suffix in ("-wal", "-shm"):
+                path.with_name(FILE_NAME + suffix).unlink(missing_ok=True)
+            LOG.warning(f"durable executions: {path} did not open ({exc}); moved to {aside.name}, starting empty")
+            store = cls(path)
+            store._init_db()
+        return store
+
+    def delete(self, execution_arn: str) -> bool:
+        """Remove an execution's row; whether there was one."""
+        with self._connection() as conn:
+            cursor = conn.execute("DELETE FROM executions WHERE durable_execution_arn = ?", (execution_arn,))
+            return cursor.rowcount > 0
+
+    def running_arns(self) -> list[str]:
+        """The executions not closed yet (RUNNING), oldest first."""
+        with self._connection() as conn:
+            rows = conn.execute(
+                "SELECT durable_execution_arn FROM executions WHERE status = 'RUNNING' ORDER BY start_timestamp"
+            ).fetchall()
+        return [arn for (arn,) in rows]
+
+    def expired(self, now: datetime | None = None) -> list[str]:
+        """The closed executions whose retention (`RetentionPeriodInDays` after their end) has passed."""
+        now = now or datetime.now(UTC)
+        expired: list[str] = []
+        with self._connection() as conn:
+            rows = conn.execute(
+                "SELECT durable_execution_arn, end_timestamp, json_extract(data, "
+                "'$.StartInput.ExecutionRetentionPeriodDays') FROM executions "
+                "WHERE status != 'RUNNING' AND end_timestamp IS NOT NULL"
+            ).fetchall()
+        for arn, ended, days in rows:
+            ended_at = datetime.fromtimestamp(float(ended), UTC)
+            if ended_at + timedelta(days=float(days or 0)) <= now:
+                expired.append(arn)
+        return expired

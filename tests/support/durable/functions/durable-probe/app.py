@@ -1,0 +1,39 @@
+"""A durable workflow the integration tests drive, each part as its event asks:
+
+    {"steps": ["reserve", "charge"],   steps, in order (each returns "<name> done")
+     "wait_s": 3600,                   a wait (the tests resume it with time control, or let it pass)
+     "callback": true,                 a callback named "approval" (the tests send its result)
+     "invoke": "durable-target",       a chained invoke of another function, with {"value": ...}
+     "value": 21}
+
+It returns what each part gave: {"steps": [...], "approval": ..., "invoked": ...}.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_durable_execution_sdk_python.config import Duration
+from aws_durable_execution_sdk_python.context import DurableContext, StepContext
+from aws_durable_execution_sdk_python.execution import durable_execution
+
+
+def _done(name: str) -> Any:
+    def step(_: StepContext) -> str:
+        return f"{name} done"
+
+    return step
+
+
+@durable_execution
+def handler(event: dict[str, Any], context: DurableContext) -> dict[str, Any]:
+    steps = [context.step(_done(name), name=name) for name in event.get("steps", [])]
+    if event.get("wait_s"):
+        context.wait(Duration.from_seconds(event["wait_s"]), name="pause")
+    approval = None
+    if event.get("callback"):
+        approval = context.create_callback(name="approval").result()
+    invoked = None
+    if event.get("invoke"):
+        invoked = context.invoke(event["invoke"], {"value": event.get("value", 1)}, name="chained")
+    return {"steps": steps, "approval": approval, "invoked": invoked}
