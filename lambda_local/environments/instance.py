@@ -63,6 +63,7 @@ class Instance(ABC):
         self.timeout_s = fn.timeout_s  # how long the plane waits for an invocation (a debug one: far longer)
         self.assigns_ids = False  # its runtime takes the plane's request id and trace header (runtime_shim.py)
         self.measured_mb: float | None = None  # the memory it uses, once measured (memory_mb)
+        self.tenant: str | None = None  # tenant isolation: the one tenant it serves, for its whole life
 
     @abstractmethod
     async def start(self) -> None: ...
@@ -78,7 +79,7 @@ class Instance(ABC):
         return None
 
     def state(self) -> dict[str, Any]:
-        return {"url": self.url, "restarts": self.restarts, "invocations": self.invocations}
+        return {"url": self.url, "restarts": self.restarts, "invocations": self.invocations, "tenant": self.tenant}
 
 
 async def wait_for_port(host: str, port: int, timeout: float, alive: Any = None) -> None:
@@ -96,10 +97,11 @@ async def wait_for_port(host: str, port: int, timeout: float, alive: Any = None)
             await asyncio.sleep(0.05)
 
 
-def client_context(request_id: str, trace_id: str) -> str:
-    """The invocation's client context as the RIE passes it on: the plane's request id and trace header,
-    for the runtime shim to take out (runtime_shim.py)."""
-    context = {"custom": {SHIM_KEY: {"requestId": request_id, "traceId": trace_id}}}
+def client_context(request_id: str, trace_id: str, tenant: str | None = None) -> str:
+    """The invocation's client context as the RIE passes it on: the plane's request id, trace header and
+    tenant id, for the runtime shim to take out (runtime_shim.py)."""
+    ours = {"requestId": request_id, "traceId": trace_id} | ({"tenantId": tenant} if tenant is not None else {})
+    context = {"custom": {SHIM_KEY: ours}}
     return base64.b64encode(json.dumps(context).encode()).decode()
 
 

@@ -228,7 +228,13 @@ class FunctionRuntime:
             task.cancel()
         await asyncio.gather(*(env.stop() for env in self.environments), return_exceptions=True)
 
-    def _limit_reason(self) -> str | None:
+    def _serves(self, env: Instance, tenant: str | None) -> bool:
+        """Whether `env` may take an invocation of `tenant`: in tenant isolation mode an environment serves
+        the one tenant it was made for, all its life (Lambda's PER_TENANT); compose's container (Docker mode
+        without an engine the plane drives) is the only one there is, and serves all."""
+        return not self.fn.tenant_isolation or env.tenant == tenant or (self.factory is None and env in self.fixed)
+
+    def _limit_reason(self, tenant: str | None = None) -> str | None:
         reserved = 1 if self.debugging else self.fn.reserved_concurrency  # one debugger port, one session
         if reserved is not None and self.in_flight >= reserved:
             return RESERVED_LIMIT
@@ -236,7 +242,7 @@ class FunctionRuntime:
             return RESERVED_LIMIT  # the fixed pool is busy: wait for it
         if not self.account.take():
             return ACCOUNT_LIMIT
-        new = self.factory is not None and not any(env.alive() for env in self.idle)
+        new = self.factory is not None and not any(env.alive() for env in self.idle if self._serves(env, tenant))
         if new and not self.account.room_for(self.need_mb()):  # a new environment: does it fit in memory?
             self.account.give()
             return ACCOUNT_LIMIT
@@ -251,12 +257,12 @@ class FunctionRuntime:
         anyone = [env.measured_mb for r in self.account.runtimes for env in r.environments if env.measured_mb]
         return max(anyone) if anyone else DEFAULT_ENVIRONMENT_MB
 
-    async def _acquire(self, wait: bool) -> tuple[Instance, bool]:
+    async def _acquire(self, wait: bool, tenant: str | None = None) -> tuple[Instance, bool]:
         """An environment for one invocation, and whether this is its cold start; Throttled (with
         Lambda's reason) when a limit says no and `wait` is false, else wait for room."""
         self.waiting += 1
         try:
-            while (reason := self._limit_reason()) is not None:
+            while (reason := self._limit_reason(tenant)) is not None:
                 if not wait:
                     self.throttles += 1
                     raise Throttled(reason)
@@ -265,14 +271,16 @@ class FunctionRuntime:
             self.waiting -= 1
         self.in_flight += 1
         try:
-            while self.idle:
-                env = self.idle.pop()
+            while mine := [env for env in self.idle if self._serves(env, tenant)]:
+                env = mine[-1]  # the most recently used first
+                self.idle.remove(env)
                 if env.alive():
                     cold = not env.invocations and not env.warm
                     return env, cold
                 self.died += 1
                 self.retire(env)
             env = self._new()
+            env.tenant = tenant if self.fn.tenant_isolation else None
             try:
                 await env.start()
             except BaseException:
@@ -316,6 +324,7 @@ class FunctionRuntime:
         wait: bool = False,
         request_id: str | None = None,
         trace_id: str | None = None,
+        tenant: str | None = None,
     ) -> InvokeResult:
         """Run one invocation in a free environment (a new one when none is idle): Throttled with
         Lambda's reason when a concurrency limit says no, unless `wait` (an asynchronous or event-source
@@ -328,12 +337,12 @@ class FunctionRuntime:
             await asyncio.sleep(delay)
         for attempt in range(3):
             try:
-                env, cold = await self._acquire(wait or self.factory is None)
+                env, cold = await self._acquire(wait or self.factory is None, tenant)
             except RuntimeError as exc:  # its environment did not start (the RIE exited, no port)
                 self.supervision.exited([f"environment did not start: {exc}"])
                 return self._exit_result(f"environment did not start: {exc}")
             try:
-                result = await self._call(env, tail, payload, request_id, trace_id)
+                result = await self._call(env, tail, payload, request_id, trace_id, tenant)
             except NotReached:
                 self._release(env, reusable=False)
                 await asyncio.sleep(0.1 * attempt)
@@ -360,11 +369,11 @@ class FunctionRuntime:
         return InvokeResult(error_payload("Runtime.ExitError", message), "Unhandled", request_id, "", 0.0)
 
     async def invoke_when_free(
-        self, payload: bytes, request_id: str | None = None, trace_id: str | None = None
+        self, payload: bytes, request_id: str | None = None, trace_id: str | None = None, tenant: str | None = None
     ) -> InvokeResult:
         """An event source's invocation: over a limit it waits for room (a throttled event or batch is
         not a failed one and uses up no retry)."""
-        return await self.invoke(payload, wait=True, request_id=request_id, trace_id=trace_id)
+        return await self.invoke(payload, wait=True, request_id=request_id, trace_id=trace_id, tenant=tenant)
 
     async def restart(self, replace_fixed: bool = False) -> None:
         """Retire every idle environment (busy ones after their invocation) and start one fresh: the
@@ -386,7 +395,7 @@ class FunctionRuntime:
                 self.retire(env)
             else:
                 env.retiring = True
-        if self.fixed or self.factory is None:
+        if self.fixed or self.factory is None or self.fn.tenant_isolation:  # a tenant's environment starts on its call
             return
         await self._warm(max(1, self.fn.provisioned_concurrency))
         for env in self.idle[-1:]:
@@ -443,6 +452,7 @@ class FunctionRuntime:
             "debugging": self.debugging,
             "reserved_concurrency": self.fn.reserved_concurrency,
             "provisioned_concurrency": self.fn.provisioned_concurrency,
+            "tenant_isolation": self.fn.tenant_isolation,
             "instances": [env.state() | {"busy": env not in self.idle} for env in self.environments],
         }
 
@@ -453,13 +463,14 @@ class FunctionRuntime:
         payload: bytes,
         request_id: str | None = None,
         trace_id: str | None = None,
+        tenant: str | None = None,
     ) -> InvokeResult:
         status, body, mark, started = 0, b"", instance.log.count, time.perf_counter()
         headers = {}
         if instance.assigns_ids:
             assigned = request_id or str(uuid.uuid4())
             trace_id = trace_id or recursion.next_trace(None, self.fn.lambda_name)  # a chain starts here
-            headers["X-Amz-Client-Context"] = client_context(assigned, trace_id)
+            headers["X-Amz-Client-Context"] = client_context(assigned, trace_id, tenant)
         for attempt in range(3):
             if not instance.alive():
                 raise NotReached

@@ -58,6 +58,8 @@ def wait_next_invocation(self: Any) -> Any:
         request.invoke_id = ours["requestId"]
         if isinstance(ours.get("traceId"), str):
             request.x_amzn_trace_id = ours["traceId"]
+        if isinstance(ours.get("tenantId"), str):  # context.tenant_id, as Lambda's runtime sets it
+            request.tenant_id = ours["tenantId"]
     return request
 
 

@@ -135,7 +135,15 @@ def app(routes: tuple[ApiRoute, ...], runtimes: dict[str, FunctionRuntime], repo
         source = f"{route.kind}-api:{route.route_key}"
         # As in AWS, the gateway's timeout ends the client's wait, not the invocation: the function runs on
         # to its own timeout, and its environment takes no other request until it has finished.
-        invocation = asyncio.ensure_future(runtimes[route.function].invoke(encoded))
+        runtime = runtimes[route.function]
+        tenant = None
+        if runtime.fn.tenant_isolation:
+            # In AWS the integration maps a client request value to X-Amz-Tenant-Id; locally the client's own
+            # X-Amz-Tenant-Id header is that value. Without one Lambda refuses the invoke: the gateway's 500.
+            tenant = request.headers.get("x-amz-tenant-id") or None
+            if tenant is None:
+                return _message(500, "Internal server error")
+        invocation = asyncio.ensure_future(runtime.invoke(encoded, tenant=tenant))
         try:
             result = await asyncio.wait_for(
                 asyncio.shield(invocation), REST_TIMEOUT_S if route.kind == "rest" else HTTP_TIMEOUT_S

@@ -22,6 +22,7 @@ import asyncio
 import base64
 import contextlib
 import json
+import re
 from datetime import UTC, datetime
 
 from starlette.applications import Starlette
@@ -42,6 +43,22 @@ from lambda_local.providers import TemplateError
 from lambda_local.settings import ASYNC_PAYLOAD_LIMIT, SYNC_PAYLOAD_LIMIT
 
 FIRE_MARGIN_S = 30.0  # beyond an event's longest delivery, before a firing's request gives up waiting
+TENANT_ID = re.compile(r"[a-zA-Z0-9._:/=+\-@ ]{1,256}")  # Lambda's TenantId shape
+TENANT_MISMATCH = "Tenant ID configuration not specified or passed to a function when tenant isolation is not enabled."
+
+
+def tenant_of(header: str | None, isolated: bool) -> str | None:
+    """The invoke's tenant id (X-Amz-Tenant-Id): required by a function in tenant isolation mode, refused by
+    any other, as Lambda does (InvalidParameterValueException either way); ValueError with Lambda's message."""
+    if header is None or header == "":
+        if isolated:
+            raise ValueError(TENANT_MISMATCH)
+        return None
+    if not isolated:
+        raise ValueError(TENANT_MISMATCH)
+    if not TENANT_ID.fullmatch(header):
+        raise ValueError("TenantId must be 1 to 256 characters of letters, digits, spaces and ._:/=+-@")
+    return header
 
 
 def aws_error(status: int, error_type: str, message: str, **extra: str) -> JSONResponse:
@@ -92,6 +109,10 @@ def app(plane: Plane) -> Starlette:
         else:
             payload = b"{}"
         name = runtime.fn.lambda_name
+        try:
+            tenant = tenant_of(request.headers.get("x-amz-tenant-id"), runtime.fn.tenant_isolation)
+        except ValueError as exc:
+            return aws_error(400, "InvalidParameterValueException", str(exc))
         if (durable := await durable_api.invoke(plane, request, name, qualifier, payload, invocation_type)) is not None:
             return durable  # a durable function's Invoke starts an execution (durable_api.py)
         if invocation_type == "DryRun":
@@ -101,7 +122,7 @@ def app(plane: Plane) -> Starlette:
         trace = recursion.next_trace(caller_trace, name)
         if invocation_type == "Event":  # a loop is stopped when the event's turn comes (async_invoke.py)
             try:
-                request_id = plane.invokers[name].submit(payload, durable=True, trace=trace)
+                request_id = plane.invokers[name].submit(payload, durable=True, trace=trace, tenant=tenant)
             except StoreError as exc:  # not stored, so not accepted: the caller may try again
                 report("invoke", name, "-", 0, 0.0, f"not accepted: {exc}")
                 return aws_error(500, "ServiceException", f"The event could not be stored: {exc}", Type="Service")
@@ -120,7 +141,9 @@ def app(plane: Plane) -> Starlette:
                 "chain of requests) and stopped the invocation.",
             )
         try:
-            result = await runtime.invoke(payload, tail=request.headers.get("x-amz-log-type") == "Tail", trace_id=trace)
+            result = await runtime.invoke(
+                payload, tail=request.headers.get("x-amz-log-type") == "Tail", trace_id=trace, tenant=tenant
+            )
         except Throttled as throttled:
             report("invoke", name, "-", 1, 0.0, f"throttled ({throttled.reason})")
             return aws_error(429, "TooManyRequestsException", "Rate Exceeded.", Reason=throttled.reason)

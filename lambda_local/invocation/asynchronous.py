@@ -44,6 +44,7 @@ class _Event:
     attempts: int = 0  # made before this plane took it over (a resumed event)
     durable: bool = False  # kept in the event store until settled
     trace: str | None = None  # the invocation's trace header, lineage counted (recursion.py)
+    tenant: str | None = None  # the invoke's tenant id (tenant isolation mode)
 
 
 class AsyncInvoker:
@@ -98,6 +99,7 @@ class AsyncInvoker:
         done: Done | None = None,
         durable: bool = False,
         trace: str | None = None,
+        tenant: str | None = None,
     ) -> str:
         """Accept an event (Lambda's 202); returns its request id. `done` hears how it was settled.
         `durable`: on disk before this returns (an `Event` invoke, a schedule), so a killed plane's
@@ -111,15 +113,25 @@ class AsyncInvoker:
         if durable:
             assert self.store is not None
             name = self.runtime.fn.lambda_name
-            self.store.add(StoredEvent(request_id, name, source, payload, time.time(), 0, trace))
-        self.queue.put_nowait(_Event(payload, request_id, source, time.monotonic(), done, durable=durable, trace=trace))
+            self.store.add(StoredEvent(request_id, name, source, payload, time.time(), 0, trace, tenant))
+        self.queue.put_nowait(
+            _Event(payload, request_id, source, time.monotonic(), done, durable=durable, trace=trace, tenant=tenant)
+        )
         return request_id
 
     def resume(self, stored: StoredEvent) -> None:
         """An event a plane before this one accepted and did not settle: its age and attempts go on."""
         received = time.monotonic() - max(0.0, time.time() - stored.received)
         event = _Event(
-            stored.payload, stored.request_id, stored.source, received, None, stored.attempts, True, stored.trace
+            stored.payload,
+            stored.request_id,
+            stored.source,
+            received,
+            None,
+            stored.attempts,
+            True,
+            stored.trace,
+            stored.tenant,
         )
         self.queue.put_nowait(event)
 
@@ -196,7 +208,7 @@ class AsyncInvoker:
                 except StoreError as exc:  # the stored count is one short: a kill now costs one more retry
                     self.report(event.source, name, event.request_id, attempts, 0.0, f"store count failed: {exc}")
             result = await self.runtime.invoke_when_free(
-                event.payload, request_id=event.request_id, trace_id=event.trace
+                event.payload, request_id=event.request_id, trace_id=event.trace, tenant=event.tenant
             )
             outcome = "error" if result.function_error else "ok"
             self.report(

@@ -35,11 +35,11 @@ RETRY_DELAYS = (0.05, 0.2)
 BUSY_TIMEOUT_S = 0.5  # SQLite waits this long for another process's lock before "database is locked"
 PAGE = 500  # stored events read at once by pending()
 _INSERT = (
-    "INSERT OR REPLACE INTO events (request_id, function, source, payload, received, attempts, trace) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+    "INSERT OR REPLACE INTO events (request_id, function, source, payload, received, attempts, trace, tenant) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _PAGE_AFTER = (  # keyset paging: each page starts after the last one read
-    "SELECT request_id, function, source, payload, received, attempts, trace FROM events "
+    "SELECT request_id, function, source, payload, received, attempts, trace, tenant FROM events "
     "WHERE (received, request_id) > (?, ?) ORDER BY received, request_id LIMIT ?"
 )
 
@@ -53,6 +53,7 @@ class StoredEvent:
     received: float  # epoch seconds
     attempts: int
     trace: str | None = None  # the invocation's trace header (its lineage: recursion.py)
+    tenant: str | None = None  # the invoke's tenant id (a function in tenant isolation mode)
 
 
 class StoreError(Exception):
@@ -117,11 +118,12 @@ class EventStore:
         db.execute(
             "CREATE TABLE IF NOT EXISTS events (request_id TEXT PRIMARY KEY, function TEXT NOT NULL, "
             "source TEXT NOT NULL, payload BLOB NOT NULL, received REAL NOT NULL, attempts INTEGER NOT NULL, "
-            "trace TEXT)"
+            "trace TEXT, tenant TEXT)"
         )
         columns = {row[1] for row in db.execute("PRAGMA table_info(events)")}
-        if "trace" not in columns:  # a store an earlier plane wrote: its events keep running
-            db.execute("ALTER TABLE events ADD COLUMN trace TEXT")
+        for column in ("trace", "tenant"):  # a store an earlier plane wrote: its events keep running
+            if column not in columns:
+                db.execute(f"ALTER TABLE events ADD COLUMN {column} TEXT")
         # pending() reads in this order, a page at a time
         db.execute("CREATE INDEX IF NOT EXISTS events_by_received ON events (received, request_id)")
 
@@ -167,6 +169,7 @@ class EventStore:
             event.received,
             event.attempts,
             event.trace,
+            event.tenant,
         )
         self._retried("add", lambda db: db.execute(_INSERT, row))
 
@@ -193,7 +196,7 @@ class EventStore:
         while True:
             rows = self._retried("read", partial(_page_after, after=after))
             for r in rows:
-                yield StoredEvent(r[0], r[1], r[2], bytes(r[3]), float(r[4]), int(r[5]), r[6])
+                yield StoredEvent(r[0], r[1], r[2], bytes(r[3]), float(r[4]), int(r[5]), r[6], r[7])
             if len(rows) < PAGE:
                 return
             after = (float(rows[-1][4]), str(rows[-1][0]))

@@ -87,7 +87,7 @@ DURABLE_RETENTION_DAYS = (1, 90)
 DURABLE_RETENTION_DEFAULT_DAYS = 14
 TENANT_ISOLATION_MODES = ("PER_TENANT",)
 # The only event sources Lambda accepts for a function in tenant isolation mode
-TENANT_EVENT_TYPES = ("Api", "HttpApi")
+TENANT_EVENT_TYPES = ("Api",)  # an HTTP API cannot set the X-Amz-Tenant-Id header Lambda needs
 
 
 @dataclass(frozen=True)
@@ -161,7 +161,7 @@ def refuse_with_tenancy(props: dict[str, Any], url_config: Any, event_types: Ite
     if bad := [kind for kind in event_types if kind not in TENANT_EVENT_TYPES]:
         raise TemplateError(
             f"{at}.Events: a {bad[0]} event source cannot invoke a function in tenant isolation mode "
-            f"(Lambda takes only API Gateway: {', '.join(TENANT_EVENT_TYPES)})"
+            "(Lambda takes only a REST API's (Api) events: an HTTP API cannot pass the X-Amz-Tenant-Id header)"
         )
 
 
@@ -185,13 +185,10 @@ def _said(properties: dict[str, Any], machine: str) -> list[tuple[str, str]]:
             ("RecursiveLoop", "Allow is not run: the plane stops a recursive loop after 16 rounds as with Terminate")
         )
     arches = properties.get("Architectures")
-    foreign = isinstance(arches, list) and arches and isinstance(arches[0], str)
-    if foreign and machine not in MACHINES.get(arches[0], (arches[0],)):
+    arch = arches[0] if isinstance(arches, list) and arches and isinstance(arches[0], str) else None
+    if arch is not None and machine not in MACHINES.get(arch, (arch, arch)):
         said.append(
-            (
-                "Architectures",
-                f"{arches[0]} is not this machine's ({machine}): images are built and run for {machine}",
-            )
+            ("Architectures", f"{arch} is not this machine's ({machine}): images are built and run for {machine}")
         )
     return said
 

@@ -399,3 +399,34 @@ def test_host_mode_runtimes_listen_on_a_private_loopback_address() -> None:
     host = hosts.pop()
     with socket.socket() as sock:
         sock.bind((host, free_port(host)))  # the kernel routes all of 127.0.0.0/8 to lo
+
+
+def test_in_tenant_isolation_mode_an_environment_serves_one_tenant_all_its_life(tmp_path):  # type: ignore[no-untyped-def]
+    async def scenario() -> None:
+        busy: dict[str, int] = {}
+        runtime = pool(tmp_path, AccountConcurrency(100), busy, tenant_isolation=True)
+        first = [await runtime.invoke(b"{}", tenant=t) for t in ("blue", "green", "blue", "green", "blue")]
+        assert [r.cold_start for r in first] == [True, True, False, False, False]  # warm for the same tenant
+        assert sorted(env.tenant or "" for env in runtime.environments) == ["blue", "green"]
+        # blue busy: another blue call gets a new blue environment, never green's idle one
+        both = await asyncio.gather(runtime.invoke(b"{}", tenant="blue"), runtime.invoke(b"{}", tenant="blue"))
+        assert sum(r.cold_start for r in both) == 1
+        assert sorted(env.tenant or "" for env in runtime.environments) == ["blue", "blue", "green"]
+        state = runtime.state()
+        assert state["tenant_isolation"] and sorted(i["tenant"] for i in state["instances"]) == [
+            "blue",
+            "blue",
+            "green",
+        ]
+
+    asyncio.run(scenario())
+
+
+def test_without_tenant_isolation_environments_are_shared_and_carry_no_tenant(tmp_path):  # type: ignore[no-untyped-def]
+    async def scenario() -> None:
+        runtime = pool(tmp_path, AccountConcurrency(100), {})
+        results = [await runtime.invoke(b"{}") for _ in range(3)]
+        assert [r.cold_start for r in results] == [True, False, False]
+        assert [env.tenant for env in runtime.environments] == [None]
+
+    asyncio.run(scenario())

@@ -71,3 +71,28 @@ def test_the_runtime_dies_with_its_emulator_even_stuck_in_a_handler() -> None:
     parent.wait()
     child.wait(timeout=10)  # raises TimeoutExpired while it lives on
     assert not child.is_running()
+
+
+def test_the_tenant_id_reaches_the_functions_context_as_lambdas_runtime_sets_it(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from types import SimpleNamespace
+
+    from lambda_local.environments import runtime_shim
+
+    request = SimpleNamespace(
+        client_context=base64.b64decode(client_context("req-2", "Root=1-def", "blue")).decode(),
+        invoke_id="rie-id",
+        x_amzn_trace_id=None,
+        tenant_id=None,
+    )
+    monkeypatch.setattr(runtime_shim, "_next", lambda self: request)
+    got = runtime_shim.wait_next_invocation(object())
+    assert (got.invoke_id, got.x_amzn_trace_id, got.tenant_id) == ("req-2", "Root=1-def", "blue")
+    assert got.client_context is None  # the caller sent none: the function sees none
+    plain = SimpleNamespace(
+        client_context=base64.b64decode(client_context("req-3", "Root=1-0")).decode(),
+        invoke_id="rie-id-2",
+        x_amzn_trace_id=None,
+        tenant_id=None,
+    )
+    monkeypatch.setattr(runtime_shim, "_next", lambda self: plain)
+    assert runtime_shim.wait_next_invocation(object()).tenant_id is None  # no tenant: none set

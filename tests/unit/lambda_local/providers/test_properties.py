@@ -112,7 +112,7 @@ def test_a_bad_durable_config_is_one_error_naming_the_place(config: Any, message
 
 
 def test_tenant_isolation_is_read_and_api_gateway_may_invoke_it() -> None:
-    events = {"Get": {"Type": "HttpApi", "Properties": {"Path": "/t", "Method": "GET"}}}
+    events = {"Get": {"Type": "Api", "Properties": {"Path": "/t", "Method": "GET"}}}
     parsed = parse(
         template({"Fn": {"TenancyConfig": {"TenantIsolationMode": "PER_TENANT"}, "Events": events}}), ROOT / "functions"
     )
@@ -131,6 +131,10 @@ def test_tenant_isolation_is_read_and_api_gateway_may_invoke_it() -> None:
         (
             {"Events": {"Tick": {"Type": "Schedule", "Properties": {"Schedule": "rate(1 minute)"}}}},
             "a Schedule event source cannot invoke a function in tenant isolation mode",
+        ),
+        (
+            {"Events": {"Get": {"Type": "HttpApi", "Properties": {"Path": "/t", "Method": "GET"}}}},
+            "a HttpApi event source cannot invoke .* an HTTP API cannot pass the X-Amz-Tenant-Id header",
         ),
         ({"TenancyConfig": {"TenantIsolationMode": "SHARED"}}, "TenantIsolationMode: must be PER_TENANT"),
     ],
