@@ -5,6 +5,7 @@ import asyncio
 import base64
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import httpx
 import jwt
@@ -317,10 +318,12 @@ def test_each_stack_signs_with_a_key_of_its_own_kept_private_in_its_state(
 class SlowRuntime:
     """A function that runs past the gateway's timeout, as a fake of FunctionRuntime.invoke."""
 
+    fn = SimpleNamespace(tenant_isolation=False)
+
     def __init__(self, seconds: float) -> None:
         self.seconds, self.finished, self.cancelled = seconds, False, False
 
-    async def invoke(self, payload: bytes) -> InvokeResult:
+    async def invoke(self, payload: bytes, tenant: str | None = None) -> InvokeResult:
         try:
             await asyncio.sleep(self.seconds)
         except asyncio.CancelledError:

@@ -41,7 +41,7 @@ class Runtime:
         return {"function": FN.lambda_name}
 
     async def invoke_when_free(
-        self, payload: bytes, request_id: str | None = None, trace_id: str | None = None
+        self, payload: bytes, request_id: str | None = None, trace_id: str | None = None, tenant: str | None = None
     ) -> InvokeResult:
         if self.mode == "raise":
             raise ConnectionError("environment away")

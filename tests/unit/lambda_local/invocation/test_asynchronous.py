@@ -32,7 +32,7 @@ class FailingRuntime:
         self.traces: list[str | None] = []
 
     async def invoke_when_free(
-        self, payload: bytes, request_id: str | None = None, trace_id: str | None = None
+        self, payload: bytes, request_id: str | None = None, trace_id: str | None = None, tenant: str | None = None
     ) -> InvokeResult:
         self.calls += 1
         self.traces.append(trace_id)
@@ -137,7 +137,7 @@ class WorkingRuntime(FailingRuntime):
         self.broken = broken
 
     async def invoke_when_free(
-        self, payload: bytes, request_id: str | None = None, trace_id: str | None = None
+        self, payload: bytes, request_id: str | None = None, trace_id: str | None = None, tenant: str | None = None
     ) -> InvokeResult:
         self.calls += 1
         if self.broken:
