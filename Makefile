@@ -6,7 +6,7 @@ TAG ?=
 RULE ?=
 AT ?=
 
-.PHONY: help new-function compose check-template setup up down logs status events fire token invoke debug place-orders analytics simulate-tractors seed-friends bench-etl bench-fanout demo demo-images test test-docker ci-images docker-engine lint build push deploy destroy bench bench-imports bench-images bench-invoke bench-events bench-reload chaos
+.PHONY: help new-function compose check-template setup lock lock-check up down logs status events fire token invoke debug place-orders analytics simulate-tractors seed-friends bench-etl bench-fanout demo demo-images test test-docker ci-images docker-engine lint build push deploy destroy bench bench-imports bench-images bench-invoke bench-events bench-reload chaos
 
 ## help: this list (the default target)
 help:
@@ -26,9 +26,18 @@ compose: setup
 check-template: setup
 	@$(PY) -m lambda_local check
 
-## setup: the virtualenv, the RIE and (host mode) MariaDB
+## setup: the virtualenv (from its lock, re-locking what changed), the RIE and (host mode) MariaDB
 setup:
 	@tools/setup.sh
+
+## lock: re-resolve every lock (.venv's, each image's) to the newest versions the requirements allow
+lock: setup
+	@$(PY) -m lambda_local.environments.locks ensure --upgrade
+	@tools/setup.sh
+
+## lock-check: fail naming each lock that is stale against its requirements files (no network)
+lock-check:
+	@$(if $(wildcard $(PY)),$(PY),python3) -m lambda_local.environments.locks check
 
 ## up: start the local stack (Docker mode with an engine, else host mode)
 # The template is read first: a mistake in it is one line naming the place, before anything starts.
@@ -114,7 +123,7 @@ docker-engine:
 ci-images: setup
 	@tests/standins/build.sh
 
-## lint: ruff, mypy --strict, hadolint, cfn-lint, the compose spec
+## lint: ruff, mypy --strict, hadolint, the locks current, cfn-lint, the compose spec
 lint: setup
 	@$(PY) -m tools.lint
 

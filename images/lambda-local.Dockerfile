@@ -3,8 +3,10 @@
 FROM python:3.13-slim
 
 WORKDIR /project
-COPY lambda_local/requirements.txt /tmp/requirements.txt
-RUN pip install --no-cache-dir -r /tmp/requirements.txt && rm /tmp/requirements.txt
+# Locked from lambda_local/requirements.txt (`make lock`): exactly these versions, hashes required.
+COPY lambda_local/requirements.lock /tmp/requirements.lock
+RUN pip install --no-cache-dir --require-hashes --no-deps --only-binary :all: -r /tmp/requirements.lock \
+    && rm /tmp/requirements.lock
 
 COPY template.yaml local.env ./
 COPY functions/ functions/

@@ -9,15 +9,16 @@ ARG FUNCTION
 ARG AWS_SERVICES=""
 RUN test -n "${FUNCTION}" || (echo "build arg FUNCTION (a folder under functions/) is required" >&2 && exit 1)
 
-COPY shared/requirements.txt /tmp/build/shared.txt
-COPY functions/${FUNCTION}/requirements.txt /tmp/build/function.txt
+# The function's lock (shared/requirements.txt and its own, every transitive version pinned with its
+# hashes; `make lock`, docs/develop.md#locked-requirements): pip installs exactly it, hashes required.
+COPY functions/${FUNCTION}/requirements.lock /tmp/build/requirements.lock
 COPY images/prune_botocore.py /tmp/build/
 # botocore's data for every AWS service takes 27 MB and costs every cold start a scan of about 450
 # model folders and a 1.2 MB endpoints.json parse; the function's role can call only its own services.
 # Pruned in the install layer, so the image does not carry them either.
 # hadolint ignore=SC2086
-RUN pip install --no-cache-dir --target "${LAMBDA_TASK_ROOT}" \
-        -r /tmp/build/shared.txt -r /tmp/build/function.txt \
+RUN pip install --no-cache-dir --require-hashes --no-deps --only-binary :all: --target "${LAMBDA_TASK_ROOT}" \
+        -r /tmp/build/requirements.lock \
     && python3 /tmp/build/prune_botocore.py "${LAMBDA_TASK_ROOT}/botocore/data" ${AWS_SERVICES} \
     && rm -rf /tmp/build
 

@@ -1,5 +1,5 @@
-"""`make lint`: ruff (format and check), mypy --strict, hadolint on every Dockerfile, cfn-lint on template.yaml,
-compose.yaml against the compose spec."""
+"""`make lint`: ruff (format and check), mypy --strict, hadolint on every Dockerfile, every requirements lock
+current, cfn-lint on template.yaml, compose.yaml against the compose spec."""
 
 import os
 import subprocess
@@ -31,6 +31,7 @@ CHECKS: dict[str, list[str]] = {
         for p in function_folders()
     },
     "hadolint": [str(BIN / "hadolint"), *dockerfiles()],
+    "locks current": [sys.executable, "-m", "lambda_local.environments.locks", "check"],
     "cfn-lint": [str(BIN / "cfn-lint"), "template.yaml"],
     "compose spec": [str(BIN / "check-jsonschema"), "--builtin-schema", "vendor.compose-spec", "compose.yaml"],
 }

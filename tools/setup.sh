@@ -5,20 +5,42 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON_BIN="${PYTHON_BIN:-python3}"
 
-stale=""
-for requirements in requirements-dev.txt shared/requirements.txt lambda_local/requirements.txt functions/*/requirements.txt; do
-  if [ ! -f .venv/.installed ] || [ "$requirements" -nt .venv/.installed ]; then stale=yes; fi
-done
-if [ -n "$stale" ]; then
-  if [ -x .venv/bin/python ]; then
-    echo "==> a requirements file changed: updating the Python dependencies in .venv"
+# .venv (the plane, the tests, the tooling) installs requirements-dev.lock with hashes required, through
+# uv, which pip installs first from tools/uv-bootstrap.lock (hashes required too). The locks are
+# made by lambda_local/environments/locks.py (docs/develop.md#locked-requirements).
+if [ ! -x .venv/bin/python ]; then
+  echo "==> creating the virtualenv .venv (Python dependencies from requirements-dev.lock, about 10 s)"
+  "$PYTHON_BIN" -m venv --without-pip .venv  # uv installs pip too (requirements-dev.lock)
+fi
+uv_pin="$(sed -n 's/^uv==\([^ ]*\).*/\1/p' tools/uv-bootstrap.lock)"
+if [ "$(.venv/bin/uv --version 2>/dev/null | cut -d' ' -f2)" != "$uv_pin" ]; then
+  echo "==> installing uv $uv_pin into .venv (tools/uv-bootstrap.lock, hashes required)"
+  # .venv's own pip if it has one, else this Python's pip (22.3+) aimed at .venv, else ensurepip.
+  if .venv/bin/python -m pip --version >/dev/null 2>&1; then
+    pip=(.venv/bin/python -m pip)
+  elif "$PYTHON_BIN" -m pip --python .venv/bin/python --version >/dev/null 2>&1; then
+    pip=("$PYTHON_BIN" -m pip --python .venv/bin/python)
   else
-    echo "==> creating the virtualenv .venv and installing Python dependencies (about a minute)"
+    .venv/bin/python -m ensurepip --default-pip >/dev/null
+    pip=(.venv/bin/python -m pip)
   fi
-  "$PYTHON_BIN" -m venv .venv
-  .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -r requirements-dev.txt
-  touch .venv/.installed
+  "${pip[@]}" install --quiet --disable-pip-version-check --require-hashes --no-deps --only-binary :all: \
+    -r tools/uv-bootstrap.lock
+fi
+if [ -n "${CI:-}" ]; then
+  # CI installs what is committed: a lock stale against its requirements fails here, named.
+  .venv/bin/python -m lambda_local.environments.locks check
+else
+  # A changed requirements.txt, or a new function: re-lock what it touches (one line per lock).
+  .venv/bin/python -m lambda_local.environments.locks ensure
+fi
+lock_digest="$(.venv/bin/python -c 'import hashlib; print(hashlib.sha256(open("requirements-dev.lock", "rb").read()).hexdigest())')"
+if [ "$(cat .venv/.installed 2>/dev/null)" != "$lock_digest" ]; then
+  if [ -f .venv/.installed ]; then
+    echo "==> requirements-dev.lock changed: updating .venv to it"
+  fi
+  .venv/bin/uv pip sync --quiet --require-hashes --python .venv/bin/python requirements-dev.lock
+  echo "$lock_digest" > .venv/.installed
 else
   echo "==> virtualenv .venv is up to date"
 fi
