@@ -6,7 +6,7 @@ TAG ?=
 RULE ?=
 AT ?=
 
-.PHONY: help new-function compose check-template setup lock lock-check up down logs status events fire token invoke debug place-orders analytics simulate-tractors seed-friends bench-etl bench-fanout demo demo-images test test-docker ci-images docker-engine lint build push deploy destroy bench bench-imports bench-images bench-invoke bench-events bench-reload chaos
+.PHONY: help new-function compose check-template setup lock lock-check up down logs status events trace fire token invoke debug place-orders analytics simulate-tractors seed-friends bench-etl bench-fanout demo demo-images test test-docker ci-images docker-engine lint build push deploy destroy bench bench-imports bench-images bench-invoke bench-events bench-reload chaos
 
 ## help: this list (the default target)
 help:
@@ -61,6 +61,10 @@ logs:
 ## events: follow the plane's delivery lines
 events:
 	@$(PY) -m tools.stack events
+
+## trace: one trace as an indented tree with durations (ID=trace id or request id; no ID: the recent traces)
+trace:
+	@$(PY) -m tools.stack trace $(if $(ID),"$(ID)")
 
 ## place-orders: a day of café orders into the database (N=200)
 place-orders: up

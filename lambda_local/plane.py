@@ -47,12 +47,14 @@ from lambda_local.providers import (
     filters,
     load,
 )
-from lambda_local.settings import DEBUG_ADDRESS, LOOPBACK, RIE_PORT, Settings
+from lambda_local.settings import DEBUG_ADDRESS, LOOPBACK, RIE_PORT, TRACES_FILE, Settings
 from lambda_local.sources import provision
 from lambda_local.sources.notifications import TRIGGER_VISIBILITY_S, QueuePoller
 from lambda_local.sources.schedules import Scheduler
 from lambda_local.sources.sqs import SqsMapping
 from lambda_local.sources.streams import CheckpointError, DynamoDBStream, KinesisStream, StreamMapping, StreamSource
+from lambda_local.traces import recorder
+from lambda_local.traces.store import TraceStore
 
 ACCOUNT = LOCAL_ACCOUNT
 
@@ -100,6 +102,7 @@ class Plane:
         self.store = EventStore(
             settings.state_dir / "events.sqlite"
         )  # what does not run (`make status` shows them and exits 1)
+        self.traces = TraceStore(settings.state_dir / TRACES_FILE)  # spans: the plane's own and the functions'
         self.scheduler = Scheduler(list(template.schedules), ACCOUNT, settings.region, self.submit)
         self._watching = asyncio.Event()  # set: the code watcher stops (reload.py)
         self._watcher: asyncio.Task[None] | None = None
@@ -110,10 +113,17 @@ class Plane:
         return boto3.client(service, endpoint_url=self.settings.aws_endpoint, region_name=self.settings.region)
 
     def submit(
-        self, function: str, payload: bytes, source: str, done: Done | None = None, durable: bool = False
+        self,
+        function: str,
+        payload: bytes,
+        source: str,
+        done: Done | None = None,
+        durable: bool = False,
+        trace: str | None = None,
     ) -> str:
-        """Hand an event to `function`'s asynchronous queue (what an AWS event source does)."""
-        return self.invokers[function].submit(payload, source, done=done, durable=durable)
+        """Hand an event to `function`'s asynchronous queue (what an AWS event source does); `trace`: the
+        trace header its invocation continues (recorder.onward)."""
+        return self.invokers[function].submit(payload, source, done=done, durable=durable, trace=trace)
 
     def function_arn(self, name: str) -> str:
         return f"arn:aws:lambda:{self.settings.region}:{ACCOUNT}:function:{name}"
@@ -156,8 +166,10 @@ class Plane:
     async def _send(self, destination: Destination, record: dict[str, Any]) -> None:
         """A destination record to its queue, topic, or function (an asynchronous invocation of it)."""
         body = json.dumps(record)
-        if destination.type == "Lambda":
-            self.submit(destination.name, body.encode(), "destination", durable=True)
+        if destination.type == "Lambda":  # its invocation continues the destination span's trace
+            sent = recorder.current()
+            trace = recorder.onward(sent, destination.name) if sent else None
+            self.submit(destination.name, body.encode(), "destination", durable=True, trace=trace)
             return
         if destination.type == "SNS":
             topic = f"arn:aws:sns:{self.settings.region}:{ACCOUNT}:{destination.name}"
@@ -174,6 +186,8 @@ class Plane:
         return partial(self._send, destination) if destination else None
 
     async def start(self) -> None:
+        self.traces.start()
+        recorder.RECORDER.attach(self.traces)
         if self.settings.mode == "host" and (
             left := await asyncio.to_thread(stop_leftovers, str(self.settings.state_dir))
         ):
@@ -431,6 +445,8 @@ class Plane:
         if self.durable is not None:
             await asyncio.to_thread(self.durable.stop)
         self.store.close()
+        recorder.RECORDER.attach(None)
+        await asyncio.to_thread(self.traces.close)
         await self.client.aclose()
 
     def all_problems(self) -> list[str]:

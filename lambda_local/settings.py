@@ -36,6 +36,10 @@ DEBUG_ADDRESS = (LOOPBACK, DEBUG_PORT)
 COMPOSE_AWS_ENDPOINT = f"http://aws:{AWS_PORT}"
 COMPOSE_LAMBDA_ENDPOINT = f"http://lambda:{INVOKE_PORT}"
 COMPOSE_SYSLOG_ADDRESS = f"udp://{LOOPBACK}:{SYSLOG_PORT}"  # the engine sends from the host to the published port
+# The functions' spans (OTLP/HTTP), received on the Invoke API's port: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is
+# the function's Lambda endpoint (LAMBDA_ENDPOINT, COMPOSE_LAMBDA_ENDPOINT) with this path.
+OTLP_TRACES_PATH = "/v1/traces"
+TRACES_FILE = "traces.sqlite"  # in the state directory: the spans of recent traces (lambda_local/traces/)
 
 # Lambda's quotas that the plane enforces (AWS: Lambda quotas).
 SYNC_PAYLOAD_LIMIT = 6 * 1024 * 1024  # bytes: a synchronous invocation's request and response, a stream batch

@@ -13,6 +13,7 @@ import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
+from urllib.parse import quote
 
 from lambda_local.settings import DEBUG_PORT
 from stack import current, down, fire, read_logs, status, up
@@ -92,6 +93,30 @@ def _debug(name: str, off: bool) -> None:
     )
 
 
+def _trace(name: str | None) -> None:
+    """One trace as an indented tree with durations (by its trace id or a request id), or the recent ones."""
+    if not port_open(LAMBDA_PORT):
+        raise SystemExit(f"the local plane is not answering on port {LAMBDA_PORT}: its traces need it, run `make up`")
+    path = f"/_local/traces/{quote(name, safe='')}?format=text" if name else "/_local/traces?limit=20"
+    try:
+        with urllib.request.urlopen(f"{LAMBDA_ENDPOINT}{path}", timeout=30) as response:
+            body = response.read()
+    except urllib.error.HTTPError as exc:
+        raise SystemExit(json.loads(exc.read() or b"{}").get("message", f"HTTP {exc.code}")) from None
+    if name:
+        print(body.decode(), end="")
+        return
+    listed = json.loads(body)["traces"]
+    if not listed:
+        print("no traces yet: invoke a function, upload a photo, fire a schedule")
+    for trace in listed:
+        errors = f", {trace['errors']} failed" if trace["errors"] else ""
+        services = ", ".join(trace["services"])
+        print(f"{trace['trace_id']}  {trace['duration_ms']:>10.1f} ms  {trace['root']['name']}  [{services}{errors}]")
+    if listed:
+        print("make trace ID=<trace id or request id> shows one as a tree")
+
+
 def function_logs(function: str) -> str:
     """One function's lines: what the plane said of it (its delivery lines, reloads, problems) and, in
     host mode, what it printed (its log file)."""
@@ -123,6 +148,8 @@ def main(argv: list[str]) -> None:
     debug_ = commands.add_parser("debug", help="run a function's next invocations under debugpy")
     debug_.add_argument("function", help="folder, Lambda name or logical id")
     debug_.add_argument("--off", action="store_true", help="back to plain environments")
+    trace_ = commands.add_parser("trace", help="one trace as an indented tree (or the recent traces)")
+    trace_.add_argument("id", nargs="?", help="a trace id, an X-Ray root or a request id")
     invoke_ = commands.add_parser("invoke", help="invoke a function through the Invoke API")
     invoke_.add_argument("function", help="folder, Lambda name or logical id")
     invoke_.add_argument("event_file")
@@ -149,6 +176,8 @@ def main(argv: list[str]) -> None:
         _debug(args.function, args.off)
     elif command == "invoke":
         _invoke(args.function, args.event_file)
+    elif command == "trace":
+        _trace(args.id)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from pathlib import Path
 from dotenv import dotenv_values
 
 from lambda_local.providers import ROOT, FunctionSpec, Template
+from lambda_local.settings import OTLP_TRACES_PATH
 
 PASSED_THROUGH = ("PATH", "HOME", "LANG", "TMPDIR")
 LOCAL_ENV = ROOT / "local.env"
@@ -28,6 +29,8 @@ def lambda_variables(fn: FunctionSpec, aws_endpoint: str, lambda_endpoint: str) 
         "AWS_ENDPOINT_URL_LAMBDA": lambda_endpoint,
         # ... and SQS calls through the plane, which keeps their trace header on the messages (recursion.py).
         "AWS_ENDPOINT_URL_SQS": f"{lambda_endpoint}/_local/aws/sqs",
+        # The function's spans (OTLP/HTTP, shared/tracing.py) go to the plane, which keeps them (lambda_local/traces/).
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": f"{lambda_endpoint}{OTLP_TRACES_PATH}",
         "AWS_LAMBDA_FUNCTION_NAME": fn.lambda_name,
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(fn.memory_mb),
         "AWS_LAMBDA_FUNCTION_TIMEOUT": str(fn.timeout_s),

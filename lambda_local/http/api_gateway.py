@@ -45,6 +45,7 @@ from lambda_local.http.limits import TooLarge, read_limited
 from lambda_local.http.tokens import verify
 from lambda_local.providers import ApiRoute
 from lambda_local.settings import SYNC_PAYLOAD_LIMIT
+from lambda_local.traces import recorder
 
 REST_TIMEOUT_S = 29
 HTTP_TIMEOUT_S = 30
@@ -98,11 +99,13 @@ def app(routes: tuple[ApiRoute, ...], runtimes: dict[str, FunctionRuntime], repo
             route = methods.get(request.method) or methods.get("ANY")
             if route is None:
                 return not_found(request)
-            return await serve(route, request)
+            trace, path = request.headers.get("x-amzn-trace-id"), request.url.path  # the client's trace, continued
+            span = recorder.http_request("API Gateway", request.method, path, trace, {"route": route.route_key})
+            return await recorder.responded(span, serve(route, request, span.header))
 
         return handle
 
-    async def serve(route: ApiRoute, request: Request) -> Response:
+    async def serve(route: ApiRoute, request: Request, trace: str) -> Response:
         try:
             body = await read_limited(request, SYNC_PAYLOAD_LIMIT)  # Lambda's, below API Gateway's 10 MB
         except TooLarge:
@@ -143,7 +146,14 @@ def app(routes: tuple[ApiRoute, ...], runtimes: dict[str, FunctionRuntime], repo
             tenant = request.headers.get("x-amz-tenant-id") or None
             if tenant is None:
                 return _message(500, "Internal server error")
-        invocation = asyncio.ensure_future(runtime.invoke(encoded, tenant=tenant))
+        invocation = asyncio.ensure_future(
+            recorder.invocation(
+                route.function,
+                recorder.onward(trace, route.function),
+                lambda header: runtime.invoke(encoded, tenant=tenant, trace_id=header),
+                source,
+            )
+        )
         try:
             result = await asyncio.wait_for(
                 asyncio.shield(invocation), REST_TIMEOUT_S if route.kind == "rest" else HTTP_TIMEOUT_S

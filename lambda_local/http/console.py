@@ -11,6 +11,12 @@
                                           their receive counts grow, so only when asked ("look at the queue")
     POST /_local/console/redrive          {"queue": name, "messageId": id}: the failed event is invoked
                                           again (Event) and its record taken off the queue
+    GET  /_local/console/trace?id=ID      the trace view: one trace as a waterfall across the functions
+                                          (ID: a trace id or a request id), and the recent traces
+    GET  /_local/traces                   the recent traces (newest first; ?limit=N, at most 500)
+    GET  /_local/traces/{id}              one trace (a trace id, an X-Ray root or a request id): its spans
+                                          in tree order with depth, offset and duration; ?format=text: the
+                                          indented tree `make trace` prints
 
 Fire now is the plane's POST /_local/schedules/{rule}/fire. The routes are the Invoke API's, so
 loopback only and closed to cross-site requests (doors.py), like every control endpoint.
@@ -26,18 +32,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from lambda_local.environments import log_files
 from lambda_local.invocation.deliveries import DELIVERIES
 from lambda_local.invocation.event_store import StoreError
 from lambda_local.invocation.sent_records import SENT
+from lambda_local.traces import tree
 
 if TYPE_CHECKING:
     from lambda_local.plane import Plane
 
 PAGE = Path(__file__).parent / "static" / "console.html"
+TRACE_PAGE = Path(__file__).parent / "static" / "trace.html"
+RECENT_TRACES = 50  # listed by default
 TAIL_BYTES = 2 * 1024 * 1024  # of a function's log file, searched for one invocation's lines
 PEEK = 10  # failed events shown per queue
 COUNTS = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible", "ApproximateNumberOfMessagesDelayed"]
@@ -201,6 +210,31 @@ def routes(plane: Plane) -> list[Route]:
     async def page(request: Request) -> Response:
         return FileResponse(PAGE, media_type="text/html; charset=utf-8", headers={"Cache-Control": "no-store"})
 
+    async def trace_page(request: Request) -> Response:
+        return FileResponse(TRACE_PAGE, media_type="text/html; charset=utf-8", headers={"Cache-Control": "no-store"})
+
+    async def traces(request: Request) -> Response:
+        try:
+            limit = min(500, max(1, int(request.query_params.get("limit", RECENT_TRACES))))
+        except ValueError:
+            return JSONResponse({"message": "limit must be a number"}, status_code=400)
+        store = plane.traces
+        recent = await asyncio.to_thread(store.recent, limit)
+        counts = await asyncio.to_thread(store.counts)
+        body = {"traces": [summary.as_json() for summary in recent], "kept": counts, "problem": store.problem}
+        return JSONResponse(body, headers={"Cache-Control": "no-store"})
+
+    async def one_trace(request: Request) -> Response:
+        name = request.path_params["id"]
+        trace_id = await asyncio.to_thread(plane.traces.resolve, name)
+        if trace_id is None:
+            message = f"no trace {name!r} is kept (a trace id, an X-Ray root or a request id; the newest are kept)"
+            return JSONResponse({"message": message}, status_code=404)
+        spans = await asyncio.to_thread(plane.traces.spans, trace_id)
+        if request.query_params.get("format") == "text":
+            return PlainTextResponse(tree.render_text(trace_id, spans), headers={"Cache-Control": "no-store"})
+        return JSONResponse(tree.as_json(trace_id, spans), headers={"Cache-Control": "no-store"})
+
     async def current(request: Request) -> Response:
         queues: list[dict[str, Any]] = []
         for queue in failure_queues(plane):
@@ -262,6 +296,9 @@ def routes(plane: Plane) -> list[Route]:
         Route("/_local/console/logs/{function}/{request_id}", logs, methods=["GET"]),
         Route("/_local/console/peek", look, methods=["POST"]),
         Route("/_local/console/redrive", redrive, methods=["POST"]),
+        Route("/_local/console/trace", trace_page, methods=["GET"]),
+        Route("/_local/traces", traces, methods=["GET"]),
+        Route("/_local/traces/{id}", one_trace, methods=["GET"]),
     ]
 
 

@@ -70,6 +70,7 @@ from lambda_local.http.limits import TooLarge, read_limited
 from lambda_local.logs import LOG
 from lambda_local.providers import LOCAL_ACCOUNT, FunctionSpec, FunctionUrl, UrlCors
 from lambda_local.settings import SYNC_PAYLOAD_LIMIT, URL_PORT
+from lambda_local.traces import recorder
 
 SERVICE = "lambda"  # what a request to a function URL is signed for
 ALGORITHM = "AWS4-HMAC-SHA256"
@@ -314,7 +315,13 @@ def app(
     urls: dict[str, FunctionUrl] = {fn.lambda_name: fn.url for fn in functions if fn.url is not None}
     known = ", ".join(f"/{name}/" for name in urls) or "none"
 
-    async def handle(request: Request) -> Response:
+    async def traced(request: Request) -> Response:
+        """`handle` in a span of the request (the caller's trace when it sends X-Amzn-Trace-Id)."""
+        trace = request.headers.get("x-amzn-trace-id")
+        span = recorder.http_request("Function URL", request.method, request.url.path, trace)
+        return await recorder.responded(span, handle(request, span.header))
+
+    async def handle(request: Request, trace: str) -> Response:
         raw_path = (request.scope.get("raw_path") or request.scope["path"].encode()).decode("latin-1")
         raw_name, raw_rest = _split(raw_path)
         _, path = _split(request.scope["path"])
@@ -362,7 +369,12 @@ def app(
             return _message(413, "Request Entity Too Large")
         started = time.perf_counter()
         try:
-            result = await runtimes[name].invoke(encoded)
+            result = await recorder.invocation(
+                name,
+                recorder.onward(trace, name),
+                lambda header: runtimes[name].invoke(encoded, trace_id=header),
+                f"function-url:{request.method} {path}",
+            )
         except Throttled:
             return _message(429, "Rate Exceeded.", **{"x-amzn-ErrorType": "TooManyRequestsException"})
         source = f"function-url:{request.method} {path}"
@@ -382,4 +394,4 @@ def app(
         response.raw_headers += _encoded([*pairs, ("x-amzn-requestid", result.request_id)])
         return response
 
-    return Starlette(routes=[Route("/{anything:path}", handle, methods=METHODS)])
+    return Starlette(routes=[Route("/{anything:path}", traced, methods=METHODS)])

@@ -32,7 +32,7 @@ from starlette.routing import Route
 
 from lambda_local.environments.pool import Throttled
 from lambda_local.events import recursion
-from lambda_local.http import console, durable_api
+from lambda_local.http import console, durable_api, otlp
 from lambda_local.http.limits import TooLarge, read_limited
 from lambda_local.http.tokens import template_token
 from lambda_local.invocation import function_names
@@ -41,6 +41,7 @@ from lambda_local.invocation.event_store import StoreError
 from lambda_local.plane import ACCOUNT, Plane
 from lambda_local.providers import TemplateError
 from lambda_local.settings import ASYNC_PAYLOAD_LIMIT, SYNC_PAYLOAD_LIMIT
+from lambda_local.traces import recorder
 
 FIRE_MARGIN_S = 30.0  # beyond an event's longest delivery, before a firing's request gives up waiting
 TENANT_ID = re.compile(r"[a-zA-Z0-9._:/=+\-@ ]{1,256}")  # Lambda's TenantId shape
@@ -119,34 +120,44 @@ def app(plane: Plane) -> Starlette:
             return Response(status_code=204)
         # A calling function's chain goes on (botocore sends its trace header), this function counted once more.
         caller_trace = request.headers.get("x-amzn-trace-id")
-        trace = recursion.next_trace(caller_trace, name)
+        invoked = {"faas.name": name, "lambda_local.invocation_type": invocation_type}
+        call = recorder.trigger(f"Invoke {name}", caller_trace, "server", invoked)  # in the caller's trace, if any
+        trace = recorder.onward(call.header, name)
         if invocation_type == "Event":  # a loop is stopped when the event's turn comes (async_invoke.py)
             try:
                 request_id = plane.invokers[name].submit(payload, durable=True, trace=trace, tenant=tenant)
             except StoreError as exc:  # not stored, so not accepted: the caller may try again
                 report("invoke", name, "-", 0, 0.0, f"not accepted: {exc}")
+                call.end(error=f"not accepted: {exc}")
                 return aws_error(500, "ServiceException", f"The event could not be stored: {exc}", Type="Service")
+            call.end(attributes={"lambda_local.request_id": request_id})
             return Response(status_code=202, headers={"x-amzn-RequestId": request_id})
         if invocation_type != "RequestResponse":
+            call.end(error="InvalidParameterValueException")
             return aws_error(
                 400, "InvalidParameterValueException", "X-Amz-Invocation-Type must be RequestResponse, Event or DryRun"
             )
         if recursion.stopped(caller_trace, name):
             stop = f"RecursiveInvocationException: loop stopped after {recursion.MAX_DEPTH} invocations"
             report("invoke", name, "-", 0, 0.0, stop)
+            call.end(error=stop)
             return aws_error(
                 400,
                 "RecursiveInvocationException",
                 f"Lambda detected that {name} was invoked in a recursive loop ({recursion.MAX_DEPTH} times in one "
                 "chain of requests) and stopped the invocation.",
             )
+        tail = request.headers.get("x-amz-log-type") == "Tail"
         try:
-            result = await runtime.invoke(
-                payload, tail=request.headers.get("x-amz-log-type") == "Tail", trace_id=trace, tenant=tenant
+            result = await recorder.invocation(
+                name, trace, lambda header: runtime.invoke(payload, tail=tail, trace_id=header, tenant=tenant), "invoke"
             )
         except Throttled as throttled:
             report("invoke", name, "-", 1, 0.0, f"throttled ({throttled.reason})")
+            call.end(error=f"throttled ({throttled.reason})")
             return aws_error(429, "TooManyRequestsException", "Rate Exceeded.", Reason=throttled.reason)
+        failed = recorder.error_text(result.payload) if result.function_error else None
+        call.end(error=failed, attributes={"lambda_local.request_id": result.request_id})
         outcome = "error" if result.function_error else "ok"
         report("invoke", name, result.request_id, 1, result.duration_ms, outcome, cold=result.cold_start)
         headers = {"x-amzn-RequestId": result.request_id, "X-Amz-Executed-Version": version}
@@ -273,6 +284,7 @@ def app(plane: Plane) -> Starlette:
             Route("/_local/aws/sqs", sqs_proxy, methods=["POST"]),
             Route("/_local/aws/sqs/", sqs_proxy, methods=["POST"]),
             *console.routes(plane),
+            *otlp.routes(plane),
             *durable_api.routes(plane),
             Route("/_local/schedules/{rule}/fire", fire, methods=["POST"]),
         ]

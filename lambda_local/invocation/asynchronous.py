@@ -19,6 +19,7 @@ from lambda_local.events.destinations import async_failure_record, async_success
 from lambda_local.invocation.event_store import EventStore, StoredEvent, StoreError
 from lambda_local.providers import AsyncInvokeConfig
 from lambda_local.settings import ASYNC_RETRY_DELAYS
+from lambda_local.traces import recorder
 
 # The condition of an event a recursive loop carried: not invoked, sent to the on-failure destination.
 RECURSION = "RecursiveInvocationException"
@@ -202,13 +203,22 @@ class AsyncInvoker:
                 await asyncio.sleep(self.delays[min(attempt - 1, len(self.delays) - 1)])
             attempts += 1
             queued_ms = (time.monotonic() - event.received) * 1000 if attempts == 1 else None
+            if queued_ms is not None:  # its wait in the plane, stored to taken: a span of its trace
+                recorder.queued(name, event.trace, time.time_ns() - int(queued_ms * 1e6), event.request_id)
             if event.durable and self.store is not None:
                 try:
                     self.store.attempted(event.request_id)
                 except StoreError as exc:  # the stored count is one short: a kill now costs one more retry
                     self.report(event.source, name, event.request_id, attempts, 0.0, f"store count failed: {exc}")
-            result = await self.runtime.invoke_when_free(
-                event.payload, request_id=event.request_id, trace_id=event.trace, tenant=event.tenant
+            result = await recorder.invocation(  # its span is the Parent of the header the function gets
+                name,
+                event.trace,
+                lambda trace: self.runtime.invoke_when_free(
+                    event.payload, request_id=event.request_id, trace_id=trace, tenant=event.tenant
+                ),
+                event.source,
+                attempts,
+                event.request_id,
             )
             outcome = "error" if result.function_error else "ok"
             self.report(
@@ -238,7 +248,9 @@ class AsyncInvoker:
             async_success_record(self.function_arn, event.request_id, event.payload, attempts, result)
         )
         try:
-            await self.send_success(record)
+            target = self.config.on_success.name if self.config.on_success else ""
+            async with recorder.destination("on-success", name, event.trace, target):
+                await self.send_success(record)
         except Exception as exc:  # noqa: BLE001 - the invocation succeeded; its record is what was lost
             self.report(event.source, name, event.request_id, attempts, 0.0, f"success destination failed ({exc!r})")
             return
@@ -253,16 +265,18 @@ class AsyncInvoker:
         record = fit_to_queue(
             async_failure_record(self.function_arn, event.request_id, event.payload, attempts, result, condition)
         )
-        for attempt in range(DESTINATION_ATTEMPTS):
-            try:
-                await self.send_failure(record)
-                break
-            except Exception as exc:  # the endpoint is away, the queue missing: again, with back-off
-                if attempt == DESTINATION_ATTEMPTS - 1:
-                    raise
-                delay = _destination_delay(attempt)
-                self.report(event.source, name, event.request_id, attempts, 0.0, f"destination failed ({exc!r})")
-                await asyncio.sleep(delay)
+        target = self.config.on_failure.name if self.config.on_failure else ""
+        async with recorder.destination("on-failure", name, event.trace, target):
+            for attempt in range(DESTINATION_ATTEMPTS):
+                try:
+                    await self.send_failure(record)
+                    break
+                except Exception as exc:  # the endpoint is away, the queue missing: again, with back-off
+                    if attempt == DESTINATION_ATTEMPTS - 1:
+                        raise
+                    delay = _destination_delay(attempt)
+                    self.report(event.source, name, event.request_id, attempts, 0.0, f"destination failed ({exc!r})")
+                    await asyncio.sleep(delay)
         self.report(event.source, name, event.request_id, attempts, 0.0, f"on-failure destination ({condition})")
 
 

@@ -33,6 +33,7 @@ from lambda_local.events.s3 import complete_s3_event
 from lambda_local.events.sns import sns_event
 from lambda_local.logs import LOG
 from lambda_local.providers import QueueTrigger
+from lambda_local.traces import recorder
 
 POLL_WAIT_S = 1
 MAX_PENDING = 100  # messages submitted and not yet settled, per trigger
@@ -164,8 +165,11 @@ class QueuePoller:
         source = self.trigger.event.type.lower()
         self.pending[receipt] = time.monotonic()
         self.most_pending = max(self.most_pending, len(self.pending))
+        # Its span, one for every function the message reached, is the parent of this invocation's.
+        received = recorder.notification(self.trigger.event.type, self.trigger.source_name, event)
+        trace = recorder.onward(received, self.trigger.function)
         try:
-            self.submit(self.trigger.function, json.dumps(event).encode(), source, settled)
+            self.submit(self.trigger.function, json.dumps(event).encode(), source, settled, trace=trace)
         except BaseException:
             self.pending.pop(receipt, None)
             raise

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from lambda_local.events.scheduled import scheduled_event
 from lambda_local.logs import LOG
 from lambda_local.providers import Schedule
+from lambda_local.traces import recorder
 
 # The wall clock is read again at least this often while waiting: the loop's own clock stops while
 # the machine sleeps, so a wait alone would end the sleep's length late.
@@ -66,7 +67,9 @@ class Scheduler:
     def fire(self, schedule: Schedule, at: datetime, done: Callable[..., object] | None = None) -> str:
         """Deliver `schedule`'s event as if fired at `at`; returns the request id."""
         event = scheduled_event(self.rule_arn(schedule.rule), self.account, self.region, at)
-        return self.submit(schedule.function, json.dumps(event).encode(), f"schedule:{schedule.rule}", done, True)
+        trace = recorder.onward(recorder.schedule(schedule.rule, schedule.function, at), schedule.function)
+        source = f"schedule:{schedule.rule}"
+        return self.submit(schedule.function, json.dumps(event).encode(), source, done, True, trace=trace)
 
     def start(self) -> None:
         self._tasks = [asyncio.create_task(self._run(s)) for s in self.schedules.values() if s.enabled]

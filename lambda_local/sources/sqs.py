@@ -43,6 +43,7 @@ from lambda_local.providers import SqsTrigger
 from lambda_local.providers.filters import triage
 from lambda_local.settings import SYNC_PAYLOAD_LIMIT
 from lambda_local.sources.batch_failures import reported_failures
+from lambda_local.traces import recorder
 
 DEFAULT_POLLERS = 5  # Lambda starts an SQS mapping with five concurrent pollers
 POLL_WAIT_S = 1  # a receive's long poll locally: short, so a stopping plane is not held up
@@ -202,8 +203,12 @@ class SqsMapping:
         batch, records = await self._sort_out(batch)
         if not batch:
             return
-        trace = recursion.next_trace(records[0]["attributes"].get("AWSTraceHeader"), self.trigger.function)
-        result = await self.runtime.invoke_when_free(json.dumps({"Records": records}).encode(), trace_id=trace)
+        # The batch's span continues its first message's trace (the sender's), the invocation's under it.
+        trace = recorder.onward(recorder.sqs_batch(self.trigger.queue_name, records), self.trigger.function)
+        payload = json.dumps({"Records": records}).encode()
+        result = await recorder.invocation(
+            self.trigger.function, trace, lambda header: self.runtime.invoke_when_free(payload, trace_id=header), "sqs"
+        )
         self.batches += 1
         attempt = max(_receive_count(r) for r in records)
         ids = [m["MessageId"] for m in batch]

@@ -54,6 +54,7 @@ from lambda_local.providers import FunctionSpec, MappingSettings, StreamTrigger
 from lambda_local.providers.filters import triage
 from lambda_local.settings import SYNC_PAYLOAD_LIMIT
 from lambda_local.sources.batch_failures import reported_failures
+from lambda_local.traces import recorder
 
 POLL_INTERVAL_S = 0.25  # an idle shard is read this often: about 4 times a second, as AWS reads DynamoDB streams
 READ_AHEAD = 1000  # records per GetRecords call; reading runs ahead of the invocations by a few calls
@@ -555,7 +556,14 @@ class StreamMapping:
 
     async def _invoke(self, batch: list[StreamRecord]) -> InvokeResult:
         payload = json.dumps({"Records": [record.event_record for record in batch]}).encode()
-        return await self.runtime.invoke_when_free(payload)
+        name, first = self.fn.lambda_name, min((record.arrival for record in batch), default=None)
+        received = recorder.stream_batch(self.source.kind, self.trigger.stream_name, len(batch), first)
+        return await recorder.invocation(  # a trace of its own: stream records carry none
+            name,
+            recorder.onward(received, name),
+            lambda header: self.runtime.invoke_when_free(payload, trace_id=header),
+            self.source.kind.lower(),
+        )
 
     async def _drop_expired(self, shard: str, batch: list[StreamRecord], attempts: int) -> list[StreamRecord]:
         if self.settings.max_record_age_s < 0:

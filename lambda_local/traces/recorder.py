@@ -197,6 +197,7 @@ class Result(Protocol):
 
 
 R = TypeVar("R", bound=Result)
+T = TypeVar("T")
 
 
 def error_text(payload: bytes) -> str:
@@ -341,15 +342,12 @@ def sqs_batch(queue: str, records: list[dict[str, Any]]) -> str:
     )
 
 
-def stream_batch(kind: str, stream_arn: str, shard: str, count: int, first_arrival: float | None) -> str:
-    """A stream mapping's batch from one shard (a new trace: stream records carry none)."""
-    stream = stream_arn.rsplit("/", 1)[-1] if "/" in stream_arn else stream_arn
-    if kind == "DynamoDB":  # arn:...:table/<table>/stream/<label>: the table names it
-        stream = stream_arn.split(":table/", 1)[-1].split("/", 1)[0]
+def stream_batch(kind: str, stream: str, count: int, first_arrival: float | None) -> str:
+    """A stream mapping's batch (a new trace: stream records carry none), from its first record's arrival."""
     return received(
         f"{kind} {stream} ({count} record{'s' if count != 1 else ''})",
         None,
-        {"aws.stream.kind": kind, "aws.stream.shard": shard, "messaging.batch.message_count": count},
+        {"aws.stream.kind": kind, "aws.stream.name": stream, "messaging.batch.message_count": count},
         int(first_arrival * 1e9) if first_arrival else None,
     )
 
@@ -361,13 +359,23 @@ def schedule(rule: str, function: str, at: datetime) -> str:
     )
 
 
-def http_request(surface: str, method: str, path: str, trace: str | None, **attributes: object) -> Open:
-    """An HTTP request that invokes a function (API Gateway, a function URL, the Invoke API): it continues
-    the caller's X-Amzn-Trace-Id, when it sends one. Ended by the caller, with the response."""
+def http_request(
+    surface: str, method: str, path: str, trace: str | None, attributes: Mapping[str, object] | None = None
+) -> Open:
+    """An HTTP request that invokes a function (API Gateway, a function URL): it continues the caller's
+    X-Amzn-Trace-Id, when it sends one. Ended by the caller, with the response."""
     shown = urlsplit(path).path[:120]
-    return trigger(
-        f"{surface} {method} {shown}".strip(),
-        trace,
-        "server",
-        {"http.request.method": method, "url.path": shown} | dict(attributes),
-    )
+    attributes = {"http.request.method": method, "url.path": shown} | dict(attributes or {})
+    return trigger(f"{surface} {method} {shown}", trace, "server", attributes)
+
+
+async def responded(span: Open, answer: Awaitable[T]) -> T:
+    """`answer` (a Starlette response), `span` ended with its status: a 5xx is an error."""
+    try:
+        response = await answer
+    except BaseException as exc:
+        span.end(error=f"{type(exc).__name__}: {exc}"[:300])
+        raise
+    status = int(getattr(response, "status_code", 0))
+    span.end(error=f"HTTP {status}" if status >= 500 else None, attributes={"http.response.status_code": status})
+    return response

@@ -71,6 +71,9 @@ def test_each_service_builds_publishes_and_sandboxes_what_the_template_says():
         assert "volumes" not in service, f"{fn.directory}: nothing but /tmp is writable in Lambda"
 
 
+OTLP = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
+
+
 def test_both_modes_give_a_function_the_same_variables_with_the_same_local_values():
     local_env = read_env_file(LOCAL_ENV)
     for fn in FUNCTIONS:
@@ -81,13 +84,16 @@ def test_both_modes_give_a_function_the_same_variables_with_the_same_local_value
         assert in_compose.keys() == in_host.keys() - HOST_ONLY, fn.directory
         assert fn.environment.keys() <= in_host.keys(), f"{fn.directory}: a template variable is not set locally"
         for key, value in in_compose.items():
-            if key not in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_LAMBDA", "AWS_ENDPOINT_URL_SQS"):
+            if key not in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_LAMBDA", "AWS_ENDPOINT_URL_SQS", OTLP):
                 assert in_host[key] == value, f"{fn.directory}: {key} differs between the modes"
         assert in_compose["AWS_ENDPOINT_URL_LAMBDA"] == "http://lambda:3001"
         assert in_host["AWS_ENDPOINT_URL_LAMBDA"] == "http://127.0.0.1:3001"
         # SQS through the plane, which keeps a sent message's trace header (recursion.py)
         assert in_compose["AWS_ENDPOINT_URL_SQS"] == "http://lambda:3001/_local/aws/sqs"
         assert in_host["AWS_ENDPOINT_URL_SQS"] == "http://127.0.0.1:3001/_local/aws/sqs"
+        # The function's spans to the plane's OTLP receiver (lambda_local/http/otlp.py)
+        assert in_compose[OTLP] == "http://lambda:3001/v1/traces"
+        assert in_host[OTLP] == "http://127.0.0.1:3001/v1/traces"
         assert in_host["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == str(fn.memory_mb)
         assert in_host["AWS_LAMBDA_FUNCTION_TIMEOUT"] == str(fn.timeout_s)
 

@@ -323,7 +323,7 @@ class SlowRuntime:
     def __init__(self, seconds: float) -> None:
         self.seconds, self.finished, self.cancelled = seconds, False, False
 
-    async def invoke(self, payload: bytes, tenant: str | None = None) -> InvokeResult:
+    async def invoke(self, payload: bytes, tenant: str | None = None, trace_id: str | None = None) -> InvokeResult:
         try:
             await asyncio.sleep(self.seconds)
         except asyncio.CancelledError:

@@ -335,7 +335,9 @@ class FakeRuntime:
         self.events: list[dict[str, Any]] = []
         self.error, self.throttled = error, throttled
 
-    async def invoke(self, payload: bytes, tail: bool = False, wait: bool = False) -> InvokeResult:
+    async def invoke(
+        self, payload: bytes, tail: bool = False, wait: bool = False, trace_id: str | None = None
+    ) -> InvokeResult:
         event = json.loads(payload)
         self.events.append(event)
         if self.throttled:

@@ -81,8 +81,10 @@ def calls(
     config = AsyncInvokeConfig(maximum_retry_attempts=0)
     invoker = AsyncInvoker(runtime, config, "arn:f", None, lambda *a, **k: None, (0.0,), store)  # type: ignore[arg-type]
 
-    def submit(function: str, payload: bytes, source: str, done: Any = None, durable: bool = False) -> str:
-        return invoker.submit(payload, source, done=done, durable=durable)
+    def submit(
+        function: str, payload: bytes, source: str, done: Any = None, durable: bool = False, trace: str | None = None
+    ) -> str:
+        return invoker.submit(payload, source, done=done, durable=durable, trace=trace)
 
     plane = SimpleNamespace(
         template=SimpleNamespace(functions=[FN]),

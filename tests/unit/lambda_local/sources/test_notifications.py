@@ -55,7 +55,8 @@ def test_a_malformed_message_goes_to_the_failure_path_and_the_next_good_one_is_d
             submitted: list[tuple[str, dict[str, Any]]] = []
             failed: list[dict[str, Any]] = []
 
-            def submit(function: str, payload: bytes, source: str, done: Any) -> str:
+            def submit(function: str, payload: bytes, source: str, done: Any, trace: str | None = None) -> str:
+                assert trace is not None and ";Parent=" in trace  # the notification's span is its parent
                 submitted.append((function, json.loads(payload)))
                 return "request-id"
 
@@ -93,7 +94,7 @@ def test_a_backlog_waits_in_the_queue_not_in_memory_and_stays_invisible_while_it
             submitted: list[str] = []
             dones: list[Any] = []
 
-            def submit(function: str, payload: bytes, source: str, done: Any) -> str:
+            def submit(function: str, payload: bytes, source: str, done: Any, trace: str | None = None) -> str:
                 submitted.append(json.loads(payload)["Records"][0]["Sns"]["Message"])
                 dones.append(done)
                 return "request-id"

@@ -65,7 +65,7 @@ def run(schedule: Schedule, clock: Clock, submit: Any, firings: int) -> list[dat
 def test_a_rule_fires_on_time_and_after_a_sleep_only_the_latest_missed_firing_runs() -> None:
     clock = Clock(START)  # the plane starts: rate() counts from here
     clock.jump_at, clock.jump = START + timedelta(minutes=2), timedelta(minutes=10, seconds=20)
-    fired = run(Schedule("every-minute", "rate(1 minute)", "f"), clock, lambda *a: "r", 4)
+    fired = run(Schedule("every-minute", "rate(1 minute)", "f"), clock, lambda *a, **k: "r", 4)
     minute = [START + timedelta(minutes=m) for m in (1, 12, 13, 14)]
     assert fired == minute  # 02:00 ... 11:00 were slept through: not made up, 12:00 fired once
 
@@ -73,7 +73,7 @@ def test_a_rule_fires_on_time_and_after_a_sleep_only_the_latest_missed_firing_ru
 def test_a_cron_rule_after_a_long_sleep_fires_its_latest_firing_once() -> None:
     clock = Clock(START)
     clock.jump_at, clock.jump = START + timedelta(minutes=6), timedelta(days=30)
-    fired = run(Schedule("cron", "cron(*/5 * * * ? *)", "f"), clock, lambda *a: "r", 3)
+    fired = run(Schedule("cron", "cron(*/5 * * * ? *)", "f"), clock, lambda *a, **k: "r", 3)
     assert fired == [
         START + timedelta(minutes=5),
         START + timedelta(days=30, minutes=5),  # the wall clock at waking: that firing, not 8640 of them
@@ -85,14 +85,14 @@ def test_waiting_reads_the_wall_clock_again_at_least_every_minute() -> None:
     """The loop's clock stops while the machine sleeps: a single long wait would end late by the sleep."""
     clock = Clock(START)
     slept: list[float] = []
-    run(Schedule("daily", "rate(1 day)", "f"), clock, lambda *a: slept.append(sum(clock.slept)) or "r", 1)
+    run(Schedule("daily", "rate(1 day)", "f"), clock, lambda *a, **k: slept.append(sum(clock.slept)) or "r", 1)
     assert slept == [86400] and max(clock.slept) <= schedules.WAKE_S
 
 
 def test_a_firing_that_fails_is_reported_and_the_rule_goes_on(capsys: pytest.CaptureFixture[str]) -> None:
     calls = {"n": 0}
 
-    def submit(*_: Any) -> str:
+    def submit(*_: Any, **__: Any) -> str:
         calls["n"] += 1
         if calls["n"] == 1:
             raise StoreError("event store add failed 3 times: database or disk is full")
