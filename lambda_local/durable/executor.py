@@ -4,6 +4,9 @@ their validation, replay pages, waits, retries, callbacks and their timeouts, ch
 history) is the runner's code, unchanged.
 
 Adapted (each an override or an addition, said here so a runner upgrade knows where to look):
+- `_begin_invocation`: an execution deleted while an invocation of it was scheduled is not invoked
+  (the runner would read the missing row as its function gone, and say so).
+- `_invoke_execution`: nothing is scheduled once the executor is shut down (the plane stops).
 - `_create_execution`: the execution's ARN is Lambda's
   (`arn:aws:lambda:<region>:<account>:function:<name>:<version>/durable-execution/<name>/<id>`, the
   pattern in botocore's model) instead of the runner's `<uuid>/<uuid>`; the rest is the runner's.
@@ -108,6 +111,21 @@ class LocalExecutor(Executor):
         execution.start(now=self._clock.now())
         self._store.save(execution)
         return execution
+
+    def _begin_invocation(self, execution_arn: str) -> Any:
+        """The runner's, except for an execution deleted meanwhile (DeleteDurableExecution): no invocation,
+        rather than the runner's reading of a missing execution as a function gone from the template."""
+        try:
+            self._store.load(execution_arn)
+        except ResourceNotFoundException:
+            return None
+        return super()._begin_invocation(execution_arn)
+
+    def _invoke_execution(self, execution_arn: str, delay: float = 0) -> None:
+        """The runner's, except after shutdown (a retry's back-off scheduled on a stopped scheduler is
+        never run: the next plane's recovery invokes the execution)."""
+        if not self._closing:
+            super()._invoke_execution(execution_arn, delay)
 
     def _complete_events(self, execution_arn: str) -> None:
         super()._complete_events(execution_arn)

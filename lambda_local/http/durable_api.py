@@ -24,7 +24,9 @@ segment) served by the runner's handlers (`web/handlers.py`), on a thread each (
 execution's worker lane). What this module adds or adapts: Pause/Resume/Delete (routes the runner does
 not serve), Lambda's error type in `x-amzn-ErrorType` (botocore reads the error code from it; the
 runner's bodies carry it as `Type`), boto3's `Statuses` filter and a function ARN as the listed
-function, `PAUSED` for a paused execution, and a raw (unencoded) ARN in the path. The runner's own
+function, `PAUSED` for a paused execution, a raw (unencoded) ARN in the path, and "Invalid checkpoint
+token" (400) where the runner says a checkpoint's or state read's execution does not exist (404:
+Lambda's model has no such error for them). The runner's own
 extras (StartDurableExecution, ListDurableExecutions, health, metrics, PUT /lambda-endpoint) are not
 served: Lambda has no such operations, and the last would let a caller move the runner's invocations.
 
@@ -244,6 +246,10 @@ class Api:
             return failure(exc)
         if isinstance(route, GetDurableExecutionRoute) and answer.status_code == 200:
             answer = self._paused(route.arn, answer)
+        if isinstance(route, CheckpointDurableExecutionRoute | GetDurableExecutionStateRoute) and (
+            answer.status_code == 404
+        ):  # Lambda's model has no ResourceNotFoundException for these: a token for no execution is invalid
+            answer = failure(InvalidParameterValueException("Invalid checkpoint token"))
         return answer
 
     def _listing(

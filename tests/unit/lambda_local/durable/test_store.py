@@ -1,0 +1,44 @@
+"""The runner's SQLite store with deletion and retention; a database that does not open is moved aside."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from aws_durable_execution_sdk_python_testing.execution import Execution
+from aws_durable_execution_sdk_python_testing.model import StartDurableExecutionInput
+
+from lambda_local.durable.store import FILE_NAME, LocalStore
+
+
+def execution(arn: str, retention_days: int = 1) -> Execution:
+    start = StartDurableExecutionInput("123456789012", "fn", "$LATEST", arn, 60, retention_days, invocation_id=arn)
+    made = Execution(arn, start, [])
+    made.start(now=datetime.now(UTC) - timedelta(days=10))
+    return made
+
+
+def test_running_and_expired_executions_are_found_and_deleted(tmp_path):  # type: ignore[no-untyped-def]
+    store = LocalStore.open(tmp_path)
+    running, old, recent = execution("running"), execution("old", retention_days=2), execution("recent", 30)
+    old.complete_success("1", now=datetime.now(UTC) - timedelta(days=3))
+    recent.complete_success("1", now=datetime.now(UTC) - timedelta(days=3))
+    for each in (running, old, recent):
+        store.save(each)
+    assert store.running_arns() == ["running"]
+    assert store.expired() == ["old"]
+    assert store.delete("old") and not store.delete("old")
+    assert sorted(e.durable_execution_arn for e in store.list_all()) == ["recent", "running"]
+
+
+def test_a_store_that_does_not_open_is_moved_aside_and_an_empty_one_used(tmp_path, capsys):  # type: ignore[no-untyped-def]
+    (tmp_path / FILE_NAME).write_bytes(b"not a database" * 100)
+    store = LocalStore.open(tmp_path)
+    assert store.list_all() == []
+    aside = [p.name for p in tmp_path.iterdir() if ".corrupt-" in p.name]
+    assert len(aside) == 1
+    assert aside[0] in capsys.readouterr().err
+
+
+def test_executions_survive_a_new_store_on_the_same_directory(tmp_path):  # type: ignore[no-untyped-def]
+    LocalStore.open(tmp_path).save(execution("kept"))
+    assert LocalStore.open(tmp_path).load("kept").start_input.function_name == "fn"
