@@ -21,7 +21,7 @@ import boto3
 import httpx
 
 from lambda_local.durable import DurableEngine
-from lambda_local.environments import container_logs, containers, log_format, reload
+from lambda_local.environments import container_logs, containers, function_envs, log_format, reload
 from lambda_local.environments.containers import Container, ContainerEnvironment
 from lambda_local.environments.debug_guard import DebugGuard, host_peers
 from lambda_local.environments.instance import Instance
@@ -99,6 +99,7 @@ class Plane:
         self.problems: list[str] = []
         self.broken: dict[str, str] = {}  # function -> why its current code does not load (hot reload)
         self.environments: dict[str, dict[str, str]] = {}  # host mode: each function's runtime environment
+        self.function_envs = function_envs.FunctionEnvs(LOG.info)  # host mode: each function's own Python
         self.store = EventStore(
             settings.state_dir / "events.sqlite"
         )  # what does not run (`make status` shows them and exits 1)
@@ -158,7 +159,10 @@ class Plane:
             debug = runtime.debugging  # `make debug`: this environment waits for an editor (debugpy)
             host = private_host()  # unpublished, unguessable: the RIE itself checks no Host or Origin
             log = LogBuffer(path, fmt)
-            return RieProcess(fn, free_port(host), free_port(host), env, self.settings.rie, log, debug=debug, host=host)
+            python = self.function_envs.python(fn)
+            return RieProcess(
+                fn, free_port(host), free_port(host), env, self.settings.rie, log, debug=debug, host=host, python=python
+            )
 
         runtime = FunctionRuntime(fn, environment, self.client, self.account, self.settings.idle_s)
         return runtime
@@ -192,6 +196,8 @@ class Plane:
             left := await asyncio.to_thread(stop_leftovers, str(self.settings.state_dir))
         ):
             LOG.info(f"stopped {left} runtimes an earlier plane left")
+        if self.settings.mode == "host":  # `make up` made them: a no-op then (function_envs.py)
+            await asyncio.to_thread(self.function_envs.prepare, self.template.functions)
         if self.settings.mode == "docker":
             self.engine = await asyncio.to_thread(containers.engine)
             if self.engine is None:
@@ -276,9 +282,15 @@ class Plane:
         the new environments start anyway, so invocations answer that error, as Lambda's would."""
         runtime, started = self.runtimes[function], time.perf_counter()
         root, detail = self.template.path.parent, ""
+        if self.settings.mode == "host" and reload.packages_changed(files):  # re-locked and re-synced first
+            made = await asyncio.to_thread(self.function_envs.update, runtime.fn)
+            if reload.only_lock(files) and not made.made and made.problem is None:
+                return  # the lock its own re-lock just wrote: the environment has it already
+            detail = f"environment updated in {made.took_s:.1f}s, " if made.made else ""
         broken = reload.syntax_error(files, root)
         if broken is None and self.settings.mode == "host" and function in self.environments:
-            broken = await reload.import_error(runtime.fn, self.environments[function], root)
+            python = self.function_envs.python(runtime.fn)
+            broken = await reload.import_error(runtime.fn, self.environments[function], root, python=python)
         try:
             if self.settings.mode == "docker":  # environments are containers of the function's image
                 if self.engine is None:
@@ -459,7 +471,7 @@ class Plane:
         ]
         broken = [f"{name}: its code does not load: {why}" for name, why in self.broken.items()]
         store = self.store.problem()
-        return self.problems + crashing + broken + ([store] if store else [])
+        return self.problems + crashing + broken + self.function_envs.problems() + ([store] if store else [])
 
     def runtime(self, name: str) -> FunctionRuntime | None:
         """A runtime by function name, ARN (`arn:aws:lambda:...:function:name[:qualifier]`) or

@@ -11,8 +11,11 @@ import subprocess
 import sys
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
+from lambda_local.environments import function_envs
 from lambda_local.environments.variables import read_env_file
 from lambda_local.providers import load
 from stack.common import (
@@ -267,16 +270,19 @@ def status() -> int:
         print(failed_events_line())
     problems: list[str] = []
     if states["lambda"] == "up":
-        lines, problems = environments_lines()
+        lines, problems = environments_lines(runtimes=function_runtimes())
         print(lines)
         for problem in problems:
             print(f"problem: {problem}")
     return 0 if all(state == "up" for state in states.values()) and not problems else 1
 
 
-def environments_lines(endpoint: str = LAMBDA_ENDPOINT) -> tuple[str, list[str]]:
-    """Per function: its execution environments (idle, busy), cold starts and throttles so far; and what
-    is wrong (a mapping whose checkpoint is unreadable, a crash-looping runtime, ...)."""
+def environments_lines(
+    endpoint: str = LAMBDA_ENDPOINT, runtimes: Mapping[str, str] | None = None
+) -> tuple[str, list[str]]:
+    """Per function: its execution environments (idle, busy), cold starts and throttles so far, and its
+    runtime (`runtimes`, by Lambda name); and what is wrong (a mapping whose checkpoint is unreadable, a
+    crash-looping runtime, packages that could not be installed, ...)."""
     with urllib.request.urlopen(f"{endpoint}/_local/functions", timeout=10) as response:
         listing = json.load(response)
     account = listing["account"]
@@ -286,11 +292,54 @@ def environments_lines(endpoint: str = LAMBDA_ENDPOINT) -> tuple[str, list[str]]
     ]
     for fn in listing["functions"]:
         crashing = ", crash-looping" if fn.get("supervision", {}).get("crash_looping") else ""
+        runtime = f"; {runtimes[fn['function']]}" if runtimes and fn["function"] in runtimes else ""
         lines.append(
             f"  {fn['function']:<34} {fn['idle']} idle, {fn['busy']} busy, {fn['cold_starts']} cold starts, "
-            f"{fn['throttles']} throttled{crashing}"
+            f"{fn['throttles']} throttled{crashing}{runtime}"
         )
     return "\n".join(lines), [str(p) for p in listing.get("problems", [])]
+
+
+def function_runtimes() -> dict[str, str]:
+    """Each function's runtime by Lambda name, as `make status` shows it: in host mode its own
+    environment's Python (function_envs.py; marked when it is not its image's version), in Docker mode
+    its container's, asked of the running container (one `python3` each, together)."""
+    if mode() == "host":
+        return {
+            fn.lambda_name: function_envs.runtime_text(function_envs.read_marker(function_envs.env_dir(fn)))
+            for fn in functions()
+        }
+    return container_runtimes()
+
+
+def container_runtimes() -> dict[str, str]:
+    """Docker mode: `python3 --version` of each function's compose container (its image's Python)."""
+    import docker  # Docker mode only
+
+    from stack.docker_mode import PROJECT
+
+    try:
+        client = docker.from_env(timeout=10)
+        found = {
+            c.labels.get("com.docker.compose.service", ""): c
+            for c in client.containers.list(filters={"label": f"com.docker.compose.project={PROJECT}"})
+        }
+    except docker.errors.DockerException:
+        return {}
+
+    def ask(fn: Function) -> tuple[str, str]:
+        container = found.get(fn.directory)
+        if container is None:
+            return fn.lambda_name, "its container is not running"
+        try:
+            code, out = container.exec_run(["python3", "-c", function_envs.VERSION_CODE])
+        except docker.errors.DockerException as exc:
+            return fn.lambda_name, f"python ? ({type(exc).__name__})"
+        text = out.decode(errors="replace").strip()
+        return fn.lambda_name, f"python {text} (its image)" if code == 0 else "python ? (its container did not say)"
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        return dict(pool.map(ask, functions()))
 
 
 def failed_events_line() -> str:

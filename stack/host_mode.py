@@ -5,6 +5,7 @@ AWS bootstrap, and the local Lambda plane, which starts and restarts each functi
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import secrets
 import shutil
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import psutil
 
-from lambda_local.environments import variables
+from lambda_local.environments import function_envs, variables
 from lambda_local.environments.variables import read_env_file
 from stack.common import (
     API_PORT,
@@ -48,6 +49,9 @@ def plane_env() -> dict[str, str]:
     env = {k: os.environ[k] for k in variables.PASSED_THROUGH if k in os.environ}
     # The plane's own settings given at `make up` (LAMBDA_LOCAL_WATCH=0, LAMBDA_LOCAL_DEBUG=<function>, ...).
     env |= {k: v for k, v in os.environ.items() if k.startswith("LAMBDA_LOCAL_")}
+    # What uv needs to make the functions' environments there (its locks too): certificates, uv's own
+    # settings; proxies only for uv (function_envs.TOOL_ENV), never for the plane's own calls.
+    env |= function_envs.tool_settings(os.environ, proxies=False)
     return (
         env
         | read_env_file(ROOT / "local.env")
@@ -58,6 +62,7 @@ def plane_env() -> dict[str, str]:
             "LAMBDA_LOCAL_API_PORT": str(API_PORT),
             "AWS_LAMBDA_RIE": rie_binary(),
             "PYTHONPATH": str(ROOT),
+            function_envs.TOOL_ENV: json.dumps(function_envs.tool_settings(os.environ)),
         }
     )
 
@@ -308,7 +313,7 @@ def start_function(
             f"127.0.0.1:{port}",
             "--runtime-api-address",
             f"127.0.0.1:{port + RUNTIME_API_OFFSET}",
-            sys.executable,
+            function_python(fn),
             "-m",
             "awslambdaric",
             fn.handler,
@@ -318,6 +323,22 @@ def start_function(
     )
     wait_for_port(service, port)
     return service
+
+
+def prepare_function_envs() -> function_envs.FunctionEnvs:
+    """Each function's own environment made current before the plane starts them (function_envs.py):
+    one line naming the Python, one per environment made (the first `make up` makes them all), none
+    for those current already. What cannot be installed is said and listed by `make status`."""
+    envs = function_envs.FunctionEnvs(log)
+    envs.prepare(functions())
+    return envs
+
+
+def function_python(fn: Function) -> str:
+    """The interpreter of `fn`'s environment, made first if it is not current."""
+    envs = function_envs.FunctionEnvs(log)
+    envs.update(fn)
+    return envs.python(fn)
 
 
 def start_plane() -> None:
@@ -363,6 +384,8 @@ class HostStack:
         start_db()
         start_moto()
         bootstrap_aws()
+        if not service_pid("lambda"):
+            prepare_function_envs()
         start_plane()
 
     def down(self) -> None:

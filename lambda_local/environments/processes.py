@@ -26,6 +26,7 @@ from lambda_local.providers import FunctionSpec
 # Host mode's RIE ports come from below Linux's ephemeral range (32768 and up by default): a port the
 # kernel hands out for outgoing connections could be taken by one between our check and the RIE's bind.
 RIE_PORTS = (20000, 32767)
+RUNTIME_MODULE = "lambda_local.environments.runtime_shim"
 
 
 _given: set[tuple[str, int]] = set()
@@ -86,7 +87,9 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 class RieProcess(Instance):
-    """Host mode: `aws-lambda-rie ... python -m awslambdaric <handler>` in the function's folder."""
+    """Host mode: `aws-lambda-rie ... <python> -m lambda_local.environments.runtime_shim <handler>` in the
+    function's folder, `python` its own environment's (function_envs.py: its image's Python version and
+    its own packages)."""
 
     replaceable = True
 
@@ -100,9 +103,11 @@ class RieProcess(Instance):
         log: LogBuffer,
         debug: bool = False,
         host: str = "127.0.0.1",
+        python: str = sys.executable,
     ) -> None:
         super().__init__(fn, f"http://{host}:{port}", log)
         self.host, self.port, self.api_port, self.env, self.rie = host, port, api_port, env, rie
+        self.python = python
         self.debug = debug
         # debugpy's own address, as private as the RIE's; the plane's guard (debug_guard.py) listens on
         # DEBUG_ADDRESS and passes an editor's connection on to it.
@@ -153,12 +158,13 @@ class RieProcess(Instance):
 
     def runtime_command(self) -> list[str]:
         """What the RIE runs (on the first invocation: it starts the runtime lazily): the runtime
-        interface client, under debugpy in a debug environment, waiting there for an editor to attach."""
-        client = ["-m", "lambda_local.environments.runtime_shim", self.fn.handler]
+        interface client, under debugpy in a debug environment, waiting there for an editor to attach;
+        the function's environment has both (function_envs.py's host-runtime.lock)."""
+        client = ["-m", RUNTIME_MODULE, self.fn.handler]
         if self.debug_address is None:
-            return [sys.executable, *client]
+            return [self.python, *client]
         listen = f"{self.debug_address[0]}:{self.debug_address[1]}"
-        return [sys.executable, "-m", "debugpy", "--listen", listen, "--wait-for-client", *client]
+        return [self.python, "-m", "debugpy", "--listen", listen, "--wait-for-client", *client]
 
     async def _read(self, process: asyncio.subprocess.Process) -> None:
         assert process.stdout is not None
@@ -173,7 +179,7 @@ class RieProcess(Instance):
             with contextlib.suppress(psutil.Error):  # gone meanwhile, or not ours to read
                 cmdline = proc.info["cmdline"] or []
                 if (
-                    "awslambdaric" in cmdline
+                    RUNTIME_MODULE in cmdline
                     and proc.environ().get("AWS_LAMBDA_RUNTIME_API") == f"{self.host}:{self.api_port}"
                 ):
                     proc.kill()

@@ -2,8 +2,9 @@
 function's image carries) retires that function's idle environments and starts a new one on the new
 code. An invocation in flight finishes on the old code (its environment retires after it); the next one
 runs the new code. One line per reload: the function, the files, the time until its new environment was
-ready. A changed requirements.txt needs new packages: said on one line (host mode: `make setup`; Docker
-mode: `make up` rebuilds the image), the code still reloads.
+ready. A changed requirements.txt (or lock) needs new packages: host mode re-locks the function and
+updates its own environment first (function_envs.py; a failed install is a problem `make status` lists,
+and the function keeps the environment it had), Docker mode rebuilds its image as for any edit.
 
 LAMBDA_LOCAL_WATCH=0 turns it off. Host mode only starts new RIE processes; Docker mode's environments
 are containers of the function's image, so there a reload first rebuilds that image (containers.py)."""
@@ -97,10 +98,7 @@ async def watch(template: Template, reload: Reloader, stop: asyncio.Event, say: 
         by_function = affected(template, changed_paths(changes))
         requirements = {p for files in by_function.values() for p in files if p.name == "requirements.txt"}
         for path in sorted(requirements):
-            say(
-                f"{path.relative_to(root) if path.is_relative_to(root) else path} changed: new packages need "
-                "`make setup` (host mode) or `make up` (Docker mode rebuilds the image); reloading the code"
-            )
+            say(f"{path.relative_to(root) if path.is_relative_to(root) else path} changed: new packages, then the code")
         # One at a time: a rebuild or a new process each, and the machine has few cores.
         forget_bytecode({p for files in by_function.values() for p in files})
         for function, files in by_function.items():
@@ -154,6 +152,20 @@ except BaseException as exc:
 """
 
 
+PACKAGE_FILES = ("requirements.txt", "requirements.lock")
+
+
+def packages_changed(files: Iterable[Path]) -> bool:
+    """Whether an edit changes what the function installs (its requirements, shared/'s, or its lock)."""
+    return any(path.name in PACKAGE_FILES for path in files)
+
+
+def only_lock(files: Iterable[Path]) -> bool:
+    """Whether the edit is a function's lock alone (the one its re-lock just wrote, or `make lock`'s)."""
+    files = list(files)
+    return bool(files) and all(path.name == "requirements.lock" for path in files)
+
+
 def import_check_command(module: str) -> list[str]:
     """`python3 -c ...` that imports `module` from the working folder and says what failed, where."""
     return ["python3", "-c", _IMPORT_CHECK, module]
@@ -173,13 +185,16 @@ def import_failure(status: int, out: bytes, module: str, where: Callable[[str], 
         return f"importing {module} failed (exit status {status})"
 
 
-async def import_error(fn: FunctionSpec, env: dict[str, str], root: Path, timeout: float = 60) -> str | None:
+async def import_error(
+    fn: FunctionSpec, env: dict[str, str], root: Path, timeout: float = 60, python: str = sys.executable
+) -> str | None:
     """Host mode: whether the function's handler module imports on its new code, as its runtime would
-    import it (same interpreter, folder and environment): None, or `path:line: Error: message`."""
+    import it (same interpreter, `python`: its environment's; folder and environment): None, or
+    `path:line: Error: message`."""
     module = fn.handler.rsplit(".", 1)[0]
     _, *arguments = import_check_command(module)
     process = await asyncio.create_subprocess_exec(
-        sys.executable,
+        python,
         *arguments,
         cwd=fn.code,
         env=env,
