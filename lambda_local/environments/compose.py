@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from lambda_local.environments.sandbox import AWS_ENDPOINT, sandbox
+from lambda_local.environments.sandbox import AWS_ENDPOINT, SHIM, SHIM_SOURCE, sandbox
 from lambda_local.providers import ROOT, FunctionSpec, Template, TemplateError
 from lambda_local.settings import API_PORT, INVOKE_PORT, SYSLOG_PORT, URL_PORT
 
@@ -38,7 +38,10 @@ def function_service(template: Template, fn: FunctionSpec) -> list[str]:
         lines += [f"        {key}: {_quote(value)}" for key, value in fn.build_args.items()]
     lines += [
         f"    image: {box.image}",
+        f"    entrypoint: [{', '.join(_quote(c) for c in box.entrypoint)}]",
         f"    command: [{', '.join(_quote(c) for c in box.command)}]",
+        "    volumes:",
+        f"      - ./{SHIM_SOURCE}:{SHIM}:ro",
         f"    user: {_quote(box.user)}",
         f"    read_only: {str(box.read_only).lower()}",
         f"    mem_limit: {box.memory_mb}m",

@@ -36,6 +36,7 @@ class Engine:
     client: Any
     project: str
     network: str
+    project_dir: str | None = None  # the project on the engine's host (compose's working dir): the shim's mount
 
     @property
     def labels(self) -> dict[str, str]:
@@ -58,7 +59,8 @@ def engine() -> Engine | None:
         return None
     project = me.labels.get("com.docker.compose.project", "lambda-local")
     networks = list(me.attrs["NetworkSettings"]["Networks"])
-    return Engine(client, project, networks[0]) if networks else None
+    project_dir = me.labels.get("com.docker.compose.project.working_dir")
+    return Engine(client, project, networks[0], project_dir) if networks else None
 
 
 def remove_leftovers(found: Engine) -> int:
@@ -219,13 +221,17 @@ class ContainerEnvironment(Instance):
         self.container: Any = None
         self.stopped = False
         self.debug = debug
+        # Its runtime is the plane's shim (sandbox.py), mounted from the project as compose mounts it; an
+        # engine that does not say where the project is leaves the image's own runtime (no ids, no trace).
+        self.assigns_ids = found.project_dir is not None
         if debug:  # the RIE in the container enforces AWS_LAMBDA_FUNCTION_TIMEOUT: suspended
             self.timeout_s = DEBUG_TIMEOUT_S
 
     async def start(self) -> None:
         self.logs[self.name] = self.log  # its syslog tag: its lines land in its own buffer
         labels = self.engine.labels | {f"{LABEL}.function": self.fn.lambda_name}
-        kwargs = run_kwargs(self.box, self.local_env, self.name, self.engine.network, self.name, labels)
+        found = self.engine
+        kwargs = run_kwargs(self.box, self.local_env, self.name, found.network, self.name, labels, found.project_dir)
         if self.debug:
             kwargs["image"] = await asyncio.to_thread(debug_image, self.engine, self.fn)
             kwargs["environment"] = kwargs["environment"] | {
@@ -251,7 +257,12 @@ class ContainerEnvironment(Instance):
 
 
 class Container(Instance):
-    """Docker mode: a compose service on the compose network; compose restarts it when it dies."""
+    """Docker mode: a compose service on the compose network; compose restarts it when it dies. Its RIE
+    runs the plane's runtime shim (compose.yaml mounts it): it takes the plane's request id and trace."""
+
+    def __init__(self, fn: FunctionSpec, url: str, log: LogBuffer) -> None:
+        super().__init__(fn, url, log)
+        self.assigns_ids = True
 
     async def start(self) -> None:
         host, port = self.url.removeprefix("http://").split(":")

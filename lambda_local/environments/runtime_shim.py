@@ -1,7 +1,10 @@
-"""Host mode's runtime: `python -m lambda_local.environments.runtime_shim <handler>` is awslambdaric (the runtime
-interface client every Python image runs) with one difference: the invocation's request id and X-Ray
-trace header are the ones the plane assigned, as in Lambda, where the 202 of an `Event` invoke, the
-function's `context.aws_request_id`, its retries and its destination record all carry one id.
+"""The runtime the RIE runs: `python -m lambda_local.environments.runtime_shim <handler>` (host mode) or, in
+Docker mode, this file mounted read-only into the function's container at /lambda-local/runtime_shim.py
+and run by the image's own Python and awslambdaric (environments/sandbox.py). It is awslambdaric (the
+runtime interface client every Python image runs) with one difference: the invocation's request id and
+X-Ray trace header are the ones the plane assigned, as in Lambda, where the 202 of an `Event` invoke,
+the function's `context.aws_request_id`, its retries and its destination record all carry one id, and
+where the function's spans join the trace of what invoked it.
 
 The RIE gives every invocation an id of its own and passes no trace header to the runtime. The plane
 sends its own in the invocation's client context (which the RIE passes through), under a key of its
@@ -18,14 +21,31 @@ import json
 import os
 import signal
 import sys
+from collections.abc import MutableMapping
 from typing import Any
 
-from awslambdaric import lambda_runtime_client
-from awslambdaric.__main__ import main
+
+def in_the_image(path: list[str], env: MutableMapping[str, str]) -> None:
+    """Run as a file in a function's image (Docker mode), in place of the image's bootstrap, do what it does:
+    the task root first on the path (where `python -m` would put the working directory), the runtime's
+    own packages (awslambdaric, in LAMBDA_RUNTIME_DIR) after it, and AWS_EXECUTION_ENV set."""
+    path[0] = env.get("LAMBDA_TASK_ROOT") or os.getcwd()
+    runtime_dir = env.get("LAMBDA_RUNTIME_DIR")
+    if runtime_dir and runtime_dir not in path:
+        path.insert(1, runtime_dir)
+    env.setdefault("AWS_EXECUTION_ENV", f"AWS_Lambda_python{sys.version_info.major}.{sys.version_info.minor}")
+
+
+if __name__ == "__main__" and __spec__ is None:  # a file, not a module: Docker mode's container
+    in_the_image(sys.path, os.environ)
+
+from awslambdaric import lambda_runtime_client  # noqa: E402
+from awslambdaric.__main__ import main  # noqa: E402
 
 KEY = "lambda-local"  # under the client context's `custom`
 
-_Client = lambda_runtime_client.BaseLambdaRuntimeClient
+# The class whose calls are patched: awslambdaric 3 and later split it from the client the runtime makes.
+_Client = getattr(lambda_runtime_client, "BaseLambdaRuntimeClient", lambda_runtime_client.LambdaRuntimeClient)
 _next = _Client.wait_next_invocation
 _result = _Client.post_invocation_result
 _error = _Client.post_invocation_error

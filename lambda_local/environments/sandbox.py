@@ -17,6 +17,12 @@ LAMBDA_ENDPOINT = COMPOSE_LAMBDA_ENDPOINT  # the plane's Invoke API, inside the 
 USER = "993:990"  # Lambda runs the function as a user without privileges
 SYSLOG_ADDRESS = COMPOSE_SYSLOG_ADDRESS  # the engine sends from the host to the plane's published port
 LABEL = "io.github.lambda-local"  # label prefix of the containers the plane starts
+# The image's RIE runs the plane's runtime shim (runtime_shim.py, mounted read only) on the image's own Python
+# and awslambdaric, in place of the image's bootstrap: the invocation gets the plane's request id and trace
+# header, as in host mode. The image is as built; only the command the container starts with differs.
+SHIM = "/lambda-local/runtime_shim.py"
+SHIM_SOURCE = "lambda_local/environments/runtime_shim.py"  # in the project, mounted at SHIM
+ENTRYPOINT = ["/usr/local/bin/aws-lambda-rie", "/var/lang/bin/python3", SHIM]  # the AWS base image's paths
 
 
 def project_environments(client: Any, project: str) -> list[Any]:
@@ -36,6 +42,7 @@ class Sandbox:
     environment: dict[str, str]  # the template's variables resolved, and what Lambda sets
     user: str = USER
     read_only: bool = True
+    entrypoint: tuple[str, ...] = tuple(ENTRYPOINT)  # the RIE running the shim on the image's Python
 
 
 def sandbox(template: Template, fn: FunctionSpec) -> Sandbox:
@@ -44,13 +51,24 @@ def sandbox(template: Template, fn: FunctionSpec) -> Sandbox:
 
 
 def run_kwargs(
-    box: Sandbox, local_env: dict[str, str], name: str, network: str, tag: str, labels: dict[str, str]
+    box: Sandbox,
+    local_env: dict[str, str],
+    name: str,
+    network: str,
+    tag: str,
+    labels: dict[str, str],
+    project_dir: str | None = None,
 ) -> dict[str, Any]:
     """`docker.containers.run(**...)` for one environment: the compose service's settings, plus the
-    name, network, log tag and labels of this container."""
+    name, network, log tag and labels of this container. `project_dir`: the project on the engine's host,
+    whose runtime shim the container runs (as compose's does); None: the image's own runtime."""
     from docker.types import LogConfig
 
-    return {
+    shim: dict[str, Any] = {}
+    if project_dir is not None:
+        mount = {f"{project_dir.rstrip('/')}/{SHIM_SOURCE}": {"bind": SHIM, "mode": "ro"}}
+        shim = {"entrypoint": list(box.entrypoint), "volumes": mount}
+    return shim | {
         "image": box.image,
         "command": box.command,
         "name": name,

@@ -14,8 +14,9 @@ SQS keeps it on the message as its `AWSTraceHeader` attribute. Locally:
 - a function the chain already ran MAX_DEPTH times is not invoked again: an SQS mapping sends the
   message to the queue's dead-letter queue if it has one (else deletes it); an `Event` invoke goes to
   the function's on-failure destination; a synchronous invoke is answered `RecursiveInvocationException`.
-Docker mode runs the image's own runtime, which gets no trace header from the RIE: there no chain is
-followed. SNS and S3 carry no trace to their subscribers locally (moto): those loops are not followed.
+The RIE passes no trace header to the runtime: in both modes it runs the plane's runtime shim, which takes
+the plane's (environments/runtime_shim.py). SNS and S3 carry no trace to their subscribers locally
+(moto): those loops are not followed.
 """
 
 from __future__ import annotations

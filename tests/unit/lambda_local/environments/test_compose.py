@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from lambda_local.environments import compose
+from lambda_local.environments.sandbox import SHIM, SHIM_SOURCE
 from lambda_local.environments.variables import LOCAL_ENV, read_env_file
 from lambda_local.providers import ROOT, TemplateError, load, load_yaml, parse
 
@@ -68,7 +69,10 @@ def test_each_service_builds_publishes_and_sandboxes_what_the_template_says():
         uid, _, gid = str(service["user"]).partition(":")
         assert int(uid) != 0 and int(gid) != 0, f"{fn.directory}: Lambda runs the function as a non-root user"
         assert service["mem_limit"] == service["memswap_limit"] == f"{fn.memory_mb}m", f"{fn.directory}: MemorySize"
-        assert "volumes" not in service, f"{fn.directory}: nothing but /tmp is writable in Lambda"
+        # Nothing but /tmp is writable in Lambda: the one mount is the plane's runtime shim, read only, which
+        # the image's RIE runs on the image's Python (its request ids and trace headers: runtime_shim.py).
+        assert service["volumes"] == [f"./{SHIM_SOURCE}:{SHIM}:ro"] and (ROOT / SHIM_SOURCE).is_file()
+        assert service["entrypoint"] == ["/usr/local/bin/aws-lambda-rie", "/var/lang/bin/python3", SHIM]
 
 
 OTLP = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
