@@ -8,6 +8,7 @@ crosses the plane and the functions is one trace whichever side wrote a span.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import re
@@ -68,8 +69,20 @@ def stable_id(key: str, digits: int) -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:digits]
 
 
-def _clip(text: str, limit: int) -> str:
+def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def redacted(text: str) -> str:
+    """`text` with any credential in it (a bearer token, an AWS access key id, a JWT) redacted."""
+    return _SECRET_VALUE.sub(REDACTED, text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _kept_key(key: str) -> str | None:
+    """The key as kept, or None for one that names a secret (keys repeat: the answer is remembered)."""
+    name = clip(key, MAX_KEY)
+    return None if not name or _SECRET_KEY.search(name) else name
 
 
 def clean_value(value: object) -> AttributeValue:
@@ -79,8 +92,7 @@ def clean_value(value: object) -> AttributeValue:
         return value
     if isinstance(value, float):
         return value if math.isfinite(value) else str(value)
-    text = _SECRET_VALUE.sub(REDACTED, value if isinstance(value, str) else str(value))
-    return _clip(text, MAX_VALUE)
+    return clip(redacted(value if isinstance(value, str) else str(value)), MAX_VALUE)
 
 
 def clean_attributes(raw: Mapping[str, object]) -> dict[str, AttributeValue]:
@@ -90,8 +102,8 @@ def clean_attributes(raw: Mapping[str, object]) -> dict[str, AttributeValue]:
     for key, value in raw.items():
         if len(kept) >= MAX_ATTRIBUTES:
             break
-        name = _clip(str(key), MAX_KEY)
-        if not name or _SECRET_KEY.search(name) or value is None:
+        name = _kept_key(str(key))
+        if name is None or value is None:
             continue
         kept[name] = clean_value(value)
     return kept
@@ -146,12 +158,12 @@ def make_span(
         trace_id=trace_id,
         span_id=span_id,
         parent_id=parent_id if valid_span_id(parent_id) and parent_id != span_id else "",
-        name=_clip(name.strip() or "(unnamed)", MAX_NAME),
-        service=_clip(service.strip() or "unknown", MAX_SERVICE),
+        name=clip(name.strip() or "(unnamed)", MAX_NAME),
+        service=clip(service.strip() or "unknown", MAX_SERVICE),
         kind=kind if kind in KINDS else "internal",
         start_ns=start_ns,
         end_ns=max(start_ns, int(end_ns)),
         status=status if status in STATUSES else "unset",
-        status_message=_clip(_SECRET_VALUE.sub(REDACTED, status_message), MAX_MESSAGE),
+        status_message=clip(redacted(status_message), MAX_MESSAGE),
         attributes=clean_attributes(attributes or {}),
     )

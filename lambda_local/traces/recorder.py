@@ -26,7 +26,18 @@ from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 from lambda_local.events import recursion
-from lambda_local.traces.model import make_span, root_of, stable_id, trace_id_of, valid_span_id
+from lambda_local.traces.model import (
+    MAX_MESSAGE,
+    MAX_NAME,
+    Span,
+    clean_attributes,
+    clip,
+    redacted,
+    root_of,
+    stable_id,
+    trace_id_of,
+    valid_span_id,
+)
 from lambda_local.traces.store import PLANE, TraceStore
 
 _current: ContextVar[str | None] = ContextVar("lambda_local_trace_header", default=None)
@@ -51,22 +62,28 @@ class Recorder:
 RECORDER = Recorder()
 
 
-def _header(trace: str | None, **changes: str) -> str:
-    """`trace` with `changes` to its fields (Root, Parent, Sampled first; Lineage and the rest kept)."""
-    known = recursion.fields(trace) | changes
+def _joined(known: Mapping[str, str]) -> str:
+    """A trace header of `known` fields: Root, Parent, Sampled first; Lineage and the rest kept after."""
     first = [key for key in ("Root", "Parent", "Sampled") if key in known]
-    rest = [key for key in known if key not in first]
-    return ";".join(f"{key}={known[key]}" for key in [*first, *rest])
+    return ";".join(f"{key}={known[key]}" for key in [*first, *(key for key in known if key not in first)])
+
+
+def _header(trace: str | None, **changes: str) -> str:
+    """`trace` with `changes` to its fields."""
+    return _joined(recursion.fields(trace) | changes)
+
+
+def _ids(known: Mapping[str, str]) -> tuple[str, str]:
+    root = known.get("Root", "")
+    trace_id = trace_id_of(root) if root else secrets.token_hex(16)
+    parent = known.get("Parent", "").lower()
+    return trace_id, parent if valid_span_id(parent) else ""
 
 
 def ids_of(trace: str | None) -> tuple[str, str]:
     """The trace id and the parent span id (or "") a trace header names; a header without a Root names no
     trace: a new trace id."""
-    known = recursion.fields(trace)
-    root = known.get("Root", "")
-    trace_id = trace_id_of(root) if root else secrets.token_hex(16)
-    parent = known.get("Parent", "").lower()
-    return trace_id, parent if valid_span_id(parent) else ""
+    return _ids(recursion.fields(trace))
 
 
 @dataclass
@@ -91,19 +108,20 @@ class Open:
         if self.ended:
             return
         self.ended = True
-        RECORDER.record(
-            make_span(
+        end = time.time_ns() if end_ns is None else end_ns
+        RECORDER.record(  # its ids are the plane's own (begin): only the names and values are held to the limits
+            Span(
                 self.trace_id,
                 self.span_id,
                 self.parent_id,
-                self.name,
+                clip(self.name, MAX_NAME),
                 PLANE,
                 self.kind,
                 self.start_ns,
-                time.time_ns() if end_ns is None else end_ns,
+                max(self.start_ns, end),
                 "error" if error else "ok",
-                error or "",
-                self.attributes | dict(attributes or {}),
+                clip(redacted(error), MAX_MESSAGE) if error else "",
+                clean_attributes(self.attributes | dict(attributes or {})),
             )
         )
 
@@ -118,10 +136,11 @@ def begin(
     span_id: str | None = None,
 ) -> Open:
     """A span under the Parent of `trace` (the root of a new trace without one)."""
-    found, parent = ids_of(trace)
+    known = recursion.fields(trace)
+    found, parent = _ids(known)
     trace_id = trace_id or found
     span_id = span_id or secrets.token_hex(8)
-    header = _header(trace, Root=root_of(trace_id), Parent=span_id, Sampled="1")
+    header = _joined(known | {"Root": root_of(trace_id), "Parent": span_id, "Sampled": "1"})
     start = time.time_ns() if start_ns is None else start_ns
     return Open(
         trace_id, span_id, parent if parent != span_id else "", name, kind, start, header, dict(attributes or {})
