@@ -16,7 +16,7 @@ interpreter of the images' version, the plane's own Python makes them (still one
 its own packages): `make up` says so and how to get the right one, `make status` shows it per function.
 
 A function outside this project (a test's temporary project, which has no shared/ of its own) is
-locked into its environment's folder from this project's shared/requirements.txt and its own.
+locked from this project's shared/requirements.txt and its own into .cache/locks/, by what they ask for.
 """
 
 from __future__ import annotations
@@ -36,11 +36,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lambda_local.environments import locks
-from lambda_local.providers import FunctionSpec
+from lambda_local.providers import FunctionSpec, load
 from lambda_local.settings import ROOT
 
 RUNTIME_INPUT = ROOT / f"{locks.HOST_RUNTIME}.txt"
 RUNTIME_LOCK = ROOT / f"{locks.HOST_RUNTIME}.lock"
+LOCK_CACHE = ROOT / ".cache" / "locks"  # the locks of functions outside this project (function_lock)
 MARKER = "lambda-local.json"  # in each environment: what it was made from
 FORMAT = 1  # of the digest: a change remakes every environment
 VERSION_CODE = "import sys; print('.'.join(map(str, sys.version_info[:3])))"
@@ -262,28 +263,43 @@ def ensure_runtime_lock(*, upgrade: bool = False) -> bool:
     return True
 
 
-def function_lock(fn: FunctionSpec) -> locks.Lock:
-    """The function's lock: locks.py's (beside its requirements.txt) for a function of a project with
-    a shared/ of its own; else (a test's temporary project) one in its environment's cache folder,
-    from this project's shared/requirements.txt and its own requirements.txt."""
+def own_lock(fn: FunctionSpec) -> bool:
+    """Whether the function's project locks it (locks.py: beside its requirements.txt, from its project's
+    shared/ and for its project's image), which a test's temporary project cannot: it has neither."""
     project = project_of(fn)
-    if (project / "shared" / "requirements.txt").is_file() and (project / locks.FUNCTION_DOCKERFILE).is_file():
+    return (project / "shared" / "requirements.txt").is_file() and (project / locks.FUNCTION_DOCKERFILE).is_file()
+
+
+def function_lock(fn: FunctionSpec) -> locks.Lock:
+    """The function's lock: locks.py's for a function of its own project; else one from this project's
+    shared/requirements.txt and the function's requirements.txt, named by what they ask for in
+    LOCK_CACHE (so the many temporary projects of the tests resolve each set of requirements once)."""
+    if own_lock(fn):
         return locks.function_lock(fn.code)
+    inputs = (ROOT / "shared" / "requirements.txt", fn.code.resolve() / "requirements.txt")
+    python = locks.image_python_version()
+    key = hashlib.sha256(" ".join([python, *map(locks.requirements_digest, inputs)]).encode()).hexdigest()[:24]
     return locks.Lock(
         root=Path(fn.code.anchor),  # inputs from two projects: paths from the file system's root (never committed)
-        path=env_dir(fn).with_name(f"{fn.directory}.lock"),
-        inputs=(ROOT / "shared" / "requirements.txt", fn.code.resolve() / "requirements.txt"),
-        python=locks.image_python_version(),
+        path=LOCK_CACHE / f"{key}.lock",
+        inputs=inputs,
+        python=python,
         python_source=locks.FUNCTION_DOCKERFILE,
     )
+
+
+def lock_stale(fn: FunctionSpec, lock: locks.Lock) -> bool:
+    """Whether the function's lock must be made (again): locks.py says for its own project's; one in
+    LOCK_CACHE is current when it exists (its name is what it was resolved from)."""
+    return locks.stale_reason(lock) is not None if own_lock(fn) else not lock.path.is_file()
 
 
 def ensure_function_lock(fn: FunctionSpec) -> Path:
     """The function's lock, re-locked first when stale or missing (LockError when it cannot be)."""
     lock = function_lock(fn)
-    if lock.path == locks.lock_path(fn.code.resolve()):
+    if own_lock(fn):
         locks.ensure_lock(fn.code)
-    elif locks.stale_reason(lock) is not None:
+    elif lock_stale(fn, lock):
         lock.path.parent.mkdir(parents=True, exist_ok=True)
         locks.compile_lock(lock)
     return lock.path
@@ -437,7 +453,7 @@ def current(fn: FunctionSpec, interpreter: Interpreter) -> bool:
     network, nothing written: a stale or missing lock is not current)."""
     lock = function_lock(fn)
     runtime = runtime_lock()
-    if locks.stale_reason(lock) is not None or locks.stale_reason(runtime) is not None:
+    if lock_stale(fn, lock) or locks.stale_reason(runtime) is not None:
         return False
     marker = read_marker(env_dir(fn))
     return marker is not None and marker.get("digest") == digest(
@@ -498,3 +514,27 @@ class FunctionEnvs:
 
     def problems(self) -> list[str]:
         return [o.problem for o in self.outcomes.values() if o.problem]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m lambda_local.environments.function_envs [find|prepare]`: the one line saying which
+    Python the functions' environments use (set-up can print it), or every function's environment made
+    current as `make up` does; exit 1 when one could not be installed."""
+    command = (argv if argv is not None else sys.argv[1:])[:1] or ["find"]
+    if command[0] not in ("find", "prepare"):
+        print("usage: python -m lambda_local.environments.function_envs [find|prepare]", file=sys.stderr)
+        return 2
+
+    def say(line: str) -> None:
+        print(f"==> {line}", flush=True)
+
+    envs = FunctionEnvs(say)
+    if command[0] == "find":
+        envs._find()
+        return 0
+    outcomes = envs.prepare(load().functions)
+    return 1 if any(o.problem for o in outcomes) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

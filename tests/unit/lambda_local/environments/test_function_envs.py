@@ -145,6 +145,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path
     fail = tmp_path / "fail-installs"
     uv = script(tmp_path / "uv" / "uv", MAKER.format(python=sys.executable, fail=fail))
     monkeypatch.setattr(locks, "uv_binary", lambda root=None: uv)
+    monkeypatch.setattr(function_envs, "LOCK_CACHE", tmp_path / "locks")  # never this project's cache
     return code, uv, fail
 
 
@@ -195,7 +196,7 @@ def test_a_failed_install_is_one_problem_line_and_keeps_the_environment_before_i
     assert problem.endswith("it keeps its environment (python 3.13.0)") and "\n" not in problem
     assert envs.python(fn) == str(folder / "bin" / "python")
     assert (folder / function_envs.MARKER).is_file()
-    assert sorted(p.name for p in folder.parent.iterdir()) == [".probe.lock", "probe", "probe.lock"]
+    assert sorted(p.name for p in folder.parent.iterdir()) == [".probe.lock", "probe"]  # nothing half-made
 
     fail.unlink()  # the next edit installs: the problem goes
     assert envs.update(fn).made and envs.problems() == []
@@ -236,3 +237,12 @@ def test_the_runtime_runs_on_the_function_s_python_under_debugpy_too(tmp_path: P
         "lambda_local.environments.runtime_shim",
         "app.handler",
     ]
+
+
+def test_its_command_says_the_interpreter_line_and_refuses_what_it_does_not_know(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert function_envs.main(["find"]) == 0
+    (line,) = capsys.readouterr().out.splitlines()
+    assert line.startswith("==> function environments: ")
+    assert function_envs.main(["bogus"]) == 2
