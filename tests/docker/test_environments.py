@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import stack
-from lambda_local.environments.sandbox import LABEL, USER
+from lambda_local.environments.sandbox import ENTRYPOINT, LABEL, SHIM, SHIM_SOURCE, USER
 from stack.docker_mode import PROJECT, environments
 from stack.functions import by_name
 
@@ -66,6 +66,11 @@ def test_a_burst_scales_out_into_containers_with_the_compose_services_sandbox():
         )
         assert host["LogConfig"]["Type"] == "syslog" == reference["HostConfig"]["LogConfig"]["Type"]
         assert set(attrs["NetworkSettings"]["Networks"]) == set(reference["NetworkSettings"]["Networks"])
+        # Both run the plane's runtime shim on the image's Python, mounted read only from the project.
+        assert config["Entrypoint"] == ENTRYPOINT == reference["Config"]["Entrypoint"]
+        for found in (attrs, reference):
+            (shim,) = [m for m in found["Mounts"] if m["Destination"] == SHIM]
+            assert shim["RW"] is False and shim["Source"].endswith(SHIM_SOURCE)
         env = dict(item.split("=", 1) for item in config["Env"])
         reference_env = dict(item.split("=", 1) for item in reference["Config"]["Env"])
         for key in (
