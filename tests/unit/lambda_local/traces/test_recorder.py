@@ -155,3 +155,25 @@ def test_a_destination_span_is_the_current_trace_while_its_record_is_sent(spans:
 def test_without_a_store_spans_go_nowhere_and_headers_still_flow() -> None:
     recorder.RECORDER.attach(None)
     assert recursion.fields(recorder.received("x"))["Parent"]
+
+
+def test_an_s3_notification_to_two_functions_queues_is_one_span_too(spans: list[Span]) -> None:
+    record = {
+        "eventName": "ObjectCreated:Put",
+        "eventTime": "2026-11-20T20:00:00.000Z",
+        "s3": {"bucket": {"name": "photo-uploads"}, "object": {"key": "b.jpg", "sequencer": "02"}},
+    }
+    first = recorder.notification("S3", "photo-uploads", {"Records": [record]})
+    second = recorder.notification("S3", "photo-uploads", {"Records": [dict(record)]})
+    assert recursion.fields(first)["Parent"] == recursion.fields(second)["Parent"]
+    assert spans[0].name == "S3 ObjectCreated:Put photo-uploads/b.jpg" and spans[0].span_id == spans[1].span_id
+
+
+def test_a_stream_batch_and_a_schedule_start_traces_of_their_own(spans: list[Span]) -> None:
+    one = recorder.stream_batch("Kinesis", "tractor-telemetry", 100, 1_700_000_000.5)
+    two = recorder.schedule("nightly", "report", datetime(2026, 11, 20, 20, tzinfo=UTC))
+    assert recursion.fields(one)["Root"] != recursion.fields(two)["Root"]
+    stream, fired = spans
+    assert stream.name == "Kinesis tractor-telemetry (100 records)" and stream.start_ns == 1_700_000_000_500_000_000
+    assert fired.name == "Schedule nightly" and fired.attributes["aws.events.rule"] == "nightly"
+    assert stream.parent_id == fired.parent_id == ""
