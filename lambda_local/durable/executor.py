@@ -7,6 +7,8 @@ Adapted (each an override or an addition, said here so a runner upgrade knows wh
 - `_begin_invocation`: an execution deleted while an invocation of it was scheduled is not invoked
   (the runner would read the missing row as its function gone, and say so).
 - `_invoke_execution`: nothing is scheduled once the executor is shut down (the plane stops).
+- `_complete_callback_success/failure`, `_process_callback_heartbeat`: a callback of a closed (stopped,
+  timed out) execution is refused (the runner would record it after the execution's end).
 - `_create_execution`: the execution's ARN is Lambda's
   (`arn:aws:lambda:<region>:<account>:function:<name>:<version>/durable-execution/<name>/<id>`, the
   pattern in botocore's model) instead of the runner's `<uuid>/<uuid>`; the rest is the runner's.
@@ -45,6 +47,7 @@ from aws_durable_execution_sdk_python_testing.exceptions import (
 from aws_durable_execution_sdk_python_testing.execution import Execution
 from aws_durable_execution_sdk_python_testing.executor import Executor
 from aws_durable_execution_sdk_python_testing.model import StartDurableExecutionInput, executed_version
+from aws_durable_execution_sdk_python_testing.token import CallbackToken
 from aws_durable_execution_sdk_python_testing.worker.checkpoint_tasks import CallableTask
 
 from lambda_local.durable.store import LocalStore
@@ -120,6 +123,24 @@ class LocalExecutor(Executor):
         except ResourceNotFoundException:
             return None
         return super()._begin_invocation(execution_arn)
+
+    def _open_callback(self, callback_id: str) -> None:
+        """A callback of a closed execution is answered no more (the runner would record it after the end)."""
+        execution = self.get_execution(CallbackToken.from_str(callback_id).execution_arn)
+        if execution.is_complete:
+            raise ResourceNotFoundException(f"Execution is {execution.current_status().value}: the callback is closed")
+
+    def _complete_callback_success(self, callback_id: str, result: bytes | None) -> None:
+        self._open_callback(callback_id)
+        super()._complete_callback_success(callback_id, result)
+
+    def _complete_callback_failure(self, callback_id: str, callback_error: ErrorObject) -> None:
+        self._open_callback(callback_id)
+        super()._complete_callback_failure(callback_id, callback_error)
+
+    def _process_callback_heartbeat(self, callback_id: str) -> None:
+        self._open_callback(callback_id)
+        super()._process_callback_heartbeat(callback_id)
 
     def _invoke_execution(self, execution_arn: str, delay: float = 0) -> None:
         """The runner's, except after shutdown (a retry's back-off scheduled on a stopped scheduler is

@@ -21,14 +21,19 @@ with `--endpoint-url` and the functions' own SDK (AWS_ENDPOINT_URL_LAMBDA) reach
 
 The routes are the runner's (`web/routes.py`: matched on the raw path, so an ARN's `%2F` stays in its
 segment) served by the runner's handlers (`web/handlers.py`), on a thread each (they wait on the
-execution's worker lane). What this module adds or adapts: Pause/Resume/Delete (routes the runner does
-not serve), Lambda's error type in `x-amzn-ErrorType` (botocore reads the error code from it; the
-runner's bodies carry it as `Type`), boto3's `Statuses` filter and a function ARN as the listed
-function, `PAUSED` for a paused execution, a raw (unencoded) ARN in the path, and "Invalid checkpoint
-token" (400) where the runner says a checkpoint's or state read's execution does not exist (404:
-Lambda's model has no such error for them). The runner's own
-extras (StartDurableExecution, ListDurableExecutions, health, metrics, PUT /lambda-endpoint) are not
-served: Lambda has no such operations, and the last would let a caller move the runner's invocations.
+execution's worker lane). What this module adds or adapts, and why:
+- Pause/Resume/Delete: boto3 has them, the runner serves no route for them (executor.py holds them);
+- `x-amzn-ErrorType`: botocore reads the error code from it (the runner's bodies name it as `Type`);
+- StopDurableExecution's error: botocore sends the ErrorObject as the body, the runner reads `Error`;
+- ListDurableExecutionsByFunction: boto3's `Statuses` (the runner reads `StatusFilter`), a function
+  ARN as well as a name, ResourceNotFoundException for a function the template does not declare;
+- GetDurableExecution: `PAUSED` for a paused execution (the runner says RUNNING);
+- a raw (unencoded) execution ARN in the path is read as one segment;
+- Checkpoint/GetState of no execution: Lambda's "Invalid checkpoint token" (400), not the runner's
+  404 (Lambda's model has no ResourceNotFoundException for them).
+The runner's own extras (StartDurableExecution, ListDurableExecutions, health, metrics, PUT
+/lambda-endpoint) are not served: Lambda has no such operations, and the last would let any caller move
+where the runner's invocations go.
 
 Control, for the user's tools only (doors.py):
 
@@ -100,6 +105,7 @@ TYPES_BY_STATUS = {
     409: "ResourceConflictException",
     429: "TooManyRequestsException",
 }
+ERROR_FIELDS = ("ErrorMessage", "ErrorType", "ErrorData", "StackTrace")  # botocore's ErrorObject
 RENAMED = {
     "ExecutionConflictException": "ResourceConflictException",
     "ExecutionAlreadyStartedException": "DurableExecutionAlreadyStartedException",
@@ -184,6 +190,18 @@ def raw_arn_path(path: str) -> str:
     return f"/{API_VERSION}/durable-executions/{quote(match.group(1), safe='')}{match.group(2) or ''}"
 
 
+def stop_body(body: bytes) -> bytes:
+    """StopDurableExecution's body as the runner reads it ({"Error": {...}}): botocore sends the ErrorObject
+    itself (the request's payload member)."""
+    try:
+        sent = json.loads(body) if body.strip() else None
+    except ValueError:
+        return body  # the runner's own "invalid JSON" error
+    if isinstance(sent, dict) and "Error" not in sent and set(sent) & set(ERROR_FIELDS):
+        return json.dumps({"Error": sent}).encode()
+    return body
+
+
 def error_type(status: int, body: dict[str, Any]) -> str:
     named = body.get("Type") if isinstance(body, dict) else None
     if isinstance(named, str) and named.endswith("Exception"):
@@ -237,6 +255,8 @@ class Api:
                 return self._own(route)
             if isinstance(route, ListDurableExecutionsByFunctionRoute):
                 route, params = self._listing(route, params)
+            if isinstance(route, StopDurableExecutionRoute):
+                body = stop_body(body)
             if isinstance(route, BytesPayloadRoute):
                 request = HTTPRequest.from_raw_bytes(body, method, route, headers, params)
             else:
