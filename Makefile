@@ -6,7 +6,7 @@ TAG ?=
 RULE ?=
 AT ?=
 
-.PHONY: help new-function compose check-template setup lock lock-check up down logs status events trace fire token invoke debug place-orders analytics simulate-tractors seed-friends bench-etl bench-fanout demo demo-images test test-docker ci-images docker-engine lint build push deploy destroy bench bench-imports bench-images bench-invoke bench-events bench-reload chaos
+.PHONY: help new-function compose check-template setup lock lock-check up down logs status events trace fire token invoke executions callback resume-wait debug place-orders analytics simulate-tractors seed-friends bench-etl bench-fanout demo demo-images test test-docker ci-images docker-engine lint build push deploy destroy bench bench-imports bench-images bench-invoke bench-events bench-reload chaos
 
 ## help: this list (the default target)
 help:
@@ -96,6 +96,21 @@ fire:
 invoke:
 	@test -n "$(FUNCTION)" -a -n "$(EVENT)" || { echo "usage: make invoke FUNCTION=<name> EVENT=<file>"; exit 2; }
 	@$(PY) -m tools.stack invoke "$(FUNCTION)" "$(EVENT)"
+
+## executions: a durable function's executions with status, age and what each waits for (FUNCTION=name)
+executions:
+	@test -n "$(FUNCTION)" || { echo "usage: make executions FUNCTION=<durable function>"; exit 2; }
+	@$(PY) -m tools.stack executions "$(FUNCTION)"
+
+## callback: answer a durable execution's callback (ID=callback id [RESULT=...|ERROR=...|HEARTBEAT=1])
+callback:
+	@test -n "$(ID)" || { echo "usage: make callback ID=<callback id> [RESULT=<result>|ERROR=<message>|HEARTBEAT=1]"; exit 2; }
+	@$(PY) -m tools.stack callback "$(ID)" $(if $(RESULT),--result '$(value RESULT)') $(if $(ERROR),--error '$(value ERROR)') $(if $(HEARTBEAT),--heartbeat)
+
+## resume-wait: time control: a durable execution's pending wait ends now (ARN=execution ARN [OPERATION=id])
+resume-wait:
+	@test -n "$(ARN)" || { echo "usage: make resume-wait ARN=<execution ARN> [OPERATION=<operation id>]"; exit 2; }
+	@$(PY) -m tools.stack resume-wait '$(value ARN)' $(if $(OPERATION),--operation "$(OPERATION)")
 
 ## debug: run a function's next invocation under debugpy on 127.0.0.1:5678 (FUNCTION=name [OFF=1])
 debug:

@@ -19,6 +19,7 @@ from lambda_local.settings import DEBUG_PORT
 from stack import current, down, fire, read_logs, status, up
 from stack.common import LAMBDA_ENDPOINT, LAMBDA_PORT, STATE, port_open
 from stack.functions import by_name
+from tools import durable
 
 
 def _token(sub: str, claims_json: str, authorizer: str) -> None:
@@ -153,6 +154,7 @@ def main(argv: list[str]) -> None:
     invoke_ = commands.add_parser("invoke", help="invoke a function through the Invoke API")
     invoke_.add_argument("function", help="folder, Lambda name or logical id")
     invoke_.add_argument("event_file")
+    durable.add_commands(commands)
     args = parser.parse_args(argv)
     command = args.command or "status"
     if command == "up":
@@ -178,6 +180,8 @@ def main(argv: list[str]) -> None:
         _invoke(args.function, args.event_file)
     elif command == "trace":
         _trace(args.id)
+    elif command in durable.COMMANDS:
+        durable.run(args)
 
 
 if __name__ == "__main__":
