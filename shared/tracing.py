@@ -1,74 +1,108 @@
-"""X-Ray tracing (Powertools Tracer). With `Tracing: Active` (template Globals) Lambda starts each
-invocation's trace; the Tracer adds the handler's subsegment (`## handler`, with its exception if it
-raises) and one subsegment per AWS call, and per SQL query where a function uses PyMySQL.
+"""Tracing with OpenTelemetry: one span per invocation, one per AWS call (and per SQL query where a
+function asks for PyMySQL), exported over OTLP/HTTP, with trace ids and context in X-Ray's format so a
+trace joins Lambda's own (`Tracing: Active`) and the services' in AWS (docs/tracing.md).
 
-Only the libraries a function uses are patched: patching everything the X-Ray SDK knows imports each
-of those libraries, about 130 ms more per cold start. `POWERTOOLS_TRACE_DISABLED=true` locally
-(local.env: no X-Ray daemon there). Handler responses are not recorded
-(`POWERTOOLS_TRACER_CAPTURE_RESPONSE=false`): they can be large, and a trace is no place for data.
+    tracer = get_tracer()            # or get_tracer("pymysql")
+
+    @tracer.capture_lambda_handler
+    def handler(event, context): ...
+
+On when an OTLP traces endpoint is configured (`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` or
+`OTEL_EXPORTER_OTLP_ENDPOINT`; the local stack sets one for every function) and `OTEL_SDK_DISABLED`
+is not `true`; off otherwise, and then the handler is returned as it is: nothing recorded, nothing
+imported. This module imports only the standard library: the SDK and the instrumentations
+(shared/otel.py) are imported at the first invocation and the exporter at its end, never at Init
+(together about 90-160 ms of that first invocation here; `make bench-imports` measures both).
 """
 
+from __future__ import annotations
+
+import functools
+import logging
 import os
-from collections.abc import AsyncIterator, Iterator, Sequence
-from contextlib import asynccontextmanager, contextmanager
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from aws_lambda_powertools import Tracer
-from aws_lambda_powertools.shared.functions import resolve_truthy_env_var_choice
-from aws_lambda_powertools.tracing.base import BaseProvider, BaseSegment
+if TYPE_CHECKING:
+    from shared.otel import Pipeline
 
-__all__ = ["Tracer", "get_tracer"]
+__all__ = ["Tracer", "enabled", "get_tracer"]
 
-
-def get_tracer(*patch_modules: str) -> Tracer:
-    """The function's tracer; botocore is always patched, `patch_modules` adds others (e.g. "pymysql").
-
-    With tracing disabled the tracer gets a provider that records nothing: Powertools' default
-    provider imports the X-Ray SDK (about 45 ms of every cold start) even when it is off."""
-    if resolve_truthy_env_var_choice(env=os.environ.get("POWERTOOLS_TRACE_DISABLED", "false")):
-        return Tracer(disabled=True, provider=_Untraced())
-    return Tracer(patch_modules=("botocore", *patch_modules))
+F = TypeVar("F", bound=Callable[..., Any])
+ENDPOINT_VARIABLES = ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")
+INSTRUMENTABLE = frozenset({"botocore", "pymysql"})
+_log = logging.getLogger(__name__)
 
 
-class _UntracedSegment(BaseSegment):
-    def close(self, end_time: int | None = None) -> None:
-        pass
-
-    def add_subsegment(self, subsegment: Any) -> None:
-        pass
-
-    def remove_subsegment(self, subsegment: Any) -> None:
-        pass
-
-    def put_annotation(self, key: str, value: Any) -> None:
-        pass
-
-    def put_metadata(self, key: str, value: Any, namespace: str = "default") -> None:
-        pass
-
-    def add_exception(self, exception: BaseException, stack: Any, remote: bool = False) -> None:
-        pass
+def enabled() -> bool:
+    """Whether spans are recorded and exported: an OTLP traces endpoint is set and the SDK not disabled."""
+    if os.environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
+        return False
+    return any(os.environ.get(name, "").strip() for name in ENDPOINT_VARIABLES)
 
 
-class _Untraced(BaseProvider):
-    """A tracing provider that records nothing, for tracing switched off."""
+class Tracer:
+    """The function's tracer (one per process, as the pipeline it starts)."""
 
-    @contextmanager
-    def in_subsegment(self, name: str | None = None, **kwargs: Any) -> Iterator[BaseSegment]:
-        yield _UntracedSegment()
+    def __init__(self, instrument: tuple[str, ...]) -> None:
+        unknown = set(instrument) - INSTRUMENTABLE
+        if unknown:
+            raise ValueError(f"cannot instrument {sorted(unknown)}: one of {sorted(INSTRUMENTABLE)}")
+        self.instrument = ("botocore", *(name for name in instrument if name != "botocore"))
+        self.enabled = enabled()
 
-    @asynccontextmanager
-    async def in_subsegment_async(self, name: str | None = None, **kwargs: Any) -> AsyncIterator[BaseSegment]:
-        yield _UntracedSegment()
+    def capture_lambda_handler(self, handler: F) -> F:
+        """One SERVER span per invocation, child of the invocation's X-Ray trace header, exported
+        before the handler returns (Lambda freezes the process after)."""
+        if not self.enabled:
+            return handler
 
-    def put_annotation(self, key: str, value: Any) -> None:
-        pass
+        @functools.wraps(handler)
+        def traced(event: Any, context: Any) -> Any:
+            pipeline = _pipeline(self.instrument)
+            if pipeline is None:
+                return handler(event, context)
+            return pipeline.invoke(handler, event, context)
 
-    def put_metadata(self, key: str, value: Any, namespace: str = "default") -> None:
-        pass
+        return traced  # type: ignore[return-value]
 
-    def patch(self, modules: Sequence[str]) -> None:
-        pass
+    def capture_method(self, method: F) -> F:
+        """A span (INTERNAL, named after `method`) around each call made inside an invocation."""
+        if not self.enabled:
+            return method
 
-    def patch_all(self) -> None:
-        pass
+        @functools.wraps(method)
+        def traced(*args: Any, **kwargs: Any) -> Any:
+            pipeline = _started
+            if pipeline is None:  # Init, before the first invocation started the pipeline
+                return method(*args, **kwargs)
+            with pipeline.tracer.start_as_current_span(method.__qualname__):
+                return method(*args, **kwargs)
+
+        return traced  # type: ignore[return-value]
+
+
+def get_tracer(*instrument: str) -> Tracer:
+    """The function's tracer; AWS calls (botocore) are always traced, `instrument` adds "pymysql"."""
+    return Tracer(instrument)
+
+
+_started: Pipeline | None = None
+_failed = False
+
+
+def _pipeline(instrument: tuple[str, ...]) -> Pipeline | None:
+    """The process's tracing pipeline, started at the first invocation (None if it cannot start: the
+    invocation then runs untraced rather than fail)."""
+    global _started, _failed
+    if _started is None and not _failed:
+        try:
+            from shared.otel import Pipeline
+
+            _started = Pipeline(instrument)
+        except Exception:
+            _failed = True
+            _log.warning("tracing could not start; invocations run untraced", exc_info=True)
+    elif _started is not None:
+        _started.instrument(instrument)
+    return _started

@@ -1,14 +1,15 @@
 """Host mode's function environments: each function runs, as in its image, on its own packages and on
 its image's Python minor version.
 
-Each function gets a virtualenv of its own, `<project>/.cache/functions/<folder>/` (`make down` keeps
-it; .cache/ is git-ignored), made by uv from two locks with hashes required: the function's
-(functions/<folder>/requirements.lock: shared/'s and its own requirements, locks.py) and host mode's
-runtime (host-runtime.lock beside this module: awslambdaric, debugpy), on an interpreter of the
-images' minor version found on this machine (`find_interpreter`: uv, then pyenv, then `python3.X` on
-the PATH). The environment keeps a digest of both locks and the interpreter (lambda-local.json): it is
-made again only when one of them changed, in a folder beside it that replaces it once complete, so a
-failed install leaves the environment before it in place. uv's shared cache makes that fast.
+Each function gets a virtualenv of its own, .cache/functions/<folder>/ (`make down` keeps it; .cache/
+is git-ignored; `env_dir` says where another project's go), made by uv from two locks with hashes
+required: the function's (functions/<folder>/requirements.lock: shared/'s and its own requirements,
+locks.py) and host mode's runtime (host-runtime.lock beside this module: awslambdaric, debugpy), on an
+interpreter of the images' minor version found on this machine (`find_interpreter`: uv, then pyenv,
+then `python3.X` on the PATH). The environment keeps a digest of both locks and the interpreter
+(lambda-local.json): it is made again only when one of them changed, in a folder beside it that
+replaces it once complete, so a failed install leaves the environment before it in place. uv's
+shared cache makes that fast.
 
 `make up` makes them before the plane starts (stack/host_mode.py); the plane checks them at its start
 (a no-op when current) and hot reload updates one when its requirements change (plane.py). With no
@@ -233,8 +234,15 @@ def project_of(fn: FunctionSpec) -> Path:
 
 
 def env_dir(fn: FunctionSpec) -> Path:
-    """Where the function's environment lives: <project>/.cache/functions/<folder>/."""
-    return project_of(fn) / ".cache" / "functions" / fn.directory
+    """Where the function's environment lives: .cache/functions/<folder>/ of this project; for another
+    project inside it (the tests' probe templates) .cache/projects/<its path>/<folder>/ of this one (not
+    among this project's sources); for one elsewhere (a test's temporary project) in its own .cache/."""
+    project = project_of(fn).resolve()
+    if project == ROOT:
+        return ROOT / ".cache" / "functions" / fn.directory
+    if project.is_relative_to(ROOT):
+        return ROOT / ".cache" / "projects" / "-".join(project.relative_to(ROOT).parts) / fn.directory
+    return project / ".cache" / "functions" / fn.directory
 
 
 def env_python(folder: Path) -> Path:

@@ -1,9 +1,8 @@
-"""X-Ray tracing as it runs in AWS (`Tracing: Active`, Powertools' Tracer enabled): the handler runs in
-a fresh process with the function's local environment, tracing switched on and the X-Ray daemon
-address pointed at a UDP socket of this test, which reads the segment documents the SDK sends."""
+"""Tracing as a function runs it (shared/tracing.py): the handler runs in a fresh process with the function's
+local environment against the running stack, its OTLP endpoint pointed at a collector of this test and an
+X-Ray trace header as Lambda gives it; the test reads the spans the function exported."""
 
 import json
-import socket
 import subprocess
 import sys
 import uuid
@@ -11,15 +10,18 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
 import stack
 from lambda_local.providers import load
 from shared.db import PARAMETER_NAMES
 from stack import ROOT, moto
 from stack.functions import by_name
+from tests.support.otlp import attributes, recording, xray_trace_id
 
 pytestmark = pytest.mark.integration
 TRACE_ID = "1-67891233-abcdef012345678912345678"
+PARENT_ID = "53995c3f42cd8ad8"
 
 RUN_HANDLER = """
 import json, sys
@@ -30,17 +32,13 @@ print(json.dumps(result, default=str))
 """
 
 
-def traced_invocation(
-    directory: str, event: dict[str, Any], overrides: dict[str, str] | None = None
-) -> list[dict[str, Any]]:
-    """Invoke the handler once with tracing on; the subsegment documents it sent, flattened."""
+def traced_invocation(directory: str, event: dict[str, Any], overrides: dict[str, str] | None = None) -> list[Span]:
+    """Invoke the handler once, traced; the spans it exported."""
     fn = by_name(directory)
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as daemon:
-        daemon.bind(("127.0.0.1", 0))
+    with recording() as collector:
         env = stack.function_env(fn, overrides) | {
-            "POWERTOOLS_TRACE_DISABLED": "false",
-            "AWS_XRAY_DAEMON_ADDRESS": f"127.0.0.1:{daemon.getsockname()[1]}",
-            "_X_AMZN_TRACE_ID": f"Root={TRACE_ID};Parent=53995c3f42cd8ad8;Sampled=1",
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": f"{collector.url}/v1/traces",
+            "_X_AMZN_TRACE_ID": f"Root={TRACE_ID};Parent={PARENT_ID};Sampled=1",
         }
         result = subprocess.run(
             [sys.executable, "-c", RUN_HANDLER, json.dumps(event), fn.lambda_name],
@@ -51,38 +49,28 @@ def traced_invocation(
             timeout=60,
         )
         assert result.returncode == 0, result.stderr[-2000:]
-        daemon.settimeout(0.5)
-        documents = []
-        try:
-            while True:
-                header, _, body = daemon.recv(65536).decode().partition("\n")
-                assert json.loads(header) == {"format": "json", "version": 1}
-                documents.append(json.loads(body))
-        except TimeoutError:
-            pass
-    flat: list[dict[str, Any]] = []
+        return collector.spans()
 
-    def walk(document: dict[str, Any]) -> None:
-        flat.append(document)
-        for child in document.get("subsegments", []):
-            walk(child | {"trace_id": document["trace_id"]})
 
-    for document in documents:
-        walk(document)
-    return flat
+def descends(span: Span, ancestor: Span, spans: list[Span]) -> bool:
+    by_id = {s.span_id: s for s in spans}
+    while span.parent_span_id in by_id:
+        span = by_id[span.parent_span_id]
+        if span.span_id == ancestor.span_id:
+            return True
+    return False
 
 
 def test_a_traced_invocation_records_the_handler_and_each_aws_call():
-    subsegments = traced_invocation(
-        "weather-api", json.loads((ROOT / "events/weather-api/http-api-city.json").read_text())
-    )
-    assert subsegments and {s["trace_id"] for s in subsegments} == {TRACE_ID}
-    (handler,) = [s for s in subsegments if s["name"] == "## handler"]
-    assert handler["annotations"] == {"ColdStart": True, "Service": "weather-api"}
-    assert "metadata" not in handler, "the response is not recorded (POWERTOOLS_TRACER_CAPTURE_RESPONSE=false)"
-    calls = [s for s in subsegments if s.get("namespace") == "aws"]
-    assert {(s["name"], s["aws"]["operation"]) for s in calls} >= {("s3", "GetObject")}
-    assert all(s["http"]["response"]["status"] == 200 for s in calls)
+    spans = traced_invocation("weather-api", json.loads((ROOT / "events/weather-api/http-api-city.json").read_text()))
+    assert spans and {xray_trace_id(s) for s in spans} == {TRACE_ID}
+    (handler,) = [s for s in spans if s.kind == Span.SPAN_KIND_SERVER]
+    assert handler.name == by_name("weather-api").lambda_name and handler.parent_span_id.hex() == PARENT_ID
+    assert attributes(handler.attributes)["faas.coldstart"] is True
+    calls = [s for s in spans if s.kind == Span.SPAN_KIND_CLIENT]
+    assert {s.name for s in calls} >= {"S3.GetObject"}
+    assert all(descends(s, handler, spans) for s in calls)
+    assert all(attributes(s.attributes)["http.status_code"] == 200 for s in calls)
 
 
 @pytest.fixture
@@ -104,12 +92,12 @@ def db_prefix_from_here() -> Iterator[str]:
         ssm.delete_parameters(Names=names)
 
 
-def test_sql_queries_are_subsegments_where_a_function_uses_pymysql(db_prefix_from_here: str) -> None:
-    subsegments = traced_invocation(
+def test_sql_queries_are_spans_where_a_function_uses_pymysql(db_prefix_from_here: str) -> None:
+    spans = traced_invocation(
         "sales-data-extractor", {"date": "2031-06-01"}, {"DB_PARAMETER_PREFIX": db_prefix_from_here}
     )
-    assert {s["name"] for s in subsegments} >= {"## handler"}
-    queries = [s for s in subsegments if "sql" in s]
-    assert queries, [s["name"] for s in subsegments]
-    assert all(s["namespace"] == "remote" and s["sql"]["database_type"] == "MySQL" for s in queries)
-    assert all(s["trace_id"] == TRACE_ID for s in queries)
+    (handler,) = [s for s in spans if s.kind == Span.SPAN_KIND_SERVER]
+    queries = [s for s in spans if attributes(s.attributes).get("db.system") == "mysql"]
+    assert queries, [s.name for s in spans]
+    assert all(s.kind == Span.SPAN_KIND_CLIENT and descends(s, handler, spans) for s in queries)
+    assert {xray_trace_id(s) for s in queries} == {TRACE_ID}

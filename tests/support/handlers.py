@@ -77,6 +77,9 @@ def load(
         monkeypatch.setenv(key, value)
     for key in unset:
         monkeypatch.delenv(key, raising=False)
+    # Untraced: OpenTelemetry's instrumentation would stay in the test process (tests/unit/shared/test_tracing.py
+    # runs traced handlers in processes of their own) and send the tests' spans to a running stack's traces.
+    monkeypatch.setenv("OTEL_SDK_DISABLED", "true")
     folder = ROOT / "functions" / directory
     monkeypatch.syspath_prepend(str(folder))
     reset_caches()

@@ -118,19 +118,17 @@ def test_local_env_holds_only_what_is_local():
         "AWS_ACCESS_KEY_ID",
         "AWS_SECRET_ACCESS_KEY",
         "POWERTOOLS_LOGGER_LOG_EVENT",
-        "POWERTOOLS_TRACE_DISABLED",
     }
 
 
-def test_events_are_logged_and_tracing_is_off_locally_and_never_so_in_the_account():
+def test_events_are_logged_locally_and_never_so_in_the_account_and_every_handler_is_traced():
     assert read_env_file(LOCAL_ENV)["POWERTOOLS_LOGGER_LOG_EVENT"] == "true"
-    assert read_env_file(LOCAL_ENV)["POWERTOOLS_TRACE_DISABLED"] == "true"
     for fn in FUNCTIONS:
         assert "POWERTOOLS_LOGGER_LOG_EVENT" not in fn.environment, f"{fn.directory} would log whole events in AWS"
-        assert "POWERTOOLS_TRACE_DISABLED" not in fn.environment, f"{fn.directory} would not trace in AWS"
+        assert "OTEL_SDK_DISABLED" not in fn.environment, f"{fn.directory} would not trace in AWS"
         assert host_env(fn)["LAMBDA_TASK_ROOT"] == str(ROOT / "functions" / fn.directory)
         source = (fn.code / "app.py").read_text()
-        assert "@tracer.capture_lambda_handler" in source, f"{fn.directory}: the handler has no X-Ray subsegment"
+        assert "@tracer.capture_lambda_handler" in source, f"{fn.directory}: the handler has no span"
 
 
 def test_backing_services_publish_the_host_mode_ports_and_seed_sql():

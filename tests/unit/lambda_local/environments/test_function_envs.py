@@ -246,3 +246,13 @@ def test_its_command_says_the_interpreter_line_and_refuses_what_it_does_not_know
     (line,) = capsys.readouterr().out.splitlines()
     assert line.startswith("==> function environments: ")
     assert function_envs.main(["bogus"]) == 2
+
+
+def test_environments_live_under_cache_never_among_the_sources(tmp_path: Path) -> None:
+    project, probe = load(), load(locks.ROOT / "tests" / "support" / "probe" / "template.yaml")
+    weather = project.function("weatherApi")
+    assert function_envs.env_dir(weather) == locks.ROOT / ".cache" / "functions" / "weather-api"
+    (fn, *_) = probe.functions
+    assert function_envs.env_dir(fn) == locks.ROOT / ".cache" / "projects" / "tests-support-probe" / fn.directory
+    (elsewhere,) = load(one_function_project(tmp_path, "probe", "probe", "").parent.parent / "template.yaml").functions
+    assert function_envs.env_dir(elsewhere) == tmp_path / ".cache" / "functions" / "probe"
