@@ -52,14 +52,26 @@ def _invoke(name: str, event_file: str) -> None:
         raise SystemExit(f"cannot read event file {event_file}: {exc}") from None
     if not port_open(LAMBDA_PORT):
         raise SystemExit(f"the local Invoke API is not answering on port {LAMBDA_PORT}: run `make up` first")
+    # A durable function is invoked qualified, as Lambda requires; its Invoke starts an execution, waited
+    # for unless it may outlast a synchronous Invoke's 15 minutes (Lambda refuses that: Event then).
+    target = quote(f"{fn.lambda_name}:$LATEST", safe="") if fn.durable else fn.lambda_name
+    from lambda_local.durable.engine import SYNC_EXECUTION_LIMIT_S
+
+    queued = fn.durable is not None and fn.durable.execution_timeout_s > SYNC_EXECUTION_LIMIT_S
     request = urllib.request.Request(
-        f"{LAMBDA_ENDPOINT}/2015-03-31/functions/{fn.lambda_name}/invocations",
+        f"{LAMBDA_ENDPOINT}/2015-03-31/functions/{target}/invocations",
         data=json.dumps(event).encode(),
         method="POST",
+        headers={"X-Amz-Invocation-Type": "Event"} if queued else {},
     )
     try:
         with urllib.request.urlopen(request, timeout=960) as response:
             body, error = response.read(), response.headers.get("X-Amz-Function-Error")
+            if execution := response.headers.get("X-Amz-Durable-Execution-Arn"):
+                print(f"durable execution {execution}", file=sys.stderr)
+            if queued:
+                print(f"started; its progress: make executions FUNCTION={fn.directory}")
+                return
     except urllib.error.HTTPError as exc:
         raise SystemExit(f"HTTP {exc.code}: {exc.read().decode(errors='replace')[:500]}") from None
     try:

@@ -227,3 +227,38 @@ def test_pause_holds_an_execution_resume_lets_it_go_and_delete_removes_a_closed_
     assert lam.delete_durable_execution(DurableExecutionArn=arn)["DeletionRequestTimestamp"]
     with pytest.raises(ClientError):
         lam.get_durable_execution(DurableExecutionArn=arn)
+
+
+def test_the_shell_commands_list_answer_and_resume_and_make_invoke_prints_the_execution(  # type: ignore[no-untyped-def]
+    plane, lam, monkeypatch, capsys, tmp_path
+):
+    from stack import moto
+    from tools import durable
+    from tools import stack as commands
+
+    probe = plane.template.function
+    for module in (durable, commands):  # the commands, pointed at the probe plane instead of the stack's
+        monkeypatch.setattr(module, "LAMBDA_ENDPOINT", ENDPOINT)
+        monkeypatch.setattr(module, "LAMBDA_PORT", INVOKE_PORT)
+        monkeypatch.setattr(module, "by_name", probe)
+    monkeypatch.setattr(durable, "_lambda", lambda: moto.client("lambda", endpoint=ENDPOINT))
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"steps": ["s"], "wait_s": 3600, "callback": True}))
+    commands._invoke("durable-long", str(event))  # more than 15 minutes allowed: started with Event
+    out, err = capsys.readouterr()
+    arn = err.split("durable execution ", 1)[1].split()[0]
+    assert "make executions FUNCTION=durable-probe" in out
+    wait_for(lambda: waiting(arn, "wait"), 30, "the wait")
+    durable.executions("durable-long")
+    assert "wait pause until" in capsys.readouterr().out
+    durable.resume_wait(arn, None)
+    callback = wait_for(lambda: waiting(arn, "callback"), 30, "the callback")
+    durable.executions("durable-long")
+    assert f"(ID={callback['callbackId']})" in capsys.readouterr().out
+    durable.callback(callback["callbackId"], '"shipped"', None, False)
+    assert capsys.readouterr().out.startswith("callback succeeded")
+    assert closed(lam, arn)["Status"] == "SUCCEEDED"
+    event.write_text(json.dumps({"steps": ["s"]}))
+    commands._invoke("durable-probe", str(event))  # within 15 minutes: waited for, its result printed
+    out, err = capsys.readouterr()
+    assert json.loads(out)["steps"] == ["s done"] and "durable execution arn:aws:lambda:" in err
