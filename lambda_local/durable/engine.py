@@ -214,9 +214,16 @@ class DurableEngine:
     # endregion
     # region invoke
     def start_execution(
-        self, function: str, qualifier: str | None, payload: bytes, name: str | None, synchronous: bool
+        self,
+        function: str,
+        qualifier: str | None,
+        payload: bytes,
+        name: str | None,
+        synchronous: bool,
+        tenant: str | None = None,
     ) -> Started:
-        """An Invoke of a durable function: a new execution, or (same name, same input) the existing one.
+        """An Invoke of a durable function: a new execution, or (same name, same input) the existing one;
+        `tenant` (the Invoke's, checked by the Invoke API) goes with each of its handler invocations.
         DurableError: a name Lambda refuses, a name taken with another input, a synchronous Invoke of an
         execution allowed more than 15 minutes."""
         fn = self.durable(function)
@@ -257,6 +264,7 @@ class DurableEngine:
                     execution_timeout_seconds=fn.durable.execution_timeout_s,
                     execution_retention_period_days=fn.durable.retention_days,
                     input=text,
+                    tenant_id=tenant,
                 )
             )
         arn = started.execution_arn or ""

@@ -412,10 +412,12 @@ async def invoke(
             )
         return Response(status_code=204)
     name = request.headers.get("x-amz-durable-execution-name")
+    tenant = request.headers.get("x-amz-tenant-id") or None  # checked by the Invoke API already
     started_at = time.perf_counter()
+    synchronous = invocation_type == "RequestResponse"
     try:
         started = await asyncio.to_thread(
-            engine.start_execution, function, qualifier, payload, name, invocation_type == "RequestResponse"
+            engine.start_execution, function, qualifier, payload, name, synchronous, tenant
         )
     except DurableError as exc:
         return lambda_error(exc.status, exc.error_type, exc.message)

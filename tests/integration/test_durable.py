@@ -121,6 +121,27 @@ def test_a_synchronous_invoke_answers_the_workflows_result_and_its_history_shows
     assert arn in [e["DurableExecutionArn"] for e in listed["DurableExecutions"]]
 
 
+def test_an_environment_that_dies_mid_step_replays_from_the_last_checkpoint(plane, lam, tmp_path):  # type: ignore[no-untyped-def]
+    runs = tmp_path / "runs"
+    event = {"steps": ["reserve", "charge"], "runs": str(runs), "crash_in": "charge"}
+    answer = lam.invoke(FunctionName="durable-probe:$LATEST", Payload=json.dumps(event).encode())
+    assert "FunctionError" not in answer
+    assert json.loads(answer["Payload"].read())["steps"] == ["reserve done", "charge done"]
+    assert runs.read_text().split() == ["reserve", "charge", "charge"]  # reserve's checkpoint held: it ran once
+
+
+def test_a_chained_invoke_of_a_durable_function_is_an_execution_of_its_own(plane, lam):  # type: ignore[no-untyped-def]
+    arn = start(lam, "durable-long", {"invoke": "durable-probe", "value": 3})
+    execution = closed(lam, arn)
+    assert json.loads(execution["Result"])["invoked"] == {"steps": [], "approval": None, "invoked": None}
+    history = lam.get_durable_execution_history(DurableExecutionArn=arn)["Events"]
+    (child,) = [e for e in history if e["EventType"] == "ChainedInvokeStarted"]
+    child_arn = child["ChainedInvokeStartedDetails"]["DurableExecutionArn"]
+    assert ":function:durable-probe:$LATEST/durable-execution/" in child_arn
+    child_execution = lam.get_durable_execution(DurableExecutionArn=child_arn)
+    assert (child_execution["Status"], json.loads(child_execution["InputPayload"])) == ("SUCCEEDED", {"value": 3})
+
+
 def test_a_wait_of_an_hour_is_resumed_now_with_time_control(plane, lam):  # type: ignore[no-untyped-def]
     arn = start(lam, "durable-long", {"steps": ["before"], "wait_s": 3600})
     wait = wait_for(lambda: waiting(arn, "wait"), 30, "the wait")

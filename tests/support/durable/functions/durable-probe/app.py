@@ -4,13 +4,17 @@
      "wait_s": 3600,                   a wait (the tests resume it with time control, or let it pass)
      "callback": true,                 a callback named "approval" (the tests send its result)
      "invoke": "durable-target",       a chained invoke of another function, with {"value": ...}
-     "value": 21}
+     "value": 21,
+     "runs": "/tmp/x",                 each step's every run appended to this file (how often it ran)
+     "crash_in": "charge"}             the first run of this step ends its environment (os._exit)
 
 It returns what each part gave: {"steps": [...], "approval": ..., "invoked": ...}.
 """
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 from aws_durable_execution_sdk_python.config import Duration
@@ -18,8 +22,15 @@ from aws_durable_execution_sdk_python.context import DurableContext, StepContext
 from aws_durable_execution_sdk_python.execution import durable_execution
 
 
-def _done(name: str) -> Any:
+def _done(name: str, event: dict[str, Any]) -> Any:
     def step(_: StepContext) -> str:
+        if event.get("runs"):
+            runs = Path(event["runs"])
+            before = runs.read_text().split() if runs.exists() else []
+            with runs.open("a") as out:
+                out.write(f"{name}\n")
+            if event.get("crash_in") == name and name not in before:
+                os._exit(1)  # the environment dies mid-step: the step's checkpoint was never written
         return f"{name} done"
 
     return step
@@ -27,7 +38,7 @@ def _done(name: str) -> Any:
 
 @durable_execution
 def handler(event: dict[str, Any], context: DurableContext) -> dict[str, Any]:
-    steps = [context.step(_done(name), name=name) for name in event.get("steps", [])]
+    steps = [context.step(_done(name, event), name=name) for name in event.get("steps", [])]
     if event.get("wait_s"):
         context.wait(Duration.from_seconds(event["wait_s"]), name="pause")
     approval = None
