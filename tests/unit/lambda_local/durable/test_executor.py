@@ -167,3 +167,34 @@ def test_a_paused_execution_is_not_invoked_until_resumed(runners):  # type: igno
     assert runner.status(arn) == "RUNNING"
     runner.executor.resume_execution(arn)
     runner.until(lambda: runner.status(arn) == "SUCCEEDED", "the execution to succeed")
+
+
+def test_a_chained_invoke_whose_answer_died_with_the_plane_is_dispatched_again(runners):  # type: ignore[no-untyped-def]
+    from aws_durable_execution_sdk_python.lambda_service import (
+        ChainedInvokeOptions,
+        Operation,
+        OperationAction,
+        OperationUpdate,
+    )
+
+    first = runners()
+    arn = start(first, {"callback": True})
+    first.until(lambda: pending(first, arn, OperationType.CALLBACK), "the callback")
+    first.stop()
+    execution = first.store.load(arn)  # as if the plane died while a plain target ran for it
+    execution.operations.append(Operation("inv", OperationType.CHAINED_INVOKE, OperationStatus.STARTED, name="bill"))
+    execution.updates.append(
+        OperationUpdate(
+            "inv",
+            OperationType.CHAINED_INVOKE,
+            OperationAction.START,
+            payload='{"value": 2}',
+            chained_invoke_options=ChainedInvokeOptions(function_name="billing"),
+        )
+    )
+    first.store.save(execution)
+    second = runners()
+    dispatched: list[tuple[object, ...]] = []
+    second.executor.on_chained_invoke_started = lambda *args: dispatched.append(args)  # type: ignore[method-assign]
+    second.executor.recover()
+    assert dispatched == [(arn, "inv", "billing", None, '{"value": 2}')]
