@@ -1,15 +1,17 @@
 """tractorSensorAnomaly: Kinesis tractor telemetry -> per-(tractor, sensor) baselines in DynamoDB -> for a
-sustained anomaly, one spare-part order (DynamoDB) and a notice to the dealer (SNS).
+sustained anomaly, one spare-part order: the start of tractorPartsOrder's durable workflow (it records the
+order, tells the dealer, waits for the supplier's confirmation and escalates when none comes).
 
 Two passes over a batch. First Powertools' batch processor decodes every record; a malformed one (not JSON,
 a bad field) is logged with its reason and reported in `batchItemFailures`, the others go on. Then the valid
 readings are grouped by (tractor, sensor), in record order, and each group is folded into its stats item
-(telemetry_store.update_series); the incidents it finds get their orders (before the stats write: see
-telemetry_store.py). A group that fails (DynamoDB or SNS error, lost races) is logged and all of its records are
-reported as failures too; the other groups go on.
+(telemetry_store.update_series); the incidents it finds get their orders started (before the stats write: see
+telemetry_store.py). A group that fails (a DynamoDB or Lambda error, lost races) is logged and all of its records
+are reported as failures too; the other groups go on.
 
 Lambda retries a Kinesis batch from the lowest reported sequence number, so records that did succeed come
-back as well: the per-shard positions in each stats item make them no-ops, and orders are idempotent. A
+back as well: the per-shard positions in each stats item make them no-ops, and starting an order is
+idempotent (one durable execution per incident, named after it; the order is recorded once). A
 missing setting (ConfigError) fails the whole invocation. With the defaults Lambda retries a failing record
 until it expires from the stream: the event source mapping needs MaximumRetryAttempts (and an on-failure
 destination) so that a malformed record does not hold its shard up.
@@ -29,7 +31,7 @@ from shared.log import get_logger
 from shared.metrics import MetricUnit, get_metrics
 from shared.tracing import get_tracer
 from telemetry import Incident, Reading, Rule, decode_reading
-from telemetry_store import place_order, update_series
+from telemetry_store import start_order, update_series
 
 logger = get_logger()
 metrics = get_metrics()
@@ -56,13 +58,13 @@ def group_by_series(readings: list[tuple[str, Reading]]) -> dict[tuple[str, str]
     return groups
 
 
-def order_parts(incidents: list[Incident], orders_table: str, topic_arn: str) -> None:
+def order_parts(incidents: list[Incident], function: str) -> None:
     for incident in incidents:
         about = {"tractor_id": incident.tractor_id, "sensor": incident.sensor, "incident": incident.incident_id}
         if incident.part is None:
             logger.warning("sustained anomaly on a sensor without a known part; nothing ordered", extra=about)
             continue
-        outcome = place_order(orders_table, topic_arn, incident)
+        outcome = start_order(function, incident)
         logger.info("spare part order", extra=about | {"part": incident.part, "z": incident.z, "outcome": outcome})
 
 
@@ -70,9 +72,9 @@ def order_parts(incidents: list[Incident], orders_table: str, topic_arn: str) ->
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    stats_table, orders_table, topic_arn = env("STATS_TABLE"), env("ORDERS_TABLE"), env("DEALER_TOPIC_ARN")
+    stats_table, orders_function = env("STATS_TABLE"), env("PARTS_ORDER_FUNCTION")
     anomaly_rule = rule()
-    settle = partial(order_parts, orders_table=orders_table, topic_arn=topic_arn)
+    settle = partial(order_parts, function=orders_function)
     readings: list[tuple[str, Reading]] = []
 
     def parse(record: KinesisStreamRecord) -> None:

@@ -10,6 +10,7 @@ incident, identified by the `ts` of the first of them: the id is a function of t
 same readings gives the same id (and the same order id). A normal reading ends the streak.
 """
 
+import hashlib
 import json
 import math
 import re
@@ -29,6 +30,7 @@ PARTS = {
 
 # Ids become parts of DynamoDB keys ("<tractor>#<sensor>", "<tractor>#<part>#<ts>") and of SNS subjects (ASCII).
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}")
+_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9-]+")
 MAX_UNIT_CHARS = 32
 MAX_TS_CHARS = 40
 # Far beyond any sensor; keeps mean, m2 and the order's value inside DynamoDB's number range (|x| < 1e126).
@@ -189,6 +191,31 @@ def order_id(incident: Incident) -> str:
     if incident.part is None:
         raise ValueError(f"sensor {incident.sensor} has no spare part to order")
     return f"{incident.tractor_id}#{incident.part}#{incident.incident_id}"
+
+
+def order_request(incident: Incident) -> dict[str, Any]:
+    """What tractorPartsOrder's execution starts with for `incident` (its OrderRequest). A function of the
+    incident only, so a replayed incident asks for the same execution with the same input."""
+    return {
+        "order_id": order_id(incident),
+        "tractor": incident.tractor_id,
+        "part": incident.part,
+        "sensor": incident.sensor,
+        "incident": incident.incident_id,
+        "detected_at": incident.detected_ts,
+        "value": incident.value,
+        "unit": incident.unit,
+        "z": round(incident.z, 3) if math.isfinite(incident.z) else None,  # None: the baseline had no spread
+        "baseline": {"mean": round(incident.mean, 3), "stddev": round(incident.stddev, 3), "samples": incident.samples},
+    }
+
+
+def execution_name(incident: Incident) -> str:
+    """The order's durable execution name (DurableExecutionName: 1-64 of [A-Za-z0-9_-]): the tractor and part,
+    readable in listings, and a digest of the order id, so each incident names one execution."""
+    readable = _NAME_UNSAFE.sub("-", f"{incident.tractor_id}-{incident.part}")[:40].strip("-")
+    digest = hashlib.sha256(order_id(incident).encode()).hexdigest()[:20]
+    return f"{readable}-{digest}" if readable else digest
 
 
 def is_replay(positions: Mapping[str, int], reading: Reading) -> bool:

@@ -1,4 +1,5 @@
-"""DynamoDB and SNS for sensorAnomaly: per-series statistics items, spare-part orders, dealer notices.
+"""DynamoDB and Lambda for sensorAnomaly: per-series statistics items, and the start of each incident's
+spare-part order (tractorPartsOrder, a durable workflow: it records the order and tells the dealer).
 
 Statistics (STATS_TABLE, key `pk` = "<tractor_id>#<sensor>"): count, mean, m2, streak, incident, `positions`
 (shard id -> last applied sequence number, kept as strings: Kinesis sequence numbers have up to 56 digits,
@@ -7,14 +8,13 @@ beyond DynamoDB's 38-digit numbers) and `version`. An update reads the item, fol
 from a fresh read, and after MAX_ATTEMPTS conflicts raises StatsConflict.
 
 The incidents an update yields are handed to `settle` BEFORE the conditional write. Had the orders come after
-it, a crash between the two would lose them: the retried records are then replays and yield nothing. Placing
-them first is safe because it is idempotent: the incident id comes from the data, the order put is conditional
-on the order id, and the dealer is told only while the order is not marked `notified` (at least once: two
-invocations racing on the same incident can both publish).
+it, a crash between the two would lose them: the retried records are then replays and yield nothing. Starting
+them first is safe because it is idempotent: the incident id comes from the data, the order's execution is
+named after it (DurableExecutionName) with an input that is a function of the incident, and Lambda starts
+one execution per name and input; the workflow records the order on condition that its id is new.
 """
 
 import json
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,18 +27,19 @@ from botocore.exceptions import ClientError
 from shared.clients import client
 from shared.failures import error_code
 from shared.log import get_logger
-from telemetry import Incident, Reading, Rule, SeriesState, Stats, apply, order_id, stats_key
+from telemetry import Incident, Reading, Rule, SeriesState, Stats, apply, execution_name, order_request, stats_key
 
 logger = get_logger(child=True)
 
 MAX_ATTEMPTS = 5
 CONDITION_FAILED = "ConditionalCheckFailedException"
-SUBJECT_LIMIT = 100  # SNS subjects: ASCII, under 100 characters
+QUALIFIER = "$LATEST"
+ALREADY_STARTED = "DurableExecutionAlreadyStartedException"
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
-OrderOutcome = Literal["ordered", "notified", "already-notified"]
+OrderOutcome = Literal["started", "already-started"]
 
 
 class StatsConflict(Exception):
@@ -141,66 +142,25 @@ def update_series(
     raise StatsConflict(f"{stats_key(tractor_id, sensor)}: the stats item changed under {MAX_ATTEMPTS} attempts")
 
 
-def order_message(incident: Incident) -> dict[str, Any]:
-    """The dealer notice (SNS message body, JSON)."""
-    return {
-        "order_id": order_id(incident),
-        "tractor": incident.tractor_id,
-        "part": incident.part,
-        "sensor": incident.sensor,
-        "incident": incident.incident_id,
-        "detected_at": incident.detected_ts,
-        "z": round(incident.z, 2) if math.isfinite(incident.z) else None,  # None: the baseline had no spread
-        "value": incident.value,
-        "unit": incident.unit,
-        "baseline": {"mean": round(incident.mean, 3), "stddev": round(incident.stddev, 3), "samples": incident.samples},
-    }
+def start_order(function: str, incident: Incident) -> OrderOutcome:
+    """Start tractorPartsOrder's durable execution for `incident`: an asynchronous Invoke of `function`
+    ($LATEST: Lambda invokes a durable function by a qualified ARN only) named after the incident, with
+    the incident's order request as its input.
 
-
-def order_subject(incident: Incident) -> str:
-    return f"Spare part order: {incident.part} for tractor {incident.tractor_id}"[:SUBJECT_LIMIT]
-
-
-def place_order(table: str, topic_arn: str, incident: Incident) -> OrderOutcome:
-    """Record the order for `incident` once, and tell the dealer unless an earlier attempt already did.
-
-    "ordered": new order, dealer told; "notified": the order existed without its notice, now sent;
-    "already-notified": nothing to do (a replay).
+    "started": Lambda accepted it: a new execution, or (same name, same input) the one an earlier delivery
+    of the same readings started, which Lambda answers the same way. "already-started": an execution of
+    that name exists with another input (an incident ordered before this code changed the request).
     """
-    oid = order_id(incident)
-    message = order_message(incident)
-    values: dict[str, Any] = {
-        "order_id": oid,
-        "tractor_id": incident.tractor_id,
-        "part": incident.part,
-        "sensor": incident.sensor,
-        "incident": incident.incident_id,
-        "detected_at": incident.detected_ts,
-        "value": number(incident.value),
-        "unit": incident.unit,
-        "notified": False,
-        "created_at": now_iso(),
-    }
-    if math.isfinite(incident.z):
-        values["z"] = number(round(incident.z, 3))
-    dynamodb = client("dynamodb")
     try:
-        dynamodb.put_item(TableName=table, Item=_to_item(values), ConditionExpression="attribute_not_exists(order_id)")
-        outcome: OrderOutcome = "ordered"
+        client("lambda").invoke(
+            FunctionName=function,
+            Qualifier=QUALIFIER,
+            InvocationType="Event",
+            DurableExecutionName=execution_name(incident),
+            Payload=json.dumps(order_request(incident), ensure_ascii=False).encode(),
+        )
     except ClientError as exc:
-        if error_code(exc) != CONDITION_FAILED:
+        if error_code(exc) != ALREADY_STARTED:
             raise
-        existing = dynamodb.get_item(TableName=table, Key={"order_id": {"S": oid}}, ConsistentRead=True).get("Item", {})
-        if existing.get("notified", {}).get("BOOL"):
-            return "already-notified"
-        outcome = "notified"
-    published = client("sns").publish(
-        TopicArn=topic_arn, Subject=order_subject(incident), Message=json.dumps(message, ensure_ascii=False)
-    )
-    dynamodb.update_item(
-        TableName=table,
-        Key={"order_id": {"S": oid}},
-        UpdateExpression="SET notified = :true, notified_at = :now, message_id = :message_id",
-        ExpressionAttributeValues=_to_item({":true": True, ":now": now_iso(), ":message_id": published["MessageId"]}),
-    )
-    return outcome
+        return "already-started"
+    return "started"

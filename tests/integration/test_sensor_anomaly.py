@@ -1,5 +1,7 @@
 """tractorSensorAnomaly through its real trigger: a simulated fleet's telemetry on the Kinesis stream
-orders exactly one spare part for each faulty tractor, and the whole stream replayed orders nothing new."""
+orders exactly one spare part for each faulty tractor (an execution of tractorPartsOrder, the durable
+workflow, which records the order and tells the dealer: tests/integration/test_parts_order.py answers as
+the supplier), and the whole stream replayed orders nothing new."""
 
 import json
 import time
@@ -7,6 +9,7 @@ import time
 import pytest
 
 from lambda_local.providers import load
+from lambda_local.settings import LAMBDA_ENDPOINT
 from stack import moto
 from tests.support.sns_tap import TopicTap, tap
 from tools.simulate_tractors import fleet_readings
@@ -72,6 +75,36 @@ def notices(topic: TopicTap, prefix: str, expect: int | None = None) -> list[dic
     return [n for n in received if n["tractor"].startswith(prefix)]
 
 
+def notified_orders(prefix: str, count: int, timeout: float = 30) -> list[dict]:
+    """The fleet's orders once `count` of them are recorded as told to the dealer (the workflow records
+    the notice right after publishing it)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        orders = orders_of(prefix)
+        if len(orders) >= count and all(order["notified"] is True for order in orders):
+            return orders
+        assert time.monotonic() < deadline, f"the orders were not recorded as notified: {orders}"
+        time.sleep(0.3)
+
+
+def stop_waiting_orders(prefix: str) -> int:
+    """Stop the fleet's order workflows still waiting for the supplier (48 hours): they would outlive the
+    test in the plane's durable store. How many."""
+    lam = moto.client("lambda", endpoint=LAMBDA_ENDPOINT)
+    pages = lam.get_paginator("list_durable_executions_by_function").paginate(
+        FunctionName="tractorPartsOrder", Statuses=["RUNNING"]
+    )
+    waiting = [
+        e["DurableExecutionArn"]
+        for page in pages
+        for e in page["DurableExecutions"]
+        if e["DurableExecutionName"].startswith(prefix)
+    ]
+    for arn in waiting:
+        lam.stop_durable_execution(DurableExecutionArn=arn)
+    return len(waiting)
+
+
 def test_exactly_the_faulty_tractors_get_one_order_each_and_a_replay_orders_nothing() -> None:
     prefix = f"R{time.time_ns() % 10**9}-"
     readings = fleet_readings(10, 30, seed=4)
@@ -80,10 +113,11 @@ def test_exactly_the_faulty_tractors_get_one_order_each_and_a_replay_orders_noth
     with tap(DEALER) as dealer:
         settled(prefix, put_readings(readings))
         told = notices(dealer, prefix, expect=2)
-        orders = orders_of(prefix)
+        orders = notified_orders(prefix, 2)
         # The whole fleet's telemetry again (new records, same readings): no new order, no new notice.
         settled(prefix, put_readings(readings))
         told_again = notices(dealer, prefix)
+    assert stop_waiting_orders(prefix) == 2  # one workflow per order, each waiting for the supplier
 
     assert [(o["tractor_id"], o["part"]) for o in orders] == [
         (f"{prefix}T-003", "wheel-bearing"),

@@ -17,9 +17,11 @@ STAR_RESOURCE_ACTIONS = {"rekognition:DetectLabels"}
 # AWS managed policies SAM attaches: the basic one to every function (CloudWatch Logs; the functions
 # log to their own log groups), the VPC one whenever VpcConfig is declared (ENI actions), and the
 # stream readers to functions with DynamoDB / Kinesis events (their event source mappings read as the
-# function's role; SAM gives no way to scope them to one stream short of a hand-written role), and
-# X-Ray's write-only policy for `Tracing: Active` (segments carry no resource to scope to).
+# function's role; SAM gives no way to scope them to one stream short of a hand-written role),
+# X-Ray's write-only policy for `Tracing: Active` (segments carry no resource to scope to), and the
+# durable execution policy to functions with DurableConfig (the SDK's checkpoints, and the logs).
 MANAGED_POLICIES = {
+    "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicDurableExecutionRolePolicy",
     "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess",
     "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
     "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole",
@@ -106,24 +108,23 @@ def test_each_function_gets_exactly_the_permissions_its_code_uses():
             "sqs:SendMessage",
         },
         "OrderEtlFunction": {"ssm:GetParameters", "kms:Decrypt", "sqs:SendMessage"},
-        "SensorAnomalyFunction": {
-            "dynamodb:GetItem",
-            "dynamodb:PutItem",
-            "dynamodb:UpdateItem",
-            "sns:Publish",
-            "sqs:SendMessage",
-        },
+        "SensorAnomalyFunction": {"dynamodb:GetItem", "dynamodb:PutItem", "lambda:InvokeFunction", "sqs:SendMessage"},
+        "PartsOrderFunction": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "sns:Publish"},
         "WeatherApiFunction": {"s3:GetObject", "s3:ListBucket"},
         "StatusFanoutFunction": {"dynamodb:PutItem", "dynamodb:Query", "dynamodb:BatchGetItem", "sns:Publish"},
     }
     assert {role: by_role.get(role) for role in expected} == expected
     invoke = [s for _, s in statements() if s["Action"] == "lambda:InvokeFunction"]
-    assert [s["Resource"] for s in invoke] == [{"Fn::GetAtt": ["SalesDataExtractorFunction", "Arn"]}]
+    assert [s["Resource"] for s in invoke] == [
+        {"Fn::GetAtt": ["SalesDataExtractorFunction", "Arn"]},
+        {"Fn::Sub": "${PartsOrderFunction.Arn}:*"},  # a durable function: invoked by a qualified ARN
+    ]
     publish = [s for _, s in statements() if s["Action"] == "sns:Publish"]
-    assert [s["Resource"] for s in publish][:2] == [{"Ref": "ReportTopic"}, {"Ref": "DealerTopic"}]
+    topics = [{"Ref": "ReportTopic"}, {"Ref": "DealerTopic"}, {"Ref": "PartsEscalationTopic"}]
+    assert [s["Resource"] for s in publish][:3] == topics
     endpoints = "endpoint/${PushPlatform}/${PushApplicationName}/*"
     push = {"Fn::Sub": "arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:" + endpoints}
-    assert [s["Resource"] for s in publish][2:] == [push]  # the application's endpoints, no topic
+    assert [s["Resource"] for s in publish][3:] == [push]  # the application's endpoints, no topic
     for _, decrypt in (found for found in statements() if found[1]["Action"] == "kms:Decrypt"):
         assert "kms:ViaService" in decrypt["Condition"]["StringEquals"]
 
@@ -133,6 +134,8 @@ def test_each_image_keeps_the_botocore_models_of_exactly_the_services_its_polici
         policies = SAM["Resources"][fn.logical_id]["Properties"]["Policies"]
         actions = [a for policy in policies for statement in policy["Statement"] for a in as_list(statement["Action"])]
         allowed = {action.split(":")[0] for action in actions}
+        if fn.durable is not None:  # the SDK's checkpoints: Lambda's API (SAM's durable execution policy)
+            allowed.add("lambda")
         kept = fn.build_args["AWS_SERVICES"].split()
         assert kept == sorted(allowed), f"{fn.directory}: AWS_SERVICES should be {' '.join(sorted(allowed))}"
 

@@ -4,16 +4,19 @@ events of its trigger in, the effects in AWS out. The handlers that need MySQL o
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 import boto3
 import pytest
+from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from moto import mock_aws
 
 from lambda_local.events.streams import kinesis_record
 from lambda_local.providers import load
 from lambda_local.sources.provision import create_resources
+from shared import clients
 from stack import ROOT
 from tests.support.handlers import LoadedFunction, reset_caches
 from tests.support.handlers import load as load_handler
@@ -120,37 +123,70 @@ def kinesis_event(readings: list[dict[str, Any]], start: int) -> dict[str, Any]:
     return {"Records": records}
 
 
-def test_sensor_anomaly_orders_once_per_incident_and_reports_a_malformed_reading(
+class RawBody:
+    """A response body as botocore's HTTP layer hands it over."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self.data
+
+
+@contextmanager
+def lambda_invokes(client: Any) -> Iterator[list[dict[str, Any]]]:
+    """Lambda's 202 to every Invoke `client` sends (moto has no tractorPartsOrder to run); yields each
+    call's function path, invocation type, execution name and decoded payload."""
+    calls: list[dict[str, Any]] = []
+
+    def accept(request: AWSPreparedRequest, **_: Any) -> AWSResponse:
+        headers = {k.lower(): v.decode() if isinstance(v, bytes) else v for k, v in request.headers.items()}
+        calls.append(
+            {
+                "path": request.url.split("/2015-03-31/functions/", 1)[1],
+                "type": headers.get("x-amz-invocation-type"),
+                "name": headers.get("x-amz-durable-execution-name"),
+                "payload": json.loads(request.body or b"{}"),
+            }
+        )
+        return AWSResponse(request.url, 202, {}, RawBody(b""))
+
+    client.meta.events.register("before-send.lambda.Invoke", accept)
+    try:
+        yield calls
+    finally:
+        client.meta.events.unregister("before-send.lambda.Invoke", accept)
+
+
+def test_sensor_anomaly_starts_one_order_workflow_per_incident_and_reports_a_malformed_reading(
     aws: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     create_resources(load(), lambda service: boto3.client(service, region_name="us-east-1"))
-    sqs = boto3.client("sqs", region_name="us-east-1")
-    queue = sqs.create_queue(QueueName="dealer-tap")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    topic = f"arn:aws:sns:us-east-1:123456789012:{NAMES['DealerTopic']}"
-    boto3.client("sns", region_name="us-east-1").subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
     readings = fleet_readings(3, 15, seed=2, faults={"T-003": "bearing_heat"})
     anomaly = handler("sensor-anomaly", monkeypatch)
 
     failures = []
-    for start in range(0, len(readings), 100):
-        answer = anomaly(kinesis_event(readings[start : start + 100], start + 1))
-        failures += answer["batchItemFailures"]
-    malformed = kinesis_event([{"tractor_id": "T-001", "sensor": "oil", "value": "hot"}], 10_000)
-    assert anomaly(malformed)["batchItemFailures"] == [{"itemIdentifier": "10000"}]
+    with lambda_invokes(clients.client("lambda")) as invokes:
+        for start in range(0, len(readings), 100):
+            answer = anomaly(kinesis_event(readings[start : start + 100], start + 1))
+            failures += answer["batchItemFailures"]
+        malformed = kinesis_event([{"tractor_id": "T-001", "sensor": "oil", "value": "hot"}], 10_000)
+        assert anomaly(malformed)["batchItemFailures"] == [{"itemIdentifier": "10000"}]
+        started = list(invokes)
+        # The same records again: positions make them replays, no workflow is started twice.
+        for start in range(0, len(readings), 100):
+            anomaly(kinesis_event(readings[start : start + 100], start + 1))
 
     assert failures == []
-    orders = boto3.client("dynamodb", region_name="us-east-1").scan(TableName=NAMES["PartsOrdersTable"])["Items"]
-    assert [(o["tractor_id"]["S"], o["part"]["S"]) for o in orders] == [("T-003", "wheel-bearing")]
-    notices = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
-    assert [json.loads(json.loads(m["Body"])["Message"])["tractor"] for m in notices] == ["T-003"]
-    # The same records again: positions make them replays, nothing is ordered or told twice.
-    for start in range(0, len(readings), 100):
-        anomaly(kinesis_event(readings[start : start + 100], start + 1))
-    assert (
-        len(boto3.client("dynamodb", region_name="us-east-1").scan(TableName=NAMES["PartsOrdersTable"])["Items"]) == 1
-    )
-    assert sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", []) == []
+    [order] = started
+    # A durable function is invoked by a qualified name, asynchronously, its execution named after the incident.
+    assert (order["path"], order["type"]) == ("tractorPartsOrder/invocations?Qualifier=%24LATEST", "Event")
+    request = order["payload"]
+    assert (request["tractor"], request["part"], request["sensor"]) == ("T-003", "wheel-bearing", "bearing_temp")
+    assert request["order_id"] == f"T-003#wheel-bearing#{request['incident']}"
+    assert order["name"].startswith("T-003-wheel-bearing-") and len(order["name"]) <= 64
+    assert invokes == started
+    assert boto3.client("dynamodb", region_name="us-east-1").scan(TableName=NAMES["PartsOrdersTable"])["Items"] == []
 
 
 def test_image_functions_write_renditions_and_labels(
