@@ -13,7 +13,7 @@ Adapted (each an override or an addition, said here so a runner upgrade knows wh
   (`arn:aws:lambda:<region>:<account>:function:<name>:<version>/durable-execution/<name>/<id>`, the
   pattern in botocore's model) instead of the runner's `<uuid>/<uuid>`; the rest is the runner's.
 - `_complete_events`: also tells the plane an execution closed (a synchronous Invoke waits on it
-  without holding a thread).
+  without holding a thread), and drops the execution's completion event (the runner keeps them all).
 - `recover`: the runner keeps its timers in memory; a plane started on a store with running executions
   arms them again: the execution's timeout (what is left of it), its callbacks' timeouts, the wake-up
   of its earliest wait or step retry (one that came due while the plane was down fires at once), a
@@ -46,12 +46,20 @@ from aws_durable_execution_sdk_python_testing.exceptions import (
 )
 from aws_durable_execution_sdk_python_testing.execution import Execution
 from aws_durable_execution_sdk_python_testing.executor import Executor
+from aws_durable_execution_sdk_python_testing.model import Event as HistoryEvent
 from aws_durable_execution_sdk_python_testing.model import StartDurableExecutionInput, executed_version
 from aws_durable_execution_sdk_python_testing.token import CallbackToken
 from aws_durable_execution_sdk_python_testing.worker.checkpoint_tasks import CallableTask
 
 from lambda_local.durable.store import LocalStore
 from lambda_local.logs import LOG
+
+# The runner renumbers a history's events with `Event.from_event_with_id`, which copies every field but
+# InvocationCompletedDetails (so no InvocationCompleted event had them; Lambda's have them, and AWS's conformance
+# requirements expect them, tests/conformance): renumbered as a whole copy instead.
+HistoryEvent.from_event_with_id = classmethod(  # type: ignore[method-assign, assignment]
+    lambda cls, event, event_id: cls(**{**vars(event), "event_id": event_id})
+)
 
 
 def execution_arn(region: str, account: str, function: str, qualifier: str | None, name: str, run_id: str) -> str:
@@ -150,6 +158,8 @@ class LocalExecutor(Executor):
 
     def _complete_events(self, execution_arn: str) -> None:
         super()._complete_events(execution_arn)
+        if (event := self._completion_events.pop(execution_arn, None)) is not None:
+            event.remove()  # type: ignore[no-untyped-call]  # the runner keeps one per execution for ever: a plane's would grow without end
         try:
             self._on_closed(execution_arn)
         except Exception as exc:  # noqa: BLE001 - a waiter's failure never stops the runner
