@@ -158,8 +158,9 @@ class LocalExecutor(Executor):
 
     def _complete_events(self, execution_arn: str) -> None:
         super()._complete_events(execution_arn)
+        # The runner keeps every execution's completion event: a plane's would grow without end.
         if (event := self._completion_events.pop(execution_arn, None)) is not None:
-            event.remove()  # type: ignore[no-untyped-call]  # the runner keeps one per execution for ever: a plane's would grow without end
+            event.remove()  # type: ignore[no-untyped-call]
         try:
             self._on_closed(execution_arn)
         except Exception as exc:  # noqa: BLE001 - a waiter's failure never stops the runner
