@@ -65,7 +65,7 @@ class Placed(Protocol):
 
 
 class OrderStore(Protocol):
-    """The workflow's effects (parts_order_store.AwsOrderStore; a fake in the tests)."""
+    """The workflow's effects, each one step's (parts_order_store.AwsOrderStore)."""
 
     def record_order(self, request: OrderRequest, execution_arn: str) -> Placed: ...
 
@@ -109,11 +109,11 @@ def run(context: DurableContext, request: OrderRequest, store: OrderStore, windo
         escalation = Escalation("invalid-confirmation", f"the supplier's answer is not a confirmation: {exc}")
     else:
         context.step(lambda _: store.record_confirmed(request, confirmation), name="record", config=STEP)
-        context.logger.info("order confirmed", extra=about | {"delivery_date": confirmation.delivery_date.isoformat()})
-        result = {"order_id": request.order_id, "status": "CONFIRMED"}
-        result["delivery_date"] = confirmation.delivery_date.isoformat()
+        delivery = confirmation.delivery_date.isoformat()
+        result = {"order_id": request.order_id, "status": "CONFIRMED", "delivery_date": delivery}
         if confirmation.reference is not None:
             result["reference"] = confirmation.reference
+        context.logger.info("order confirmed", extra=about | {"delivery_date": delivery})
         return result
 
     message_id = context.step(lambda _: store.escalate(request, escalation), name="escalate", config=STEP)
