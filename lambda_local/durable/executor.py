@@ -19,7 +19,7 @@ Adapted (each an override or an addition, said here so a runner upgrade knows wh
   of its earliest wait or step retry (one that came due while the plane was down fires at once), a
   chained invoke whose answer died with the plane, and one invocation to replay it (Lambda re-drives
   an invocation lost to its own failure the same way).
-- `resume_now`: local time control: a pending wait (or step retry) completes now, as if its time had
+- `resume_now`: local time control: a pending wait (or step retry, or a callback's timeout) completes now, as if its time had
   come, and the execution is invoked.
 - `delete_execution`: `DeleteDurableExecution`, which the runner has no call for.
 """
@@ -34,6 +34,7 @@ from typing import Any
 
 from aws_durable_execution_sdk_python.lambda_service import (
     CallbackOptions,
+    CallbackTimeoutType,
     ErrorObject,
     Operation,
     OperationAction,
@@ -77,7 +78,8 @@ def callback_options(execution: Execution, operation_id: str) -> CallbackOptions
 
 
 def resumable(operation: Operation) -> bool:
-    """A wait not over yet, or a step waiting for its next attempt: what time control can end now."""
+    """A wait not over yet, or a step waiting for its next attempt: what time control can end now (and a callback
+    whose timeout is armed: LocalExecutor._timed_callback)."""
     return (operation.operation_type is OperationType.WAIT and operation.status is OperationStatus.STARTED) or (
         operation.operation_type is OperationType.STEP and operation.status is OperationStatus.PENDING
     )
@@ -242,7 +244,7 @@ class LocalExecutor(Executor):
     # endregion
     # region time control and deletion
     def resume_now(self, execution_arn: str, operation_id: str | None = None) -> list[str]:
-        """Complete `operation_id` (or, without one, every pending wait and step retry of the execution) now,
+        """Complete `operation_id` (or, without one, every pending wait, step retry and callback timeout of the execution) now,
         and invoke the execution. The ids resumed; ResourceNotFoundException, ExecutionConflictException."""
         self._validate_execution_arn(execution_arn)
         resumed: list[str] = self._registry.submit(
@@ -259,19 +261,36 @@ class LocalExecutor(Executor):
         due = [
             op
             for op in execution.operations
-            if resumable(op) and (operation_id is None or op.operation_id == operation_id)
+            if (resumable(op) or self._timed_callback(op)) and (operation_id is None or op.operation_id == operation_id)
         ]
         if not due:
-            what = f"operation {operation_id}" if operation_id else "no wait or step retry"
+            what = f"operation {operation_id}" if operation_id else "no wait, step retry or callback with a timeout"
             raise ExecutionConflictException(f"Execution {execution_arn} has {what} pending")
         now = self._clock.now()
         for op in due:
             if op.operation_type is OperationType.WAIT:
                 execution.complete_wait(op.operation_id, now=now)
+            elif op.operation_type is OperationType.CALLBACK and op.callback_details is not None:
+                # its timeout comes now: the workflow sees the same CallbackTimedOut as when it runs out
+                callback_id = op.callback_details.callback_id
+                self._cleanup_callback_timeouts(callback_id)
+                timed_out = ErrorObject("Callback timed out", CallbackTimeoutType.TIMEOUT.value, None, None)
+                execution.complete_callback_timeout(callback_id, timed_out, now=now)
             else:
                 execution.complete_retry(op.operation_id)
         self._store.update(execution)
         return [op.operation_id for op in due]
+
+    def _timed_callback(self, operation: Operation) -> bool:
+        """A callback still waiting whose timeout is armed: time control may bring its timeout now (Lambda's
+        own end of the wait for a supplier that never answers)."""
+        details = operation.callback_details
+        return (
+            operation.operation_type is OperationType.CALLBACK
+            and operation.status is OperationStatus.STARTED
+            and details is not None
+            and details.callback_id in self._callback_timeouts
+        )
 
     def pause(self, execution_arn: str) -> None:
         """`PauseDurableExecution`: no invocation from now on until resumed (one in flight ends at its next

@@ -80,12 +80,23 @@ def test_time_control_refuses_an_execution_with_nothing_pending_and_an_unknown_o
     runner = runners()
     arn = start(runner, {"callback": True})
     runner.until(lambda: pending(runner, arn, OperationType.CALLBACK), "the callback")
-    with pytest.raises(ExecutionConflictException, match="no wait or step retry"):
+    with pytest.raises(ExecutionConflictException, match="no wait, step retry or callback with a timeout"):
         runner.executor.resume_now(arn)
     with pytest.raises(ExecutionConflictException, match="operation nope"):
         runner.executor.resume_now(arn, "nope")
     with pytest.raises(ResourceNotFoundException):
         runner.executor.resume_now(arn.replace("run-1", "run-2"))
+
+
+def test_time_control_brings_a_callbacks_timeout_now_and_the_workflow_sees_it_timed_out(runners):  # type: ignore[no-untyped-def]
+    runner = runners()
+    arn = start(runner, {"callback": True, "callback_timeout_s": 172800})  # a supplier's two days
+    (callback,) = runner.until(lambda: pending(runner, arn, OperationType.CALLBACK), "the callback")
+    assert runner.executor.resume_now(arn) == [callback.operation_id]
+    runner.until(lambda: runner.status(arn) == "SUCCEEDED", "the execution to go on")
+    assert json.loads(runner.store.load(arn).result.result)["approval"] == "timed out"
+    (ended,) = [op for op in runner.store.load(arn).operations if op.operation_type is OperationType.CALLBACK]
+    assert ended.status is OperationStatus.TIMED_OUT
 
 
 def test_a_killed_planes_wait_is_resumed_by_the_next(runners):  # type: ignore[no-untyped-def]

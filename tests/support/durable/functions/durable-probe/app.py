@@ -3,6 +3,7 @@
     {"steps": ["reserve", "charge"],   steps, in order (each returns "<name> done")
      "wait_s": 3600,                   a wait (the tests resume it with time control, or let it pass)
      "callback": true,                 a callback named "approval" (the tests send its result)
+     "callback_timeout_s": 3600,       ... with a timeout (when it runs out, approval is "timed out")
      "invoke": "durable-target",       a chained invoke of another function, with {"value": ...}
      "value": 21,
      "runs": "/tmp/x",                 each step's every run appended to this file (how often it ran)
@@ -17,8 +18,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from aws_durable_execution_sdk_python.config import Duration
+from aws_durable_execution_sdk_python.config import CallbackConfig, Duration
 from aws_durable_execution_sdk_python.context import DurableContext, StepContext
+from aws_durable_execution_sdk_python.exceptions import CallbackTimeoutError
 from aws_durable_execution_sdk_python.execution import durable_execution
 
 
@@ -43,7 +45,11 @@ def handler(event: dict[str, Any], context: DurableContext) -> dict[str, Any]:
         context.wait(Duration.from_seconds(event["wait_s"]), name="pause")
     approval = None
     if event.get("callback"):
-        approval = context.create_callback(name="approval").result()
+        timeout = Duration.from_seconds(event.get("callback_timeout_s", 0))
+        try:
+            approval = context.create_callback(name="approval", config=CallbackConfig(timeout=timeout)).result()
+        except CallbackTimeoutError:
+            approval = "timed out"
     invoked = None
     if event.get("invoke"):
         invoked = context.invoke(event["invoke"], {"value": event.get("value", 1)}, name="chained")
