@@ -60,6 +60,8 @@ if [ "${STACK_MODE:-}" = "host" ] || { [ "${STACK_MODE:-}" != "docker" ] && ! { 
     echo "  Debian/Ubuntu: sudo apt-get install mariadb-server (host mode runs on Linux; elsewhere use Docker mode)" >&2
     exit 1
   fi
+  # Host mode runs each function on its image's Python (one line: which, or how to get it).
+  .venv/bin/python -m lambda_local.environments.function_envs find || true
 fi
 # The weather page's test drives a real browser: Debian's headless Chromium and its driver.
 if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then

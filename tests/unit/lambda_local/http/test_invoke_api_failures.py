@@ -98,6 +98,7 @@ def calls(
         account=AccountConcurrency(10),
         problems=[],
         broken={},
+        function_envs=SimpleNamespace(problems=lambda: []),  # host mode's environments: all installed
     )
     plane.all_problems = partial(Plane.all_problems, plane)  # the real listing, over this stand-in
 
