@@ -17,13 +17,10 @@ confirmed_at; escalated: escalation_reason, escalation_detail, escalation_messag
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from parts_order import (
@@ -39,12 +36,10 @@ from parts_order import (
     stamp,
 )
 from shared.clients import client
+from shared.dynamo_items import from_item, number, to_item
 from shared.failures import error_code
 
 CONDITION_FAILED = "ConditionalCheckFailedException"
-
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
 
 
 class OrderStateConflict(Exception):
@@ -55,19 +50,6 @@ class OrderStateConflict(Exception):
 class Placed:
     status: Status
     new: bool  # False: the order existed (a step run again, or an earlier execution for the same order)
-
-
-def number(value: float) -> Decimal:
-    """A float as the Decimal DynamoDB stores: its shortest round-tripping repr."""
-    return Decimal(repr(value))
-
-
-def _to_item(values: Mapping[str, Any]) -> dict[str, Any]:
-    return {name: _serializer.serialize(value) for name, value in values.items()}
-
-
-def _from_item(item: Mapping[str, Any]) -> dict[str, Any]:
-    return {name: _deserializer.deserialize(value) for name, value in item.items()}
 
 
 def now() -> datetime:
@@ -85,7 +67,7 @@ class AwsOrderStore:
         response = client("dynamodb").get_item(
             TableName=self.settings.orders_table, Key={"order_id": {"S": order_id}}, ConsistentRead=True
         )
-        return _from_item(response["Item"]) if "Item" in response else None
+        return from_item(response["Item"]) if "Item" in response else None
 
     def record_order(self, request: OrderRequest, execution_arn: str) -> Placed:
         """The order as ORDERED, once: an existing order's status is returned as it is."""
@@ -108,7 +90,7 @@ class AwsOrderStore:
         try:
             client("dynamodb").put_item(
                 TableName=self.settings.orders_table,
-                Item=_to_item(values),
+                Item=to_item(values),
                 ConditionExpression="attribute_not_exists(order_id)",
             )
         except ClientError as exc:
@@ -134,7 +116,7 @@ class AwsOrderStore:
                 "SET notified = :true, notified_at = :now, message_id = :message_id, callback_id = :callback, "
                 "reply_by = :reply_by"
             ),
-            ExpressionAttributeValues=_to_item(
+            ExpressionAttributeValues=to_item(
                 {
                     ":true": True,
                     ":now": stamp(now()),
@@ -191,7 +173,7 @@ class AwsOrderStore:
                 UpdateExpression=update,
                 ConditionExpression="#status = :ordered",
                 ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues=_to_item(values | {":ordered": "ORDERED"}),
+                ExpressionAttributeValues=to_item(values | {":ordered": "ORDERED"}),
             )
         except ClientError as exc:
             if error_code(exc) != CONDITION_FAILED:

@@ -15,16 +15,15 @@ one execution per name and input; the workflow records the order on condition th
 """
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any, Literal
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from shared.clients import client
+from shared.dynamo_items import from_item, number, to_item
 from shared.failures import error_code
 from shared.log import get_logger
 from telemetry import Incident, Reading, Rule, SeriesState, Stats, apply, execution_name, order_request, stats_key
@@ -36,8 +35,6 @@ CONDITION_FAILED = "ConditionalCheckFailedException"
 QUALIFIER = "$LATEST"
 ALREADY_STARTED = "DurableExecutionAlreadyStartedException"
 
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
 
 OrderOutcome = Literal["started", "already-started"]
 
@@ -52,19 +49,6 @@ class StoredSeries:
     version: int | None  # None: no item yet
 
 
-def number(value: float) -> Decimal:
-    """A float as the Decimal DynamoDB stores: its shortest round-tripping repr, not the binary expansion."""
-    return Decimal(repr(value))
-
-
-def _to_item(values: Mapping[str, Any]) -> dict[str, Any]:
-    return {name: _serializer.serialize(value) for name, value in values.items()}
-
-
-def _from_item(item: Mapping[str, Any]) -> dict[str, Any]:
-    return {name: _deserializer.deserialize(value) for name, value in item.items()}
-
-
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -76,7 +60,7 @@ def load_series(table: str, tractor_id: str, sensor: str) -> StoredSeries:
     )
     if "Item" not in response:
         return StoredSeries(SeriesState(), None)
-    item = _from_item(response["Item"])
+    item = from_item(response["Item"])
     state = SeriesState(
         stats=Stats(int(item["count"]), float(item["mean"]), float(item["m2"])),
         streak=int(item.get("streak", 0)),
@@ -111,7 +95,7 @@ def save_series(table: str, tractor_id: str, sensor: str, state: SeriesState, ex
             "ExpressionAttributeValues": {":expected": {"N": str(expected_version)}},
         }
     try:
-        client("dynamodb").put_item(TableName=table, Item=_to_item(values), **condition)
+        client("dynamodb").put_item(TableName=table, Item=to_item(values), **condition)
     except ClientError as exc:
         if error_code(exc) == CONDITION_FAILED:
             return False

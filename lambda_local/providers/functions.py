@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lambda_local.providers.loader import TemplateError, shown
+from lambda_local.providers.loader import TemplateError, shown, whole_number
 from lambda_local.providers.properties import DurableConfig, durable_config, refuse_with_tenancy, tenant_isolation
 from lambda_local.providers.triggers import Destination, EventSpec
 
@@ -144,17 +144,6 @@ def _mapping(value: Any, at: str) -> dict[str, Any]:
     return value
 
 
-def _integer(value: Any, at: str) -> int:
-    # ASCII digits: '²'.isdigit() is true and int('²') raises
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | str)
-        or not (str(value).isascii() and str(value).isdigit())
-    ):
-        raise TemplateError(f"{at}: must be a whole number, got {value!r}")
-    return int(value)
-
-
 def _strings(value: Any, at: str, most: int, longest: int) -> tuple[str, ...]:
     """A literal list of at most `most` strings, each 1 to `longest` characters."""
     if not isinstance(value, list) or not all(isinstance(v, str) and 0 < len(v.strip()) <= longest for v in value):
@@ -179,7 +168,7 @@ def url_cors(value: Any, at: str) -> UrlCors:
         raise TemplateError(f"{at}.AllowCredentials: must be true or false, got {shown(credentials)}")
     max_age = value.get("MaxAge")
     if max_age is not None:
-        max_age = _integer(max_age, f"{at}.MaxAge")
+        max_age = whole_number(max_age, f"{at}.MaxAge")
         if max_age > URL_CORS_MAX_AGE_S:
             raise TemplateError(f"{at}.MaxAge: at most {URL_CORS_MAX_AGE_S} seconds, got {max_age}")
     return UrlCors(
@@ -257,11 +246,13 @@ def function_spec(
     on_success = destinations.get("OnSuccess")
     reserved = props.get("ReservedConcurrentExecutions")
     if reserved is not None:
-        reserved = _integer(reserved, f"{at}.Properties.ReservedConcurrentExecutions")
+        reserved = whole_number(reserved, f"{at}.Properties.ReservedConcurrentExecutions")
     provisioned = _mapping(
         props.get("ProvisionedConcurrencyConfig"), f"{at}.Properties.ProvisionedConcurrencyConfig"
     ).get("ProvisionedConcurrentExecutions", 0)
-    provisioned = _integer(provisioned, f"{at}.Properties.ProvisionedConcurrencyConfig.ProvisionedConcurrentExecutions")
+    provisioned = whole_number(
+        provisioned, f"{at}.Properties.ProvisionedConcurrencyConfig.ProvisionedConcurrentExecutions"
+    )
     if provisioned and not setting("AutoPublishAlias", None):
         raise TemplateError(f"{at}.Properties.ProvisionedConcurrencyConfig: SAM needs AutoPublishAlias with it")
     if provisioned and reserved is not None and provisioned > reserved:
@@ -285,19 +276,19 @@ def function_spec(
         directory=directory,
         port=port,
         handler=str(command[0]),
-        memory_mb=_integer(setting("MemorySize", DEFAULT_MEMORY_MB), f"{at}.Properties.MemorySize"),
-        timeout_s=_integer(setting("Timeout", DEFAULT_TIMEOUT_S), f"{at}.Properties.Timeout"),
-        ephemeral_mb=_integer(
+        memory_mb=whole_number(setting("MemorySize", DEFAULT_MEMORY_MB), f"{at}.Properties.MemorySize"),
+        timeout_s=whole_number(setting("Timeout", DEFAULT_TIMEOUT_S), f"{at}.Properties.Timeout"),
+        ephemeral_mb=whole_number(
             (setting("EphemeralStorage", {}) or {}).get("Size", DEFAULT_EPHEMERAL_MB),
             f"{at}.Properties.EphemeralStorage.Size",
         ),
         environment=environment,
         events=tuple(events),
         async_config=AsyncInvokeConfig(
-            maximum_retry_attempts=_integer(
+            maximum_retry_attempts=whole_number(
                 invoke.get("MaximumRetryAttempts", 2), f"{at}.Properties.EventInvokeConfig.MaximumRetryAttempts"
             ),
-            maximum_event_age_s=_integer(
+            maximum_event_age_s=whole_number(
                 invoke.get("MaximumEventAgeInSeconds", 21600),
                 f"{at}.Properties.EventInvokeConfig.MaximumEventAgeInSeconds",
             ),

@@ -72,3 +72,15 @@ def load_yaml(path: Path = TEMPLATE) -> dict[str, Any]:
     if not isinstance(data, dict) or not isinstance(data.get("Resources"), dict):
         raise TemplateError(f"{path.name}: no Resources")
     return data
+
+
+def whole_number(value: Any, at: str) -> int:
+    """A template value that must be a whole number (an int, or a string of ASCII digits: '²'.isdigit()
+    is true and int('²') raises)."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | str)
+        or not (str(value).isascii() and str(value).isdigit())
+    ):
+        raise TemplateError(f"{at}: must be a whole number, got {value!r}")
+    return int(value)

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from lambda_local.providers.loader import TemplateError, shown
+from lambda_local.providers.loader import TemplateError, shown, whole_number
 
 # How the plane runs a property (the rest of providers/ reads them into FunctionSpec).
 RUN = frozenset(
@@ -99,14 +99,7 @@ class DurableConfig:
 
 
 def _whole(value: Any, at: str, lowest: int, highest: int) -> int:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | str)
-        or not str(value).isascii()
-        or not str(value).isdigit()
-    ):
-        raise TemplateError(f"{at}: must be a whole number, got {shown(value)}")
-    number = int(value)
+    number = whole_number(value, at)
     if not lowest <= number <= highest:
         raise TemplateError(f"{at}: must be {lowest} to {highest}, got {number}")
     return number
