@@ -6,7 +6,7 @@ TAG ?=
 RULE ?=
 AT ?=
 
-.PHONY: help new-function compose check-template setup lock lock-check up down logs status events trace fire token invoke executions callback resume-wait debug place-orders analytics simulate-tractors seed-friends bench-etl bench-fanout demo demo-images test test-docker ci-images docker-engine lint build push deploy destroy bench bench-imports bench-images bench-invoke bench-events bench-reload chaos
+.PHONY: help new-function compose check-template setup lock lock-check up down logs status events trace fire token invoke executions callback resume-wait debug place-orders analytics simulate-tractors seed-friends bench-etl bench-fanout demo demo-images test test-docker ci-images docker-engine lint build push deploy destroy bench bench-imports bench-images bench-invoke bench-events bench-reload bench-durable chaos
 
 ## help: this list (the default target)
 help:
@@ -197,6 +197,10 @@ bench-events: up
 	@$(PY) -m bench.events_bench
 	@$(PY) -m bench.streams_bench
 	@$(PY) -m bench.sqs_bench
+
+## bench-durable: durable functions: checkpoint round trip, a 10-step workflow against plain, 200 waits at once
+bench-durable: setup
+	@$(PY) -m bench.durable_bench
 
 ## chaos: mixed load on a probe plane SIGKILLed and restarted ROUNDS times (5): anything accepted lost?
 chaos: up
