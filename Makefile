@@ -6,7 +6,7 @@ TAG ?=
 RULE ?=
 AT ?=
 
-.PHONY: help new-function compose check-template setup lock lock-check up down logs status events trace fire token invoke executions callback resume-wait debug place-orders analytics simulate-tractors seed-friends bench-etl bench-fanout demo demo-images test test-docker ci-images docker-engine lint build push deploy destroy bench bench-imports bench-images bench-invoke bench-events bench-reload bench-durable chaos
+.PHONY: help new-function compose check-template setup lock lock-check up down logs status events trace fire token invoke executions callback resume-wait debug place-orders analytics simulate-tractors seed-friends bench-etl bench-fanout demo demo-images test test-docker conformance ci-images docker-engine lint build push deploy destroy bench bench-imports bench-images bench-invoke bench-events bench-reload bench-durable chaos
 
 ## help: this list (the default target)
 help:
@@ -133,6 +133,10 @@ test: setup
 # The integration suite again with the stack in containers, plus the sandbox and push tests.
 test-docker: setup
 	@STACK_MODE=docker $(PY) -m pytest tests/integration tests/docker
+
+## conformance: AWS's durable execution conformance requirements on a probe plane: conforming per suite
+conformance: setup
+	@$(PY) -m pytest tests/conformance -q --tb=no -rN
 
 ## docker-engine: Debian without Docker: the engine, Compose and buildx plugins, a local registry (root)
 docker-engine:

@@ -1,0 +1,1 @@
+"""AWS's durable execution conformance requirements against a probe plane (docs/durable.md#conformance)."""
