@@ -6,7 +6,8 @@
                              answer a callback as the outside system would (boto3's
                              SendDurableExecutionCallbackSuccess/Failure/Heartbeat on the plane)
     resume-wait ARN [--operation ID]
-                             local time control: the execution's pending wait (or step retry, or callback timeout) ends now
+                             local time control: the execution's pending wait (a step retry, a callback's
+                             timeout) ends now
 """
 
 from __future__ import annotations
@@ -123,7 +124,9 @@ def add_commands(commands: Any) -> None:
     answer.add_argument("--heartbeat", action="store_true", help="only a heartbeat")
     wake = commands.add_parser("resume-wait", help="time control: a durable execution's pending wait ends now")
     wake.add_argument("arn", help="the execution's ARN")
-    wake.add_argument("--operation", help="one operation's id (default: every pending wait, step retry and callback timeout)")
+    wake.add_argument(
+        "--operation", help="one operation's id (default: every pending wait, step retry and callback timeout)"
+    )
 
 
 def run(args: Any) -> None:

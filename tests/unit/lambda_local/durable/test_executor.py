@@ -150,7 +150,7 @@ def test_an_execution_timeout_that_passed_while_no_plane_ran_ends_it_at_the_next
     second = runners()
     second.executor.recover()
     second.until(lambda: second.status(arn) == "TIMED_OUT", "the execution to time out")
-    assert arn in second.closed
+    second.until(lambda: arn in second.closed, "the plane to hear it closed")  # told just after the store
 
 
 def test_only_a_closed_execution_is_deleted_and_then_it_is_gone(runners):  # type: ignore[no-untyped-def]
