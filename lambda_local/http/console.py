@@ -17,6 +17,16 @@
     GET  /_local/traces/{id}              one trace (a trace id, an X-Ray root or a request id): its spans
                                           in tree order with depth, offset and duration; ?format=text: the
                                           indented tree `make trace` prints
+    GET  /_local/console/execution?arn=ARN          the execution view: one durable execution's history
+                                          as a timeline, what it waits for, and the buttons that act on it
+    GET  /_local/console/durable/execution?arn=ARN  one durable execution as `make executions` lists it
+                                          (status, age, what it waits for: wait ends, callback ids)
+
+The state lists each durable function's newest executions (DURABLE_ROWS, newest first) and, for a
+function in tenant isolation mode, its environments by tenant. The execution view reads the history
+from Lambda's own GetDurableExecution/GetDurableExecutionHistory routes; its buttons POST to Lambda's
+SendDurableExecutionCallbackSuccess/Failure and StopDurableExecution routes and to the plane's
+`/_local/durable/resume` (durable_api.py): nothing the page reads changes anything.
 
 Fire now is the plane's POST /_local/schedules/{rule}/fire. The routes are the Invoke API's, so
 loopback only and closed to cross-site requests (doors.py), like every control endpoint.
@@ -31,11 +41,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from aws_durable_execution_sdk_python_testing.exceptions import AwsApiException
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from lambda_local.durable.summary import summarize
 from lambda_local.environments import log_files
+from lambda_local.http.durable_api import error_type, failure, lambda_error
 from lambda_local.invocation.deliveries import DELIVERIES
 from lambda_local.invocation.event_store import StoreError
 from lambda_local.invocation.sent_records import SENT
@@ -46,6 +59,9 @@ if TYPE_CHECKING:
 
 PAGE = Path(__file__).parent / "static" / "console.html"
 TRACE_PAGE = Path(__file__).parent / "static" / "trace.html"
+EXECUTION_PAGE = Path(__file__).parent / "static" / "execution.html"
+DURABLE_ROWS = 20  # a durable function's newest executions in the state
+DURABLE_TOTAL = 200  # executions read per state, all functions together (about 1 ms each)
 RECENT_TRACES = 50  # listed by default
 TAIL_BYTES = 2 * 1024 * 1024  # of a function's log file, searched for one invocation's lines
 PEEK = 10  # failed events shown per queue
@@ -143,14 +159,68 @@ def _next_fire(plane: Plane, rule: str) -> str | None:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def state(plane: Plane, failed: list[dict[str, Any]], holding: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """The page's state; `failed` the failed events listed, `holding` the on-failure queues' counts."""
+def tenant_groups(instances: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A tenant-isolated function's environments by tenant (an environment serves one tenant all its
+    life): each tenant with its environments, how many are busy and their invocations; by tenant id.
+    An environment not assigned yet (Docker mode's compose container before its first invoke) is under
+    None, last."""
+    groups: dict[str | None, list[dict[str, Any]]] = {}
+    for instance in instances:
+        groups.setdefault(instance.get("tenant"), []).append(instance)
+    return [
+        {
+            "tenant": tenant,
+            "environments": envs,
+            "busy": sum(1 for env in envs if env.get("busy")),
+            "invocations": sum(int(env.get("invocations") or 0) for env in envs),
+        }
+        for tenant, envs in sorted(groups.items(), key=lambda item: (item[0] is None, item[0] or ""))
+    ]
+
+
+def durable_executions(
+    plane: Plane, limit: int = DURABLE_ROWS, total: int = DURABLE_TOTAL
+) -> dict[str, dict[str, Any]]:
+    """Each durable function's newest executions (at most `limit`, newest first) and whether there are
+    more; `total` at most for all functions together (the template's order; a function past it is
+    `unread`). Read from the engine's store, nothing changed. Empty while the engine is not running."""
+    engine = getattr(plane, "durable", None)  # a stand-in plane (tests) may have none
+    if engine is None:
+        return {}
+    found: dict[str, dict[str, Any]] = {}
+    budget = total
+    for name in plane.runtimes:
+        if engine.durable(name) is None:
+            continue
+        take = min(limit, budget)
+        if take <= 0:
+            found[name] = {"executions": [], "more": True, "unread": True}
+            continue
+        try:
+            rows = engine.summaries(name, take + 1)
+        except RuntimeError:  # the engine is starting: the next poll lists them
+            return {}
+        found[name] = {"executions": rows[:take], "more": len(rows) > take}
+        budget -= len(found[name]["executions"])
+    return found
+
+
+def state(
+    plane: Plane,
+    failed: list[dict[str, Any]],
+    holding: list[dict[str, Any]] | None = None,
+    durable: dict[str, dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The page's state; `failed` the failed events listed, `holding` the on-failure queues' counts,
+    `durable` the durable functions' executions (durable_executions)."""
     functions = []
     for name, runtime in plane.runtimes.items():
         entry = runtime.state()
         entry["directory"] = runtime.fn.directory
         entry["recent"] = DELIVERIES.of(name)
         entry["failed_events"] = plane.invokers[name].failed
+        entry["durable"] = (durable or {}).get(name)  # None: not a durable function
+        entry["tenants"] = tenant_groups(entry.get("instances", [])) if entry.get("tenant_isolation") else None
         functions.append(entry)
     schedules = [
         {
@@ -243,7 +313,28 @@ def routes(plane: Plane) -> list[Route]:
             except Exception as exc:  # noqa: BLE001 - the endpoint away: the page says so, and polls again
                 queues.append({"queue": queue, "error": f"cannot read the queue: {exc}"})
         failed = sent_events(queues)
-        return JSONResponse(state(plane, failed, queues), headers={"Cache-Control": "no-store"})
+        durable = await asyncio.to_thread(durable_executions, plane)
+        return JSONResponse(state(plane, failed, queues, durable), headers={"Cache-Control": "no-store"})
+
+    async def execution_page(request: Request) -> Response:
+        return FileResponse(
+            EXECUTION_PAGE, media_type="text/html; charset=utf-8", headers={"Cache-Control": "no-store"}
+        )
+
+    async def one_execution(request: Request) -> Response:
+        """One execution's summary (what it waits for); Lambda's errors for no such execution."""
+        engine = getattr(plane, "durable", None)
+        if engine is None:
+            return lambda_error(503, "ServiceException", "the durable engine is not running")
+        arn = request.query_params.get("arn", "")
+        try:
+            execution = await asyncio.to_thread(engine.executor.get_execution, arn)
+        except AwsApiException as exc:
+            answer = failure(exc)
+            return lambda_error(answer.status_code, error_type(answer.status_code, answer.body), str(exc))
+        except RuntimeError as exc:  # the engine is starting
+            return lambda_error(503, "ServiceException", str(exc))
+        return JSONResponse(summarize(execution), headers={"Cache-Control": "no-store"})
 
     async def look(request: Request) -> Response:
         try:
@@ -297,6 +388,8 @@ def routes(plane: Plane) -> list[Route]:
         Route("/_local/console/peek", look, methods=["POST"]),
         Route("/_local/console/redrive", redrive, methods=["POST"]),
         Route("/_local/console/trace", trace_page, methods=["GET"]),
+        Route("/_local/console/execution", execution_page, methods=["GET"]),
+        Route("/_local/console/durable/execution", one_execution, methods=["GET"]),
         Route("/_local/traces", traces, methods=["GET"]),
         Route("/_local/traces/{id}", one_trace, methods=["GET"]),
     ]
