@@ -3,7 +3,8 @@ durable probe template (tests/support/durable): the console lists an execution w
 its execution view draws the history as a timeline, and the view's buttons act as Lambda's API does:
 "succeed callback" closes the execution SUCCEEDED with the result typed in, "resume wait now" ends a wait
 of an hour, "fail callback" fails the execution with the error typed in, "stop execution" stops one;
-Lambda's error for a callback of a closed execution is shown in the page. The screenshot (an execution
+Lambda's error for a callback of a closed execution is shown in the page; a history of more than one
+page is drawn whole. The screenshot (an execution
 whose wait was resumed, waiting for its callback) goes to tests/artifacts/execution.png
 (EXECUTION_SCREENSHOT to move it). The probe plane needs no AWS resource."""
 
@@ -171,3 +172,16 @@ def test_resume_wait_now_fail_callback_and_stop_act_on_the_execution(browser: We
     click(browser, "#stop")
     shows(browser, "#status", "STOPPED")
     assert lam.get_durable_execution(DurableExecutionArn=stopped)["Status"] == "STOPPED"
+
+
+def test_a_history_longer_than_one_page_is_drawn_whole(browser: WebDriver, lam: Any) -> None:
+    arn = start(lam, {"steps": [f"s{i}" for i in range(60)]})
+    open_execution(browser, arn)
+    shows(browser, "#status", "SUCCEEDED", timeout=60)
+    pages = lam.get_paginator("get_durable_execution_history").paginate(DurableExecutionArn=arn)
+    events = [e["EventType"] for page in pages for e in page["Events"]]
+    assert len(events) > 100  # Lambda's pages hold 100 events by default: the view follows NextMarker
+    WebDriverWait(browser, WAIT_S, poll_frequency=0.2).until(
+        lambda b: event_types(b) == events, "the view never drew the whole history"
+    )
+    assert not browser.find_element(By.ID, "more").is_displayed()
