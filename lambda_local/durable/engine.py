@@ -4,7 +4,8 @@ assembled as its own `WebRunner.start` assembles it, with the plane in place of 
 
 - its SQLite store (`LocalStore`, under the stack's state directory: `.stack/durable/`);
 - its `Scheduler` (an event loop on a thread of its own: timers, invocations);
-- its `LambdaInvoker`: each handler invocation is an Invoke of the plane's own Invoke API marked
+- its `LambdaInvoker`, as `LocalInvoker` (which notes a failed invocation's own error: invoker.py):
+  each handler invocation is an Invoke of the plane's own Invoke API marked
   `X-Dex-Handler-Invoke: true`, which runs the function once in its environment pool (warm reuse,
   logs, limits, as any invocation); a chained invoke of a plain function is an unmarked Invoke there;
 - its `CheckpointProcessor`, `ExecutionRegistry` (one worker lane per execution) and
@@ -38,12 +39,13 @@ from aws_durable_execution_sdk_python_testing.child_dispatcher import (
 )
 from aws_durable_execution_sdk_python_testing.clock import RealClock
 from aws_durable_execution_sdk_python_testing.execution import Execution
-from aws_durable_execution_sdk_python_testing.invoker import LambdaInvoker, read_timeout_for
+from aws_durable_execution_sdk_python_testing.invoker import read_timeout_for
 from aws_durable_execution_sdk_python_testing.model import StartDurableExecutionInput
 from aws_durable_execution_sdk_python_testing.scheduler import Scheduler
 from aws_durable_execution_sdk_python_testing.worker.registry import ExecutionRegistry
 
 from lambda_local.durable.executor import LocalExecutor, Waiters
+from lambda_local.durable.invoker import LocalInvoker
 from lambda_local.durable.store import LocalStore
 from lambda_local.durable.summary import summarize
 from lambda_local.logs import LOG
@@ -162,7 +164,7 @@ class DurableEngine:
         self._store = LocalStore.open(self.directory)
         self._scheduler = Scheduler()
         clock = RealClock()
-        invoker = LambdaInvoker.create(
+        invoker = LocalInvoker.create(
             self.endpoint, self.region, read_timeout_seconds=read_timeout_for(INVOCATION_BOUND_S)
         )
         self._registry = ExecutionRegistry(self._store, self._scheduler)

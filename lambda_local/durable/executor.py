@@ -23,10 +23,16 @@ Adapted (each an override or an addition, said here so a runner upgrade knows wh
   now, as if its time had come, and the execution is invoked.
 - the handler-invocation pool: HANDLER_INVOCATION_WORKERS threads, not the runner's min(32, cores + 4).
 - `delete_execution`: `DeleteDurableExecution`, which the runner has no call for.
+- `get_execution_history`: the runner's events with what Lambda's have and the runner leaves out (history.py,
+  fixes C to F: a StepSucceeded's RetryDetails, a CallbackStarted's timeouts, a ChainedInvokeStarted's
+  ExecutedVersion and TenantId, a wait_for_condition poll's state; B: a failed invocation's Error).
+- `_retry_after_error`: an invocation that failed (the runtime exited) is an InvocationCompleted event, with
+  the function's own error (LocalInvoker's note: invoker.py), as Lambda records it; the runner records none.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import uuid
 from collections.abc import Callable
@@ -49,11 +55,17 @@ from aws_durable_execution_sdk_python_testing.exceptions import (
 from aws_durable_execution_sdk_python_testing.execution import Execution
 from aws_durable_execution_sdk_python_testing.executor import Executor
 from aws_durable_execution_sdk_python_testing.model import Event as HistoryEvent
-from aws_durable_execution_sdk_python_testing.model import StartDurableExecutionInput, executed_version
+from aws_durable_execution_sdk_python_testing.model import (
+    GetDurableExecutionHistoryResponse,
+    StartDurableExecutionInput,
+    executed_version,
+)
 from aws_durable_execution_sdk_python_testing.threads import DaemonThreadPool
 from aws_durable_execution_sdk_python_testing.token import CallbackToken
 from aws_durable_execution_sdk_python_testing.worker.checkpoint_tasks import CallableTask
 
+from lambda_local.durable.history import amend
+from lambda_local.durable.invoker import LocalInvoker
 from lambda_local.durable.store import LocalStore
 from lambda_local.logs import LOG
 
@@ -179,6 +191,37 @@ class LocalExecutor(Executor):
             self._on_closed(execution_arn)
         except Exception as exc:  # noqa: BLE001 - a waiter's failure never stops the runner
             LOG.warning(f"durable: telling the plane {execution_arn} closed failed: {exc}")
+
+    def _retry_after_error(self, execution_arn: str, error: ErrorObject) -> None:
+        """B (step 1-17, 1-18): Lambda records an invocation that failed as an InvocationCompleted event whose
+        Error is the function's (`Runtime.ExitError` for a runtime that exited); the runner records no event,
+        and has only its own wrapper of the Invoke's answer (`error`). Then the runner's retry."""
+        failure = self._invoker.take_failure(execution_arn) if isinstance(self._invoker, LocalInvoker) else None
+        now = self._clock.now()
+        request_id = (failure.request_id if failure else None) or str(uuid.uuid4())
+        try:
+            execution = self._store.load(execution_arn)
+            self._local_store.save_invocation_error(execution_arn, request_id, failure.error if failure else error)
+            start, end = (failure.start, failure.end) if failure else (now, now)
+            execution.record_invocation_completion(start, end, request_id)
+            self._store.save(execution)
+        except ResourceNotFoundException:
+            pass  # deleted meanwhile: the runner's retry finds nothing either
+        super()._retry_after_error(execution_arn, error)
+
+    def get_execution_history(
+        self,
+        execution_arn: str,
+        include_execution_data: bool = False,  # noqa: FBT001, FBT002 - the runner's signature
+        reverse_order: bool = False,  # noqa: FBT001, FBT002
+        marker: str | None = None,
+        max_items: int | None = None,
+    ) -> GetDurableExecutionHistoryResponse:
+        """The runner's page of events, each with what Lambda's has (history.py: fixes B to F)."""
+        page = super().get_execution_history(execution_arn, include_execution_data, reverse_order, marker, max_items)
+        execution = self.get_execution(execution_arn)
+        errors = self._local_store.invocation_errors(execution_arn)
+        return dataclasses.replace(page, events=amend(page.events, execution, errors, include_execution_data))
 
     # endregion
     # region recovery

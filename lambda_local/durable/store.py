@@ -1,6 +1,8 @@
 """Where durable executions are kept: the runner's own SQLite store (`SQLiteExecutionStore`), in
 `.stack/durable/executions.sqlite`, plus what the runner's store has no call for: deleting an execution
-(`DeleteDurableExecution`, retention) and finding the closed executions whose retention has passed.
+(`DeleteDurableExecution`, retention), finding the closed executions whose retention has passed, and the
+error of each invocation that failed (Lambda's InvocationCompleted has it; the runner's execution keeps no
+field for it: history.py, fix B), in a table of its own beside the runner's.
 
 The runner writes each execution as one row (WAL, `synchronous=NORMAL`): a row written before a
 SIGKILL of the plane is there at the next start; a power cut may lose the last transactions, as any
@@ -10,11 +12,13 @@ one line naming it, and the plane starts with an empty one (as the event store d
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from aws_durable_execution_sdk_python.lambda_service import ErrorObject
 from aws_durable_execution_sdk_python_testing.stores.sqlite import SQLiteExecutionStore
 
 from lambda_local.logs import LOG
@@ -45,9 +49,37 @@ class LocalStore(SQLiteExecutionStore):
             store._init_db()
         return store
 
-    def delete(self, execution_arn: str) -> bool:
-        """Remove an execution's row; whether there was one."""
+    def _init_db(self) -> None:
+        super()._init_db()
+        try:
+            with self._connection() as conn:
+                conn.execute(
+                    "CREATE TABLE IF NOT EXISTS invocation_errors (durable_execution_arn TEXT NOT NULL, "
+                    "request_id TEXT NOT NULL, error TEXT NOT NULL, PRIMARY KEY (durable_execution_arn, request_id))"
+                )
+        except sqlite3.Error as exc:
+            raise RuntimeError(f"Failed to initialize database: {exc}") from exc
+
+    def save_invocation_error(self, execution_arn: str, request_id: str, error: ErrorObject) -> None:
+        """The error an invocation (`request_id`) of the execution failed with."""
         with self._connection() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO invocation_errors VALUES (?, ?, ?)",
+                (execution_arn, request_id, json.dumps(dict(error.to_dict()))),
+            )
+
+    def invocation_errors(self, execution_arn: str) -> dict[str, ErrorObject]:
+        """The errors of the execution's failed invocations, by request id."""
+        with self._connection() as conn:
+            rows = conn.execute(
+                "SELECT request_id, error FROM invocation_errors WHERE durable_execution_arn = ?", (execution_arn,)
+            ).fetchall()
+        return {request_id: ErrorObject.from_dict(json.loads(error)) for request_id, error in rows}
+
+    def delete(self, execution_arn: str) -> bool:
+        """Remove an execution's row (and its invocations' errors); whether there was one."""
+        with self._connection() as conn:
+            conn.execute("DELETE FROM invocation_errors WHERE durable_execution_arn = ?", (execution_arn,))
             cursor = conn.execute("DELETE FROM executions WHERE durable_execution_arn = ?", (execution_arn,))
             return cursor.rowcount > 0
 

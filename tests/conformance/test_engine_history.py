@@ -1,18 +1,18 @@
-"""Where the engine's history departs from AWS's conformance requirements, each shown on its own, in
-process (the engine's executor on the runner's in-process invoker, no plane): the smallest workflow that
-shows it, and the requirements it fails. Each is a departure of AWS's runner
-(aws-durable-execution-sdk-python-testing, which the plane embeds) from the history Lambda writes:
+"""What the engine's history has that AWS's runner (aws-durable-execution-sdk-python-testing, which the plane
+embeds) leaves out of the history Lambda writes, each shown on its own, in process (the engine's executor
+on the runner's in-process invoker, no plane): the smallest workflow that shows it, and the requirements
+of tests/conformance that need it. The plane adds each (lambda_local/durable/history.py; B also executor.py's
+`_retry_after_error`, invoker.py, store.py):
 
-- an InvocationCompleted event without its InvocationCompletedDetails (every requirement lists them);
-- no InvocationCompleted event for an invocation that failed (the runtime died: step 1-17, 1-18);
-- a StepSucceeded after retries without its RetryDetails (step 1-11, 1-13, 1-14, 1-15);
-- a CallbackStarted without the Timeout/HeartbeatTimeout it was created with (callback 4-3, 4-4, 4-5, 4-8,
+- an InvocationCompleted event with its InvocationCompletedDetails (every requirement lists them);
+- B: an InvocationCompleted event for an invocation that failed, with the function's error (the runtime
+  died: step 1-17, 1-18);
+- C: a StepSucceeded after retries with its RetryDetails (step 1-11, 1-13, 1-14, 1-15, 1-18; child 3-7);
+- D: a CallbackStarted with the Timeout/HeartbeatTimeout it was created with (callback 4-3, 4-4, 4-5, 4-8,
   4-11, 4-14; wait_for_callback 7-5, 7-12, 7-13, 7-14);
-- a wait_for_condition poll's StepSucceeded without the state it checkpointed (wait_for_condition 6-1, 6-3,
+- E: a ChainedInvokeStarted with ExecutedVersion and TenantId (every invoke requirement; TenantId: 5-8);
+- F: a wait_for_condition poll's StepSucceeded with the state it checkpointed (wait_for_condition 6-1, 6-3,
   6-4, 6-5, 6-12, 6-13).
-
-(The fifth, a ChainedInvokeStarted without ExecutedVersion and TenantId, needs a chained invoke: the invoke
-suite's requirements show it, every one of them.)
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_durable_execution_sdk_python.config import CallbackConfig, Duration, JitterStrategy, StepConfig
+from aws_durable_execution_sdk_python.config import CallbackConfig, Duration, InvokeConfig, JitterStrategy, StepConfig
 from aws_durable_execution_sdk_python.context import DurableContext, StepContext
 from aws_durable_execution_sdk_python.execution import durable_execution
 from aws_durable_execution_sdk_python.retries import RetryStrategyConfig, create_retry_strategy
@@ -146,7 +146,9 @@ def test_an_invocation_that_failed_is_an_invocation_completed_event_with_its_err
     running.until(lambda: arn in running.closed, "the execution to close after the invocation is retried")
     completed = of_type(running.events(arn), "InvocationCompleted")
     assert len(completed) == 2, completed
-    assert "Error" in completed[0].get("InvocationCompletedDetails", {}), completed[0]
+    error = completed[0].get("InvocationCompletedDetails", {}).get("Error", {}).get("Payload", {})
+    assert error.get("ErrorType") == "RuntimeError", completed[0]  # the function's own error, not a wrapper
+    assert "Error" not in completed[1]["InvocationCompletedDetails"], completed[1]
 
 
 @durable_execution
@@ -204,3 +206,16 @@ def test_a_wait_for_condition_poll_has_the_state_it_checkpointed(engine):  # typ
     running.until(lambda: arn in running.closed, "the execution to close")
     succeeded = of_type(running.events(arn), "StepSucceeded")
     assert [e["StepSucceededDetails"].get("Result", {}).get("Payload") for e in succeeded] == ["1", "2"], succeeded
+
+
+@durable_execution
+def invokes_a_version_for_a_tenant(event: Any, context: DurableContext) -> Any:
+    return context.invoke("target:7", {"n": 1}, name="chained", config=InvokeConfig(tenant_id="tenant-1"))
+
+
+def test_a_chained_invoke_started_event_has_the_version_run_and_the_tenant(engine):  # type: ignore[no-untyped-def]
+    running = engine(invokes_a_version_for_a_tenant)
+    arn = running.start()
+    started = running.until(lambda: of_type(running.events(arn), "ChainedInvokeStarted"), "the chained invoke")
+    details = started[0]["ChainedInvokeStartedDetails"]
+    assert (details.get("ExecutedVersion"), details.get("TenantId")) == ("7", "tenant-1"), details
