@@ -193,9 +193,9 @@ class LocalExecutor(Executor):
             LOG.warning(f"durable: telling the plane {execution_arn} closed failed: {exc}")
 
     def _retry_after_error(self, execution_arn: str, error: ErrorObject) -> None:
-        """B (step 1-17, 1-18): Lambda records an invocation that failed as an InvocationCompleted event whose
-        Error is the function's (`Runtime.ExitError` for a runtime that exited); the runner records no event,
-        and has only its own wrapper of the Invoke's answer (`error`). Then the runner's retry."""
+        """B (step 1-17, 1-18; child 3-12): Lambda records an invocation that failed as an InvocationCompleted
+        event whose Error is the function's (`Runtime.ExitError` for a runtime that exited); the runner records
+        no event, and has only its own wrapper of the Invoke's answer (`error`). Then the runner's retry."""
         failure = self._invoker.take_failure(execution_arn) if isinstance(self._invoker, LocalInvoker) else None
         now = self._clock.now()
         request_id = (failure.request_id if failure else None) or str(uuid.uuid4())

@@ -17,7 +17,7 @@ event type and timestamp, and the missing detail taken from it:
 - F: a wait_for_condition poll's StepSucceeded (a RETRY without error) has the state it checkpointed as
   its Result.Payload: wait_for_condition 6-1, 6-3, 6-4, 6-5, 6-12, 6-13.
 - B: an InvocationCompleted of an invocation that failed has its Error (the function's: `Runtime.ExitError`
-  for a runtime that exited), which the runner's model has no field for: step 1-17, 1-18.
+  for a runtime that exited), which the runner's model has no field for: step 1-17, 1-18; child 3-12.
 """
 
 from __future__ import annotations
@@ -113,7 +113,8 @@ def amend(
         elif (details := event.invocation_completed_details) is not None and (
             error := errors.get(details.request_id)
         ) is not None:
-            # B (step 1-17, 1-18): the payload as the runner gives other errors (Truncated without execution data)
+            # B (step 1-17, 1-18; child 3-12): the payload as the runner gives other errors' (Truncated without
+            # execution data)
             failed = FailedInvocationDetails(
                 start_timestamp=details.start_timestamp,
                 end_timestamp=details.end_timestamp,

@@ -4,7 +4,7 @@ the function's own error, its request id and its start and end. The runner reads
 itself and raises its own wrapper (`DurableFunctionsTestError`, the function's error as text in its
 message), which is all its executor passes on; LocalExecutor._retry_after_error takes the note instead, so
 the history's InvocationCompleted has the function's error (`Runtime.ExitError`), as Lambda's does
-(history.py, fix B: step 1-17, 1-18).
+(history.py, fix B: step 1-17, 1-18; child 3-12).
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ of tests/conformance that need it. The plane adds each (lambda_local/durable/his
 
 - an InvocationCompleted event with its InvocationCompletedDetails (every requirement lists them);
 - B: an InvocationCompleted event for an invocation that failed, with the function's error (the runtime
-  died: step 1-17, 1-18);
+  died: step 1-17, 1-18; child 3-12);
 - C: a StepSucceeded after retries with its RetryDetails (step 1-11, 1-13, 1-14, 1-15, 1-18; child 3-7);
 - D: a CallbackStarted with the Timeout/HeartbeatTimeout it was created with (callback 4-3, 4-4, 4-5, 4-8,
   4-11, 4-14; wait_for_callback 7-5, 7-12, 7-13, 7-14);
