@@ -141,11 +141,11 @@ def physical(stack: dict[str, dict[str, Any]], logical_id: str) -> str:
 def test_created_stack_has_every_resource_moto_supports(stack):
     counts = Counter(r["ResourceType"] for r in stack.values())
     functions = len(load().functions)
-    assert counts["AWS::Lambda::Function"] == functions == 8
+    assert counts["AWS::Lambda::Function"] == functions == 9
     assert counts["AWS::IAM::Role"] == functions
     assert counts["AWS::Logs::LogGroup"] == functions
     assert counts["AWS::S3::Bucket"] == 5
-    assert counts["AWS::SNS::Topic"] == 3
+    assert counts["AWS::SNS::Topic"] == 4
     assert counts["AWS::SQS::Queue"] == 1
     assert counts["AWS::Events::Rule"] == 1
     assert counts["AWS::DynamoDB::Table"] == 6

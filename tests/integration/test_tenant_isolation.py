@@ -98,7 +98,8 @@ def test_environments_are_never_shared_across_tenants_and_reused_warm_for_one(pl
     assert len(blue) == 1 and len(green) == 1 and blue != green  # warm for its tenant, never the other's
     (function,) = [f for f in plane.state_of()["functions"] if f["function"] == "tenantProbe"]
     assert function["tenant_isolation"] is True
-    assert sorted(i["tenant"] for i in function["instances"]) == ["blue", "green"]
+    tenants = [i["tenant"] for i in function["instances"]]  # other tests' tenants may be there too
+    assert tenants.count("blue") == 1 and tenants.count("green") == 1 and None not in tenants
 
 
 def test_an_event_keeps_its_tenant(plane: ProbePlane) -> None:

@@ -78,7 +78,7 @@ def test_check_lists_what_the_template_declares():
     assert result.returncode == 0
     assert "salesAnalysisReport (functions/sales-report, 256 MB, 60 s, port 9002)" in result.stdout
     assert (
-        "triggers: 1 schedules, 2 SNS/S3, 2 streams, 0 SQS mappings, 2 API routes, 0 function URLs; 0 durable functions"
+        "triggers: 1 schedules, 2 SNS/S3, 2 streams, 0 SQS mappings, 2 API routes, 0 function URLs; 1 durable functions"
         in result.stdout
     )
     assert "warning: template.yaml: Policies (" in result.stdout  # a property not run is said
@@ -158,4 +158,4 @@ def test_check_lists_sqs_mappings_function_urls_durable_and_tenant_isolated_func
     assert "<- function URL (AWS_IAM)" in text
     assert "durable: executions up to 900 s, history kept 7 days" in text
     assert "tenant isolation: PER_TENANT" in text
-    assert "1 SQS mappings, 2 API routes, 1 function URLs; 1 durable functions" in text
+    assert "1 SQS mappings, 2 API routes, 1 function URLs; 2 durable functions" in text  # tractorPartsOrder too
