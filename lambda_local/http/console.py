@@ -60,6 +60,7 @@ if TYPE_CHECKING:
 PAGE = Path(__file__).parent / "static" / "console.html"
 TRACE_PAGE = Path(__file__).parent / "static" / "trace.html"
 EXECUTION_PAGE = Path(__file__).parent / "static" / "execution.html"
+STYLES = Path(__file__).parent / "static" / "console.css"  # what the pages share
 DURABLE_ROWS = 20  # a durable function's newest executions in the state
 DURABLE_TOTAL = 200  # executions read per state, all functions together (about 1 ms each)
 RECENT_TRACES = 50  # listed by default
@@ -280,6 +281,9 @@ def routes(plane: Plane) -> list[Route]:
     async def page(request: Request) -> Response:
         return FileResponse(PAGE, media_type="text/html; charset=utf-8", headers={"Cache-Control": "no-store"})
 
+    async def styles(request: Request) -> Response:
+        return FileResponse(STYLES, media_type="text/css; charset=utf-8", headers={"Cache-Control": "no-store"})
+
     async def trace_page(request: Request) -> Response:
         return FileResponse(TRACE_PAGE, media_type="text/html; charset=utf-8", headers={"Cache-Control": "no-store"})
 
@@ -388,6 +392,7 @@ def routes(plane: Plane) -> list[Route]:
         Route("/_local/console/peek", look, methods=["POST"]),
         Route("/_local/console/redrive", redrive, methods=["POST"]),
         Route("/_local/console/trace", trace_page, methods=["GET"]),
+        Route("/_local/console/console.css", styles, methods=["GET"]),
         Route("/_local/console/execution", execution_page, methods=["GET"]),
         Route("/_local/console/durable/execution", one_execution, methods=["GET"]),
         Route("/_local/traces", traces, methods=["GET"]),

@@ -12,22 +12,12 @@ import pytest
 from lambda_local.providers import load
 from lambda_local.sources.provision import create_resources
 from stack import moto
-from tests.support.probe_plane import ProbePlane, api_request, wait_for
+from tests.support.probe_plane import NEW_PROJECT_TEMPLATE, ProbePlane, api_request, wait_for
 from tools.new_function import insert_before_top_level_key, scaffold
 
 pytestmark = pytest.mark.integration
 
-TEMPLATE = """AWSTemplateFormatVersion: "2010-09-09"
-Transform: AWS::Serverless-2016-10-31
-Description: A team's new project, started from this one.
-
-Parameters:
-  LogRetentionInDays:
-    Type: Number
-    Default: 7
-
-Resources:
-"""
+TEMPLATE = NEW_PROJECT_TEMPLATE
 
 # What a team writes for its function: triggers and the resources they name. No LocalNames, no ports.
 EVENTS = """      Events:

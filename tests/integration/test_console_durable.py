@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import boto3
 import pytest
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.webdriver import WebDriver
@@ -27,10 +26,9 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from lambda_local.settings import ROOT
 from tests.integration.test_weather_browser import start_chromium
-from tests.support.probe_plane import INVOKE_PORT, ProbePlane
+from tests.support.probe_plane import INVOKE_PORT, ProbePlane, durable_plane, lambda_client
 
 pytestmark = pytest.mark.integration
-TEMPLATE = ROOT / "tests" / "support" / "durable" / "template.yaml"
 ENDPOINT = f"http://127.0.0.1:{INVOKE_PORT}"
 SCREENSHOT = Path(os.environ.get("EXECUTION_SCREENSHOT", ROOT / "tests" / "artifacts" / "execution.png"))
 WAIT_S = 30
@@ -43,17 +41,12 @@ def running_stack() -> None:
 
 @pytest.fixture(scope="module")
 def plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProbePlane]:
-    probe = ProbePlane(tmp_path_factory.mktemp("console-durable-plane"), TEMPLATE)
-    probe.start()
-    yield probe
-    probe.stop()
+    yield from durable_plane(tmp_path_factory.mktemp("console-durable-plane"))
 
 
 @pytest.fixture(scope="module")
 def lam() -> Any:
-    return boto3.client(
-        "lambda", endpoint_url=ENDPOINT, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
-    )
+    return lambda_client()
 
 
 @pytest.fixture(scope="module")

@@ -16,15 +16,12 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from lambda_local.settings import ROOT
-from tests.support.probe_plane import INVOKE_PORT, ProbePlane, wait_for
+from tests.support.probe_plane import INVOKE_PORT, ProbePlane, durable_plane, lambda_client, wait_for
 
 pytestmark = pytest.mark.integration
-TEMPLATE = ROOT / "tests" / "support" / "durable" / "template.yaml"
 ENDPOINT = f"http://127.0.0.1:{INVOKE_PORT}"
 
 
@@ -35,17 +32,12 @@ def running_stack() -> None:
 
 @pytest.fixture(scope="module")
 def plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProbePlane]:
-    probe = ProbePlane(tmp_path_factory.mktemp("durable-plane"), TEMPLATE)
-    probe.start()
-    yield probe
-    probe.stop()
+    yield from durable_plane(tmp_path_factory.mktemp("durable-plane"))
 
 
 @pytest.fixture(scope="module")
 def lam() -> Any:
-    return boto3.client(
-        "lambda", endpoint_url=ENDPOINT, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
-    )
+    return lambda_client()
 
 
 def local(path: str, body: Any = None) -> tuple[int, Any]:

@@ -17,22 +17,12 @@ import pytest
 
 from lambda_local.environments import function_envs, locks
 from lambda_local.providers import load
-from tests.support.probe_plane import INVOKE_PORT, ProbePlane, wait_for
+from tests.support.probe_plane import INVOKE_PORT, NEW_PROJECT_TEMPLATE, ProbePlane, wait_for
 from tools.new_function import scaffold
 
 pytestmark = pytest.mark.integration
 
-TEMPLATE = """AWSTemplateFormatVersion: "2010-09-09"
-Transform: AWS::Serverless-2016-10-31
-Description: A team's new project, started from this one.
-
-Parameters:
-  LogRetentionInDays:
-    Type: Number
-    Default: 7
-
-Resources:
-"""
+TEMPLATE = NEW_PROJECT_TEMPLATE
 
 # The function's own logic (the scaffold's pure module), written as its author would.
 LOGIC = '''"""humaneProbe's logic: sizes for people."""

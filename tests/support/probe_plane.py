@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -169,3 +170,39 @@ def api_request(method: str, path: str, body: bytes | None = None, headers: dict
         return urllib.request.urlopen(request, timeout=30)
     except urllib.error.HTTPError as error:
         return error
+
+
+# A team's new project started from this one: its template before any function (tests add theirs).
+NEW_PROJECT_TEMPLATE = """AWSTemplateFormatVersion: "2010-09-09"
+Transform: AWS::Serverless-2016-10-31
+Description: A team's new project, started from this one.
+
+Parameters:
+  LogRetentionInDays:
+    Type: Number
+    Default: 7
+
+Resources:
+"""
+DURABLE_TEMPLATE = ROOT / "tests" / "support" / "durable" / "template.yaml"
+
+
+def durable_plane(state: Path) -> Iterator[ProbePlane]:
+    """A probe plane serving the durable probe template (tests/support/durable), for a module fixture."""
+    probe = ProbePlane(state, DURABLE_TEMPLATE)
+    probe.start()
+    yield probe
+    probe.stop()
+
+
+def lambda_client() -> Any:
+    """boto3's Lambda client on a probe plane's Invoke API."""
+    import boto3
+
+    return boto3.client(
+        "lambda",
+        endpoint_url=f"http://127.0.0.1:{INVOKE_PORT}",
+        region_name="us-east-1",
+        aws_access_key_id="x",
+        aws_secret_access_key="x",
+    )

@@ -156,3 +156,17 @@ def test_an_invocation_cut_by_the_logs_rotation_is_found_across_both_files(tmp_p
         "END RequestId: one",
         "REPORT RequestId: one\tDuration: 1 ms",
     ]
+
+
+def test_every_page_links_the_shared_styles_and_they_are_served(tmp_path: Path) -> None:
+    from starlette.applications import Starlette
+
+    from lambda_local.http.console import routes
+
+    client = TestClient(Starlette(routes=routes(console_plane(RecordingSqs(), tmp_path))))
+    styles = client.get("/_local/console/console.css")
+    assert styles.status_code == 200 and styles.headers["content-type"].startswith("text/css")
+    assert "button:hover" in styles.text
+    for page in ("/_local/console/trace", "/_local/console/execution"):
+        assert '<link rel="stylesheet" href="/_local/console/console.css">' in client.get(page).text
+    assert client.post("/_local/console/console.css").status_code == 405
