@@ -61,6 +61,7 @@ PAGE = Path(__file__).parent / "static" / "console.html"
 TRACE_PAGE = Path(__file__).parent / "static" / "trace.html"
 EXECUTION_PAGE = Path(__file__).parent / "static" / "execution.html"
 STYLES = Path(__file__).parent / "static" / "console.css"  # what the pages share
+SCRIPT = Path(__file__).parent / "static" / "console.js"
 DURABLE_ROWS = 20  # a durable function's newest executions in the state
 DURABLE_TOTAL = 200  # executions read per state, all functions together (about 1 ms each)
 RECENT_TRACES = 50  # listed by default
@@ -284,6 +285,9 @@ def routes(plane: Plane) -> list[Route]:
     async def styles(request: Request) -> Response:
         return FileResponse(STYLES, media_type="text/css; charset=utf-8", headers={"Cache-Control": "no-store"})
 
+    async def script(request: Request) -> Response:
+        return FileResponse(SCRIPT, media_type="text/javascript; charset=utf-8", headers={"Cache-Control": "no-store"})
+
     async def trace_page(request: Request) -> Response:
         return FileResponse(TRACE_PAGE, media_type="text/html; charset=utf-8", headers={"Cache-Control": "no-store"})
 
@@ -393,6 +397,7 @@ def routes(plane: Plane) -> list[Route]:
         Route("/_local/console/redrive", redrive, methods=["POST"]),
         Route("/_local/console/trace", trace_page, methods=["GET"]),
         Route("/_local/console/console.css", styles, methods=["GET"]),
+        Route("/_local/console/console.js", script, methods=["GET"]),
         Route("/_local/console/execution", execution_page, methods=["GET"]),
         Route("/_local/console/durable/execution", one_execution, methods=["GET"]),
         Route("/_local/traces", traces, methods=["GET"]),

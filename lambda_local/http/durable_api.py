@@ -147,20 +147,12 @@ class ResumeRoute(_ArnRoute):
     suffix = "resume"
 
 
-class DeleteRoute(Route):
+class DeleteRoute(_ArnRoute):
     """DELETE /2025-12-01/durable-executions/{arn}"""
 
     @classmethod
     def is_match(cls, route: Route, method: str) -> bool:
         return route.matches_pattern([API_VERSION, "durable-executions", "*"]) and method == "DELETE"
-
-    @classmethod
-    def from_route(cls, route: Route) -> Route:
-        return cls(raw_path=route.raw_path, segments=route.segments)
-
-    @property
-    def arn(self) -> str:
-        return self.segments[2]
 
 
 # endregion

@@ -158,7 +158,7 @@ def test_an_invocation_cut_by_the_logs_rotation_is_found_across_both_files(tmp_p
     ]
 
 
-def test_every_page_links_the_shared_styles_and_they_are_served(tmp_path: Path) -> None:
+def test_every_page_links_the_shared_styles_and_script_and_they_are_served(tmp_path: Path) -> None:
     from starlette.applications import Starlette
 
     from lambda_local.http.console import routes
@@ -167,6 +167,10 @@ def test_every_page_links_the_shared_styles_and_they_are_served(tmp_path: Path) 
     styles = client.get("/_local/console/console.css")
     assert styles.status_code == 200 and styles.headers["content-type"].startswith("text/css")
     assert "button:hover" in styles.text
-    for page in ("/_local/console/trace", "/_local/console/execution"):
-        assert '<link rel="stylesheet" href="/_local/console/console.css">' in client.get(page).text
+    script = client.get("/_local/console/console.js")
+    assert script.status_code == 200 and "function el(" in script.text
+    for page in ("/_local/", "/_local/console/trace", "/_local/console/execution"):
+        text = client.get(page).text
+        assert '<link rel="stylesheet" href="/_local/console/console.css">' in text
+        assert '<script src="/_local/console/console.js"></script>' in text and "function el(" not in text
     assert client.post("/_local/console/console.css").status_code == 405
