@@ -21,7 +21,6 @@ Adapted (each an override or an addition, said here so a runner upgrade knows wh
   an invocation lost to its own failure the same way).
 - `resume_now`: local time control: a pending wait (or step retry, or a callback's timeout) completes
   now, as if its time had come, and the execution is invoked.
-- the handler-invocation pool: HANDLER_INVOCATION_WORKERS threads, not the runner's min(32, cores + 4).
 - `delete_execution`: `DeleteDurableExecution`, which the runner has no call for.
 - `get_execution_history`: the runner's events with what Lambda's have and the runner leaves out (history.py,
   fixes C to F: a StepSucceeded's RetryDetails, a CallbackStarted's timeouts, a ChainedInvokeStarted's
@@ -60,7 +59,6 @@ from aws_durable_execution_sdk_python_testing.model import (
     StartDurableExecutionInput,
     executed_version,
 )
-from aws_durable_execution_sdk_python_testing.threads import DaemonThreadPool
 from aws_durable_execution_sdk_python_testing.token import CallbackToken
 from aws_durable_execution_sdk_python_testing.worker.checkpoint_tasks import CallableTask
 
@@ -91,9 +89,6 @@ def callback_options(execution: Execution, operation_id: str) -> CallbackOptions
     return None
 
 
-HANDLER_INVOCATION_WORKERS = 128  # handler invocations in flight at once (each blocks a thread)
-
-
 def resumable(operation: Operation) -> bool:
     """A wait not over yet, or a step waiting for its next attempt: what time control can end now (and a callback
     whose timeout is armed: LocalExecutor._timed_callback)."""
@@ -107,13 +102,6 @@ class LocalExecutor(Executor):
 
     def __init__(self, *args: Any, account: str, on_closed: Callable[[str], None], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # Each handler invocation holds one of these threads for its whole run; the runner's default
-        # (min(32, cores + 4): 6 on two cores) ran a burst of executions six handlers at a time, while the
-        # plane's environments scale to the account's concurrency as Lambda's do.
-        self._invocation_pool.shutdown()
-        self._invocation_pool = DaemonThreadPool(
-            max_workers=HANDLER_INVOCATION_WORKERS, thread_name_prefix="durable-invocation"
-        )
         self._account = account
         self._on_closed = on_closed
         self._local_store: LocalStore = kwargs["store"]
