@@ -30,44 +30,13 @@ from aws_durable_execution_sdk_python.execution import durable_execution
 from aws_durable_execution_sdk_python.retries import RetryStrategyConfig, create_retry_strategy
 from aws_durable_execution_sdk_python.types import WaitForConditionCheckContext
 from aws_durable_execution_sdk_python.waits import WaitForConditionConfig, WaitStrategyConfig, create_wait_strategy
-from aws_durable_execution_sdk_python_testing.checkpoint.processor import CheckpointProcessor
-from aws_durable_execution_sdk_python_testing.client import InMemoryServiceClient
-from aws_durable_execution_sdk_python_testing.clock import RealClock
-from aws_durable_execution_sdk_python_testing.invoker import InProcessInvoker
 from aws_durable_execution_sdk_python_testing.model import StartDurableExecutionInput
-from aws_durable_execution_sdk_python_testing.scheduler import Scheduler
-from aws_durable_execution_sdk_python_testing.worker.registry import ExecutionRegistry
 
-from lambda_local.durable.executor import LocalExecutor
-from lambda_local.durable.store import LocalStore
-
-ACCOUNT = "123456789012"
-REGION = "us-east-1"
+from tests.support.durable_engine import ACCOUNT, InProcessEngine
 
 
-class Engine:
+class Engine(InProcessEngine):
     """The plane's executor on its store, invoking `handler` in this process."""
-
-    def __init__(self, directory: Path, handler: Callable[..., Any]) -> None:
-        self.store = LocalStore.open(directory)
-        self.scheduler = Scheduler()
-        self.scheduler.start()  # type: ignore[no-untyped-call]
-        self.registry = ExecutionRegistry(self.store, self.scheduler)
-        processor = CheckpointProcessor(self.store, self.scheduler, clock=RealClock())
-        invoker = InProcessInvoker(handler, InMemoryServiceClient(processor, self.registry), region=REGION)
-        self.closed: list[str] = []
-        self.executor = LocalExecutor(
-            store=self.store,
-            scheduler=self.scheduler,
-            invoker=invoker,
-            checkpoint_processor=processor,
-            registry=self.registry,
-            clock=RealClock(),
-            region=REGION,
-            account=ACCOUNT,
-            on_closed=self.closed.append,
-        )
-        processor.add_execution_observer(self.executor)
 
     def start(self, event: Any = None) -> str:
         started = self.executor.start_execution(
@@ -89,17 +58,7 @@ class Engine:
         return [event.to_dict() for event in history.events]
 
     def until(self, predicate: Callable[[], Any], what: str, timeout: float = 30) -> Any:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if found := predicate():
-                return found
-            time.sleep(0.05)
-        raise AssertionError(f"timed out waiting for {what}")
-
-    def stop(self) -> None:
-        self.executor.shutdown()
-        self.registry.shutdown()
-        self.scheduler.stop()  # type: ignore[no-untyped-call]
+        return super().until(predicate, what, timeout)
 
 
 @pytest.fixture

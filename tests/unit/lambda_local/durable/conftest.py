@@ -4,26 +4,16 @@ of its Invoke of the plane (so a unit test runs the probe workflow's handler in 
 from __future__ import annotations
 
 import importlib.util
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_durable_execution_sdk_python_testing.checkpoint.processor import CheckpointProcessor
-from aws_durable_execution_sdk_python_testing.client import InMemoryServiceClient
-from aws_durable_execution_sdk_python_testing.clock import RealClock
-from aws_durable_execution_sdk_python_testing.invoker import InProcessInvoker
-from aws_durable_execution_sdk_python_testing.scheduler import Scheduler
-from aws_durable_execution_sdk_python_testing.worker.registry import ExecutionRegistry
 
-from lambda_local.durable.executor import LocalExecutor
-from lambda_local.durable.store import LocalStore
 from lambda_local.settings import ROOT
+from tests.support.durable_engine import InProcessEngine
 
 PROBE = ROOT / "tests" / "support" / "durable" / "functions" / "durable-probe" / "app.py"
-ACCOUNT = "123456789012"
-REGION = "us-east-1"
 
 
 def probe_handler() -> Callable[..., Any]:
@@ -35,45 +25,11 @@ def probe_handler() -> Callable[..., Any]:
     return module.handler  # type: ignore[no-any-return]
 
 
-class Runner:
-    """One plane's worth of the engine on `store`: stop() is what a SIGKILL leaves (the store only)."""
+class Runner(InProcessEngine):
+    """One plane's worth of the engine on `store`, running the durable probe's workflow."""
 
     def __init__(self, directory: Path) -> None:
-        self.store = LocalStore.open(directory)
-        self.scheduler = Scheduler()
-        self.scheduler.start()
-        self.registry = ExecutionRegistry(self.store, self.scheduler)
-        processor = CheckpointProcessor(self.store, self.scheduler, clock=RealClock())
-        invoker = InProcessInvoker(probe_handler(), InMemoryServiceClient(processor, self.registry), region=REGION)
-        self.closed: list[str] = []
-        self.executor = LocalExecutor(
-            store=self.store,
-            scheduler=self.scheduler,
-            invoker=invoker,
-            checkpoint_processor=processor,
-            registry=self.registry,
-            clock=RealClock(),
-            region=REGION,
-            account=ACCOUNT,
-            on_closed=self.closed.append,
-        )
-        processor.add_execution_observer(self.executor)
-
-    def stop(self) -> None:
-        self.executor.shutdown()
-        self.registry.shutdown()
-        self.scheduler.stop()
-
-    def until(self, predicate: Callable[[], Any], what: str, timeout: float = 20) -> Any:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if found := predicate():
-                return found
-            time.sleep(0.02)
-        raise AssertionError(f"timed out waiting for {what}")
-
-    def status(self, arn: str) -> str:
-        return str(self.store.load(arn).current_status().value)
+        super().__init__(directory, probe_handler())
 
 
 @pytest.fixture

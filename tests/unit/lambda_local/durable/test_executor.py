@@ -19,7 +19,8 @@ from aws_durable_execution_sdk_python_testing.exceptions import (
 from aws_durable_execution_sdk_python_testing.model import StartDurableExecutionInput
 
 from lambda_local.durable.executor import execution_arn
-from tests.unit.lambda_local.durable.conftest import ACCOUNT, Runner
+from tests.support.durable_engine import ACCOUNT
+from tests.unit.lambda_local.durable.conftest import Runner
 
 # botocore's DurableExecutionArn pattern (the Lambda service model)
 ARN_PATTERN = re.compile(

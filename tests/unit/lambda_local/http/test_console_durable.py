@@ -23,7 +23,8 @@ from lambda_local.http import console, durable_api
 from lambda_local.http.doors import locked, own_origins
 from lambda_local.providers import load
 from lambda_local.settings import API_PORT, INVOKE_PORT, LAMBDA_ENDPOINT, ROOT
-from tests.unit.lambda_local.durable.conftest import ACCOUNT, Runner
+from tests.support.durable_engine import ACCOUNT
+from tests.unit.lambda_local.durable.conftest import Runner
 
 TEMPLATE = load(ROOT / "tests" / "support" / "durable" / "template.yaml")
 OWN = LAMBDA_ENDPOINT  # the console's origin
