@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lambda_local.providers.loader import TemplateError, shown, whole_number
+from lambda_local.providers.loader import TemplateError, known_mapping, shown, whole_number
 from lambda_local.providers.properties import DurableConfig, durable_config, refuse_with_tenancy, tenant_isolation
 from lambda_local.providers.triggers import Destination, EventSpec
 
@@ -156,10 +156,7 @@ def _strings(value: Any, at: str, most: int, longest: int) -> tuple[str, ...]:
 def url_cors(value: Any, at: str) -> UrlCors:
     """`FunctionUrlConfig.Cors` (AWS::Lambda::Url's Cors): literal values only."""
     known = ("AllowCredentials", "AllowHeaders", "AllowMethods", "AllowOrigins", "ExposeHeaders", "MaxAge")
-    if not isinstance(value, dict):
-        raise TemplateError(f"{at}: must be a mapping of {', '.join(known)}, got {shown(value)}")
-    if unknown := sorted(set(value) - set(known)):
-        raise TemplateError(f"{at}: unknown property {unknown[0]} (known: {', '.join(known)})")
+    value = known_mapping(value, at, known)
     methods = _strings(value.get("AllowMethods", []), f"{at}.AllowMethods", 6, 6)
     if bad := [m for m in methods if m.upper() not in URL_CORS_METHODS]:
         raise TemplateError(f"{at}.AllowMethods: {bad[0]!r} is not one of {', '.join(URL_CORS_METHODS)}")
@@ -183,11 +180,7 @@ def url_cors(value: Any, at: str) -> UrlCors:
 
 def function_url(value: Any, at: str) -> FunctionUrl:
     """`FunctionUrlConfig`: `AuthType` (NONE | AWS_IAM), optional `Cors` and `InvokeMode`."""
-    known = ("AuthType", "Cors", "InvokeMode")
-    if not isinstance(value, dict):
-        raise TemplateError(f"{at}: must be a mapping with AuthType (NONE or AWS_IAM), got {shown(value)}")
-    if unknown := sorted(set(value) - set(known)):
-        raise TemplateError(f"{at}: unknown property {unknown[0]} (known: {', '.join(known)})")
+    value = known_mapping(value, at, ("AuthType", "Cors", "InvokeMode"), "a mapping with AuthType (NONE or AWS_IAM)")
     if "AuthType" not in value:
         raise TemplateError(f"{at}.AuthType: required (NONE or AWS_IAM)")
     auth = value["AuthType"]

@@ -84,3 +84,13 @@ def whole_number(value: Any, at: str) -> int:
     ):
         raise TemplateError(f"{at}: must be a whole number, got {value!r}")
     return int(value)
+
+
+def known_mapping(value: Any, at: str, known: tuple[str, ...], what: str = "") -> dict[str, Any]:
+    """A template value that must be a mapping of the `known` properties only (`what` says what it must be
+    in the error; by default "a mapping of" them)."""
+    if not isinstance(value, dict):
+        raise TemplateError(f"{at}: must be {what or 'a mapping of ' + ', '.join(known)}, got {shown(value)}")
+    if unknown := sorted(set(value) - set(known)):
+        raise TemplateError(f"{at}: unknown property {unknown[0]} (known: {', '.join(known)})")
+    return value

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from lambda_local.providers.loader import TemplateError, shown, whole_number
+from lambda_local.providers.loader import TemplateError, known_mapping, shown, whole_number
 
 # How the plane runs a property (the rest of providers/ reads them into FunctionSpec).
 RUN = frozenset(
@@ -109,11 +109,7 @@ def durable_config(value: Any, at: str) -> DurableConfig | None:
     """`DurableConfig` (ExecutionTimeout required, RetentionPeriodInDays 1..90, 14 by default)."""
     if value is None:
         return None
-    known = ("ExecutionTimeout", "RetentionPeriodInDays")
-    if not isinstance(value, dict):
-        raise TemplateError(f"{at}: must be a mapping of {', '.join(known)}, got {shown(value)}")
-    if unknown := sorted(set(value) - set(known)):
-        raise TemplateError(f"{at}: unknown property {unknown[0]} (known: {', '.join(known)})")
+    value = known_mapping(value, at, ("ExecutionTimeout", "RetentionPeriodInDays"))
     if "ExecutionTimeout" not in value:
         raise TemplateError(f"{at}.ExecutionTimeout: required (seconds, 1 to {DURABLE_TIMEOUT_MAX_S})")
     return DurableConfig(
