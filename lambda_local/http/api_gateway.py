@@ -43,6 +43,7 @@ from lambda_local.events.api_gateway import (
 )
 from lambda_local.http.limits import TooLarge, read_limited
 from lambda_local.http.tokens import verify
+from lambda_local.invocation.tenants import tenant_of
 from lambda_local.providers import ApiRoute
 from lambda_local.settings import SYNC_PAYLOAD_LIMIT
 from lambda_local.traces import recorder
@@ -142,9 +143,10 @@ def app(routes: tuple[ApiRoute, ...], runtimes: dict[str, FunctionRuntime], repo
         tenant = None
         if runtime.fn.tenant_isolation:
             # In AWS the integration maps a client request value to X-Amz-Tenant-Id; locally the client's own
-            # X-Amz-Tenant-Id header is that value. Without one Lambda refuses the invoke: the gateway's 500.
-            tenant = request.headers.get("x-amz-tenant-id") or None
-            if tenant is None:
+            # X-Amz-Tenant-Id header is that value. Lambda refuses an invoke without a valid one: the gateway's 500.
+            try:
+                tenant = tenant_of(request.headers.get("x-amz-tenant-id"), isolated=True)
+            except ValueError:
                 return _message(500, "Internal server error")
         invocation = asyncio.ensure_future(
             recorder.invocation(

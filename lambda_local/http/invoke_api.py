@@ -22,7 +22,6 @@ import asyncio
 import base64
 import contextlib
 import json
-import re
 from datetime import UTC, datetime
 
 from starlette.applications import Starlette
@@ -38,28 +37,13 @@ from lambda_local.http.tokens import template_token
 from lambda_local.invocation import function_names
 from lambda_local.invocation.deliveries import report
 from lambda_local.invocation.event_store import StoreError
+from lambda_local.invocation.tenants import tenant_of
 from lambda_local.plane import ACCOUNT, Plane
 from lambda_local.providers import TemplateError
 from lambda_local.settings import ASYNC_PAYLOAD_LIMIT, SYNC_PAYLOAD_LIMIT
 from lambda_local.traces import recorder
 
 FIRE_MARGIN_S = 30.0  # beyond an event's longest delivery, before a firing's request gives up waiting
-TENANT_ID = re.compile(r"[a-zA-Z0-9._:/=+\-@ ]{1,256}")  # Lambda's TenantId shape
-TENANT_MISMATCH = "Tenant ID configuration not specified or passed to a function when tenant isolation is not enabled."
-
-
-def tenant_of(header: str | None, isolated: bool) -> str | None:
-    """The invoke's tenant id (X-Amz-Tenant-Id): required by a function in tenant isolation mode, refused by
-    any other, as Lambda does (InvalidParameterValueException either way); ValueError with Lambda's message."""
-    if header is None or header == "":
-        if isolated:
-            raise ValueError(TENANT_MISMATCH)
-        return None
-    if not isolated:
-        raise ValueError(TENANT_MISMATCH)
-    if not TENANT_ID.fullmatch(header):
-        raise ValueError("TenantId must be 1 to 256 characters of letters, digits, spaces and ._:/=+-@")
-    return header
 
 
 def aws_error(status: int, error_type: str, message: str, **extra: str) -> JSONResponse:

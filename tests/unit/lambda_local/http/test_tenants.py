@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from lambda_local.http.invoke_api import TENANT_MISMATCH, tenant_of
 from lambda_local.invocation.event_store import EventStore, StoredEvent
+from lambda_local.invocation.tenants import TENANT_MISMATCH, tenant_of
 
 
 def test_a_tenant_isolated_function_needs_a_tenant_and_another_function_refuses_one() -> None:
