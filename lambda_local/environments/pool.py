@@ -234,6 +234,15 @@ class FunctionRuntime:
         without an engine the plane drives) is the only one there is, and serves all."""
         return not self.fn.tenant_isolation or env.tenant == tenant or (self.factory is None and env in self.fixed)
 
+    def _take_idle(self, tenant: str | None) -> Instance | None:
+        """The most recently used idle environment that may serve `tenant`, out of the idle list."""
+        if not self.fn.tenant_isolation:  # every environment serves: the last one, as it is
+            return self.idle.pop() if self.idle else None
+        for index in range(len(self.idle) - 1, -1, -1):
+            if self._serves(self.idle[index], tenant):
+                return self.idle.pop(index)
+        return None
+
     def _limit_reason(self, tenant: str | None = None) -> str | None:
         reserved = 1 if self.debugging else self.fn.reserved_concurrency  # one debugger port, one session
         if reserved is not None and self.in_flight >= reserved:
@@ -271,9 +280,7 @@ class FunctionRuntime:
             self.waiting -= 1
         self.in_flight += 1
         try:
-            while mine := [env for env in self.idle if self._serves(env, tenant)]:
-                env = mine[-1]  # the most recently used first
-                self.idle.remove(env)
+            while (env := self._take_idle(tenant)) is not None:
                 if env.alive():
                     cold = not env.invocations and not env.warm
                     return env, cold
