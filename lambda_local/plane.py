@@ -28,7 +28,7 @@ from lambda_local.environments.instance import Instance
 from lambda_local.environments.log_buffer import LogBuffer
 from lambda_local.environments.pool import AccountConcurrency, FunctionRuntime
 from lambda_local.environments.processes import RieProcess, free_port, private_host, stop_leftovers
-from lambda_local.environments.sandbox import sandbox
+from lambda_local.environments.sandbox import Sandbox, sandbox
 from lambda_local.environments.variables import LOCAL_ENV, function_env, read_env_file
 from lambda_local.events import recursion
 from lambda_local.invocation.asynchronous import AsyncInvoker, Done
@@ -129,26 +129,33 @@ class Plane:
     def function_arn(self, name: str) -> str:
         return f"arn:aws:lambda:{self.settings.region}:{ACCOUNT}:function:{name}"
 
+    def _sandbox(self, fn: FunctionSpec) -> Sandbox:
+        """Docker mode: `fn`'s container settings, reaching this plane by its service name and syslog port."""
+        return sandbox(self.template, fn, self.settings.function_lambda_endpoint, self.settings.syslog_address)
+
     def _runtime(self, fn: FunctionSpec) -> FunctionRuntime:
         """Host mode: environments made on demand, each an RIE process with a log buffer of its own (its
         request ids and log tail are its own) writing to the function's log file. Docker mode: the
-        function's compose container, a fixed pool of one."""
+        function's compose container, a fixed pool of one; with the engine's socket, more containers on
+        demand (without compose containers, LAMBDA_LOCAL_COMPOSE_FUNCTIONS=0: only those)."""
         path = self.settings.log_dir / f"{fn.directory}.log"
         fmt = log_format.formatter(fn.logging)  # LoggingConfig: JSON platform lines, or the text as printed
         if self.settings.mode == "docker":
-            log = LogBuffer(path, fmt)
-            self.logs[fn.directory] = log
-            container = Container(fn, f"http://{fn.directory}:{RIE_PORT}", log)
+            fixed: list[Instance] = []
+            if self.settings.compose_functions:
+                log = LogBuffer(path, fmt)
+                self.logs[fn.directory] = log
+                fixed.append(Container(fn, f"http://{fn.directory}:{RIE_PORT}", log))
             if self.engine is None:
-                return FunctionRuntime(fn, None, self.client, self.account, self.settings.idle_s, fixed=[container])
-            box, found, local_env = sandbox(self.template, fn), self.engine, read_env_file(LOCAL_ENV)
+                return FunctionRuntime(fn, None, self.client, self.account, self.settings.idle_s, fixed=fixed)
+            box, found, local_env = self._sandbox(fn), self.engine, read_env_file(LOCAL_ENV)
 
             def container_environment() -> Instance:
                 debug = docker_runtime.debugging  # `make debug`: a container of the function's debug image
                 return ContainerEnvironment(fn, box, found, local_env, LogBuffer(path, fmt), self.logs, debug)
 
             docker_runtime = FunctionRuntime(
-                fn, container_environment, self.client, self.account, self.settings.idle_s, fixed=[container]
+                fn, container_environment, self.client, self.account, self.settings.idle_s, fixed=fixed
             )
             return docker_runtime
         env = function_env(self.template, fn, self.settings.aws_endpoint, self.settings.lambda_endpoint)
@@ -200,6 +207,11 @@ class Plane:
             await asyncio.to_thread(self.function_envs.prepare, self.template.functions)
         if self.settings.mode == "docker":
             self.engine = await asyncio.to_thread(containers.engine)
+            if self.engine is None and not self.settings.compose_functions:
+                raise RuntimeError(
+                    "LAMBDA_LOCAL_COMPOSE_FUNCTIONS=0: the plane starts every environment itself, which needs the "
+                    "Docker engine's socket (mount /var/run/docker.sock into its container)"
+                )
             if self.engine is None:
                 LOG.info("no Docker engine socket: one container per function")
             elif removed := await asyncio.to_thread(containers.remove_leftovers, self.engine):
@@ -298,7 +310,7 @@ class Plane:
                 took = await asyncio.to_thread(containers.build_image, self.engine, runtime.fn, root)
                 detail = f"image {runtime.fn.image} rebuilt in {took:.2f}s, "
                 if broken is None:
-                    box, local_env = sandbox(self.template, runtime.fn), read_env_file(LOCAL_ENV)
+                    box, local_env = self._sandbox(runtime.fn), read_env_file(LOCAL_ENV)
                     broken = await asyncio.to_thread(containers.import_error, self.engine, runtime.fn, box, local_env)
             await runtime.restart(replace_fixed=self.settings.mode == "docker")
         except Exception as exc:  # the build failed, or the new environment did not start

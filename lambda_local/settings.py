@@ -34,7 +34,8 @@ LAMBDA_ENDPOINT = f"http://{LOOPBACK}:{INVOKE_PORT}"  # the Invoke API, from thi
 DEBUG_ADDRESS = (LOOPBACK, DEBUG_PORT)
 # Inside the compose network (Docker mode): the services by name.
 COMPOSE_AWS_ENDPOINT = f"http://aws:{AWS_PORT}"
-COMPOSE_LAMBDA_ENDPOINT = f"http://lambda:{INVOKE_PORT}"
+SERVICE = "lambda"  # the plane's compose service: the name the functions call it by (LAMBDA_LOCAL_SERVICE)
+COMPOSE_LAMBDA_ENDPOINT = f"http://{SERVICE}:{INVOKE_PORT}"
 COMPOSE_SYSLOG_ADDRESS = f"udp://{LOOPBACK}:{SYSLOG_PORT}"  # the engine sends from the host to the published port
 # The functions' spans (OTLP/HTTP), received on the Invoke API's port: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is
 # the function's Lambda endpoint (LAMBDA_ENDPOINT, COMPOSE_LAMBDA_ENDPOINT) with this path.
@@ -71,6 +72,21 @@ class Settings:
     state_dir: Path = field(default=STATE)
     debug: str = ""  # a function whose environments run under debugpy from the start (LAMBDA_LOCAL_DEBUG)
     log_level: str = "INFO"  # the plane's own lines (LAMBDA_LOCAL_LOG_LEVEL)
+    # Docker mode: the plane's name on the compose network, and whether compose runs a container per function
+    # (compose.yaml's rendered services; LAMBDA_LOCAL_COMPOSE_FUNCTIONS=0: none, the plane starts every
+    # environment itself, as the tests' probe planes in Docker mode do: tests/support/docker_probe.py).
+    service: str = SERVICE
+    compose_functions: bool = True
+
+    @property
+    def function_lambda_endpoint(self) -> str:
+        """Docker mode: the Invoke API as the function containers reach it, by the plane's service name."""
+        return f"http://{self.service}:{self.invoke_port}"
+
+    @property
+    def syslog_address(self) -> str:
+        """Docker mode: where the engine sends the containers' output (from the host, to the published port)."""
+        return f"udp://{LOOPBACK}:{self.syslog_port}"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -96,4 +112,6 @@ class Settings:
             state_dir=state,
             debug=env.get("LAMBDA_LOCAL_DEBUG", ""),
             log_level=env.get("LAMBDA_LOCAL_LOG_LEVEL", "INFO").upper(),
+            service=env.get("LAMBDA_LOCAL_SERVICE", SERVICE),
+            compose_functions=env.get("LAMBDA_LOCAL_COMPOSE_FUNCTIONS", "1") != "0",
         )

@@ -43,11 +43,16 @@ class Sandbox:
     user: str = USER
     read_only: bool = True
     entrypoint: tuple[str, ...] = tuple(ENTRYPOINT)  # the RIE running the shim on the image's Python
+    syslog_address: str = SYSLOG_ADDRESS  # where its output goes: the plane's published syslog port
 
 
-def sandbox(template: Template, fn: FunctionSpec) -> Sandbox:
-    env = lambda_variables(fn, AWS_ENDPOINT, LAMBDA_ENDPOINT) | template.function_env(fn, AWS_ENDPOINT)
-    return Sandbox(fn.image, [fn.handler], fn.memory_mb, fn.ephemeral_mb, env)
+def sandbox(
+    template: Template, fn: FunctionSpec, lambda_endpoint: str = LAMBDA_ENDPOINT, syslog_address: str = SYSLOG_ADDRESS
+) -> Sandbox:
+    """`fn`'s environment; `lambda_endpoint` and `syslog_address`: the plane's, when it is not compose.yaml's
+    `lambda` service (a probe plane of the tests: Settings.service, Settings.syslog_port)."""
+    env = lambda_variables(fn, AWS_ENDPOINT, lambda_endpoint) | template.function_env(fn, AWS_ENDPOINT)
+    return Sandbox(fn.image, [fn.handler], fn.memory_mb, fn.ephemeral_mb, env, syslog_address=syslog_address)
 
 
 def run_kwargs(
@@ -84,6 +89,6 @@ def run_kwargs(
         "labels": labels,
         "log_config": LogConfig(
             type="syslog",
-            config={"syslog-address": SYSLOG_ADDRESS, "syslog-format": "rfc5424", "tag": tag},
+            config={"syslog-address": box.syslog_address, "syslog-format": "rfc5424", "tag": tag},
         ),
     }

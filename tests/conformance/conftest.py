@@ -1,5 +1,6 @@
-"""The conformance run: a probe plane serving tests/conformance/template.yaml (host mode, on the probe
-ports), boto3's `lambda` client for it, and every selected requirement run at once (WORKERS at a time:
+"""The conformance run: a probe plane serving tests/conformance/template.yaml (on the probe ports, in the
+stack's mode: host, or Docker beside the Docker-mode stack, which it starts when none runs), boto3's
+`lambda` client for it, and every selected requirement run at once (WORKERS at a time:
 most of a run is waits, retries' back-offs and callback delays) before the tests read their outcomes.
 At the end, the count of conforming requirements per suite (`make conformance` prints it).
 """
@@ -19,6 +20,7 @@ from botocore.config import Config
 from lambda_local.settings import ROOT
 from tests.conformance.driver import Driver, Outcome
 from tests.conformance.spec import SUITES, TEMPLATE, functions_by_requirement, load
+from tests.support.docker_probe import probe_plane_for_mode
 from tests.support.probe_plane import INVOKE_PORT, ProbePlane
 
 ENDPOINT = f"http://127.0.0.1:{INVOKE_PORT}"
@@ -30,10 +32,13 @@ PACKAGE = "aws-durable-execution-conformance-tests 1.0.0"
 
 @pytest.fixture(scope="session")
 def plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProbePlane]:
-    probe = ProbePlane(tmp_path_factory.mktemp("conformance-plane"), TEMPLATE)
-    probe.start(timeout=PLANE_START_S)
-    yield probe
-    probe.stop()
+    probe = probe_plane_for_mode(tmp_path_factory.mktemp("conformance-plane"), TEMPLATE)
+    _MODE.append(probe.mode)
+    try:
+        probe.start(timeout=PLANE_START_S)
+        yield probe
+    finally:
+        probe.stop()
 
 
 @pytest.fixture(scope="session")
@@ -66,6 +71,7 @@ def outcomes(request: pytest.FixtureRequest, plane: ProbePlane, lam: Any) -> dic
 
 # region the count per suite
 _RESULTS: dict[str, dict[str, Any]] = {}
+_MODE: list[str] = []  # the probe plane's mode, once it started
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
@@ -87,7 +93,8 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         counts[0] += result["status"] == "passed"
         counts[1] += 1
     write = terminalreporter.write_line
-    write(f"AWS durable execution conformance ({PACKAGE}), host mode: requirements that conform")
+    mode = _MODE[0] if _MODE else "host"
+    write(f"AWS durable execution conformance ({PACKAGE}), {mode} mode: requirements that conform")
     for suite, (passed, total) in suites.items():
         failing = sorted(
             (r for r, v in _RESULTS.items() if v["suite"] == suite and v["status"] != "passed"),
@@ -98,7 +105,7 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     total = sum(t for _, t in suites.values())
     write(f"  {'total':<20} {passed:>3}/{total:<3}")
     SUMMARY.parent.mkdir(parents=True, exist_ok=True)
-    SUMMARY.write_text(json.dumps({"package": PACKAGE, "mode": "host", "requirements": _RESULTS}, indent=1))
+    SUMMARY.write_text(json.dumps({"package": PACKAGE, "mode": mode, "requirements": _RESULTS}, indent=1))
     write(f"  (each requirement's result: {Path(SUMMARY).relative_to(ROOT)})")
 
 

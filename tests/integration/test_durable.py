@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+import stack
 from tests.support.probe_plane import INVOKE_PORT, ProbePlane, durable_plane, lambda_client, wait_for
 
 pytestmark = pytest.mark.integration
@@ -27,7 +28,8 @@ ENDPOINT = f"http://127.0.0.1:{INVOKE_PORT}"
 
 @pytest.fixture(scope="module", autouse=True)
 def running_stack() -> None:
-    """The probe plane alone serves these tests (the conftest's stack is not needed)."""
+    """The probe plane alone serves these tests (the conftest's stack is not needed; in Docker mode the probe
+    plane starts it when none runs: its network and `aws` are the stack's)."""
 
 
 @pytest.fixture(scope="module")
@@ -113,6 +115,10 @@ def test_a_synchronous_invoke_answers_the_workflows_result_and_its_history_shows
     assert arn in [e["DurableExecutionArn"] for e in listed["DurableExecutions"]]
 
 
+@pytest.mark.skipif(
+    stack.mode() == "docker",
+    reason="the probe counts its step's runs in a file of the test's, which a function's container cannot reach",
+)
 def test_an_environment_that_dies_mid_step_replays_from_the_last_checkpoint(plane, lam, tmp_path):  # type: ignore[no-untyped-def]
     runs = tmp_path / "runs"
     event = {"steps": ["reserve", "charge"], "runs": str(runs), "crash_in": "charge"}

@@ -16,15 +16,16 @@ import boto3
 import pytest
 from botocore.config import Config
 
+from tests.support.docker_probe import probe_plane_for_mode
 from tests.support.probe_plane import API_PORT, INVOKE_PORT, ProbePlane, one_function_project, wait_for
 
 pytestmark = pytest.mark.integration
 
 APP = """\
 import json
-import os
+import uuid
 
-STARTED = os.getpid()  # one per environment
+STARTED = uuid.uuid4().hex  # one per environment (a process id is not: in containers it is the same)
 
 
 def handler(event, context):
@@ -46,10 +47,12 @@ Events:
 def plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProbePlane]:
     root = tmp_path_factory.mktemp("tenants")
     one_function_project(root, "tenants", "tenantProbe", APP, PROPERTIES)
-    probe = ProbePlane(root / "state", template=root / "template.yaml")
-    probe.start()
-    yield probe
-    probe.stop()
+    probe = probe_plane_for_mode(root / "state", template=root / "template.yaml")  # in the stack's mode
+    try:
+        probe.start()
+        yield probe
+    finally:
+        probe.stop()
 
 
 def invoke(headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], Any]:

@@ -51,7 +51,10 @@ def one_function_project(root: Path, folder: str, function_name: str, app: str, 
 
 
 class ProbePlane:
-    """A plane of its own for `template` (default: the probe template), its state under `state`."""
+    """A plane of its own for `template` (default: the probe template), its state under `state`; host mode
+    (tests/support/docker_probe.py: the same in containers)."""
+
+    mode = "host"
 
     def __init__(self, state: Path, template: Path = TEMPLATE, env: dict[str, str] | None = None) -> None:
         self.state = state
@@ -188,11 +191,16 @@ DURABLE_TEMPLATE = ROOT / "tests" / "support" / "durable" / "template.yaml"
 
 
 def durable_plane(state: Path) -> Iterator[ProbePlane]:
-    """A probe plane serving the durable probe template (tests/support/durable), for a module fixture."""
-    probe = ProbePlane(state, DURABLE_TEMPLATE)
-    probe.start()
-    yield probe
-    probe.stop()
+    """A probe plane serving the durable probe template (tests/support/durable), for a module fixture: in
+    the stack's mode (Docker: tests/support/docker_probe.py)."""
+    from tests.support.docker_probe import probe_plane_for_mode
+
+    probe = probe_plane_for_mode(state, DURABLE_TEMPLATE)
+    try:
+        probe.start()
+        yield probe
+    finally:
+        probe.stop()
 
 
 def lambda_client() -> Any:

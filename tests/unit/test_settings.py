@@ -96,3 +96,19 @@ def test_the_plane_reads_its_settings_once_from_its_environment() -> None:
     read = settings.Settings.from_env({"LAMBDA_LOCAL_PORT": "4001", "LAMBDA_LOCAL_LOG_LEVEL": "debug"})
     assert read.invoke_port == 4001 and read.lambda_endpoint.endswith(":4001") and read.log_level == "DEBUG"
     assert settings.Settings.from_env({}).aws_endpoint == settings.AWS_ENDPOINT
+
+
+def test_a_plane_in_docker_mode_is_reached_by_its_service_name_and_may_run_without_compose_functions() -> None:
+    default = settings.Settings.from_env({})
+    assert default.compose_functions and default.function_lambda_endpoint == settings.COMPOSE_LAMBDA_ENDPOINT
+    assert default.syslog_address == settings.COMPOSE_SYSLOG_ADDRESS
+    probe = settings.Settings.from_env(
+        {
+            "LAMBDA_LOCAL_SERVICE": "lambda-probe",
+            "LAMBDA_LOCAL_COMPOSE_FUNCTIONS": "0",
+            "LAMBDA_LOCAL_SYSLOG_PORT": "3614",
+        }
+    )
+    assert not probe.compose_functions
+    assert probe.function_lambda_endpoint == f"http://lambda-probe:{settings.INVOKE_PORT}"
+    assert probe.syslog_address == "udp://127.0.0.1:3614"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from lambda_local.environments import runtime_shim
 from lambda_local.environments.runtime_shim import in_the_image
-from lambda_local.environments.sandbox import ENTRYPOINT, SHIM, SHIM_SOURCE, run_kwargs, sandbox
+from lambda_local.environments.sandbox import ENTRYPOINT, SHIM, SHIM_SOURCE, SYSLOG_ADDRESS, run_kwargs, sandbox
 from lambda_local.providers import load
 
 TEMPLATE = load()
@@ -29,6 +29,16 @@ def test_a_started_environment_runs_the_shim_mounted_from_the_project() -> None:
     assert kwargs["read_only"] is True
     plain = run_kwargs(box, {}, "env-1", "net", "tag", {})  # where the project is unknown: the image's runtime
     assert "entrypoint" not in plain and "volumes" not in plain
+
+
+def test_a_plane_of_another_name_gives_its_containers_its_endpoint_and_syslog_port() -> None:
+    box = sandbox(TEMPLATE, TEMPLATE.function("imageResize"), "http://lambda-probe:3001", "udp://127.0.0.1:3614")
+    kwargs = run_kwargs(box, {}, "env-1", "net", "tag", {})
+    assert kwargs["environment"]["AWS_ENDPOINT_URL_LAMBDA"] == "http://lambda-probe:3001"
+    assert kwargs["environment"]["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"].startswith("http://lambda-probe:3001/")
+    assert kwargs["log_config"]["Config"]["syslog-address"] == "udp://127.0.0.1:3614"
+    stack = run_kwargs(sandbox(TEMPLATE, TEMPLATE.function("imageResize")), {}, "env-1", "net", "tag", {})
+    assert stack["log_config"]["Config"]["syslog-address"] == SYSLOG_ADDRESS  # compose.yaml's `lambda`
 
 
 def test_the_shim_run_in_an_image_puts_the_task_root_first_and_the_runtime_after_it() -> None:
