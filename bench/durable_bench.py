@@ -10,9 +10,10 @@
    together): the time until every one has SUCCEEDED (ListDurableExecutionsByFunction polled), with the
    plane's default settings; what was refused or throttled is counted, never retried.
 
-All on a second plane serving bench/durable/template.yaml (host mode: its functions are RIE processes).
-Docker mode runs a function's environments as containers only for a plane inside the compose project
-(lambda_local/environments/containers.engine): this bench says so instead of measuring it.
+All on a second plane serving bench/durable/template.yaml: host mode (its functions are RIE processes), then
+1 and 2 again in Docker mode when the stack's mode is Docker (an engine with Compose answers and no host-mode
+stack runs): the plane in a container beside the Docker-mode stack, its functions' environments containers
+it starts (tests/support/docker_probe.py; the stack is started for it when none runs, and stopped after).
 """
 
 from __future__ import annotations
@@ -41,7 +42,9 @@ from aws_durable_execution_sdk_python_testing.threads import default_max_workers
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+import stack
 from lambda_local.settings import ROOT
+from tests.support.docker_probe import DockerProbePlane
 from tests.support.probe_plane import INVOKE_PORT, ProbePlane
 
 TEMPLATE = ROOT / "bench" / "durable" / "template.yaml"
@@ -91,7 +94,7 @@ def invoke(lam: Any, function: str, event: dict[str, Any]) -> Any:
     return body
 
 
-def checkpoint_round_trip(lam: Any) -> None:
+def checkpoint_round_trip(lam: Any, mode: str) -> None:
     invoke(lam, DURABLE, {"timed_steps": 20})  # an environment, warm, and the SDK's client connected
     steps: list[float] = []
     calls: list[float] = []
@@ -104,7 +107,7 @@ def checkpoint_round_trip(lam: Any) -> None:
         first += answer["call_ms"][:10]
         last += answer["call_ms"][-10:]
     print(
-        f"\n1. Checkpoint round trip from inside the function, host mode: {CHECKPOINT_ROUNDS} executions of "
+        f"\n1. Checkpoint round trip from inside the function, {mode} mode: {CHECKPOINT_ROUNDS} executions of "
         f"{CHECKPOINT_STEPS} no-op steps (ms)"
     )
     print(HEADER)
@@ -119,20 +122,19 @@ def checkpoint_round_trip(lam: Any) -> None:
     )
 
 
-def docker_mode_note() -> None:
-    """Docker mode is not measured here: why, in one line."""
+def docker_mode_reason() -> str | None:
+    """Why Docker mode is not measured here, or None when it is."""
+    if stack.mode() == "docker":
+        return None
     engine = shutil.which("docker") is not None and (
         subprocess.run(["docker", "info"], capture_output=True, timeout=30).returncode == 0
     )
-    found = "a Docker engine answers, but " if engine else "no Docker engine answers, and "
-    print(
-        f"\nDocker mode: not run ({found}a plane runs a function's environments as containers only from inside "
-        "the compose project, with the engine's socket (lambda_local/environments/containers.engine); this "
-        "bench's plane runs on the host, and its functions have no compose service or image)"
-    )
+    if any(stack.service_pid(service) for service in ("lambda", "db", "aws")):
+        return "a host-mode stack runs (make down, then run the bench again)"
+    return "no Docker engine with Compose answers" if not engine else "STACK_MODE=host"
 
 
-def workflow_against_plain(lam: Any) -> None:
+def workflow_against_plain(lam: Any, mode: str) -> None:
     """The workflow as a durable function and as a plain one, and the durable function with no step (what
     an execution costs before any step)."""
     runs = {
@@ -151,8 +153,8 @@ def workflow_against_plain(lam: Any) -> None:
             wall[label].append((time.perf_counter() - started) * 1000)
             inside[label].append(answer["handler_ms"])
     print(
-        f"\n2. A {WORKFLOW_STEPS}-step workflow (a SHA-256 digest per step), warm, synchronous Invoke with boto3, "
-        f"{WORKFLOW_RUNS} runs each, interleaved (ms)"
+        f"\n2. A {WORKFLOW_STEPS}-step workflow (a SHA-256 digest per step), {mode} mode, warm, synchronous Invoke "
+        f"with boto3, {WORKFLOW_RUNS} runs each, interleaved (ms)"
     )
     print(HEADER)
     print(row(f"durable ({DURABLE}): Invoke to result", wall["durable"]))
@@ -263,7 +265,7 @@ def settings_line() -> None:
     )
     limit = os.environ.get("LAMBDA_LOCAL_ACCOUNT_CONCURRENCY") or "Lambda's default"
     print(
-        f"host mode; {os.cpu_count()} cores, {memory:.0f} GB, Python {platform.python_version()}; {versions}; "
+        f"{os.cpu_count()} cores, {memory:.0f} GB, Python {platform.python_version()}; {versions}; "
         f"the plane's defaults (account concurrency: {limit}); functions: 128 MB, Timeout 60 s "
         f"(bench/durable/template.yaml)"
     )
@@ -282,10 +284,21 @@ def main() -> None:
         plane.start(timeout=600)  # the first start makes the function's environment (uv)
         try:
             lam = lambda_client()
-            timed_section("checkpoints", lambda: checkpoint_round_trip(lam))
-            docker_mode_note()
-            timed_section("workflow", lambda: workflow_against_plain(lam))
+            timed_section("checkpoints", lambda: checkpoint_round_trip(lam, "host"))
+            timed_section("workflow", lambda: workflow_against_plain(lam, "host"))
             timed_section("burst", lambda: burst(lambda_client(BURST), plane))
+        finally:
+            plane.stop()
+    if (why := docker_mode_reason()) is not None:
+        print(f"\nDocker mode: not run ({why})")
+        return
+    with tempfile.TemporaryDirectory() as state:
+        plane = DockerProbePlane(Path(state), TEMPLATE)
+        plane.start(timeout=120)  # its images first (built once, then from the engine's cache)
+        try:
+            lam = lambda_client()
+            timed_section("checkpoints, Docker mode", lambda: checkpoint_round_trip(lam, "Docker"))
+            timed_section("workflow, Docker mode", lambda: workflow_against_plain(lam, "Docker"))
         finally:
             plane.stop()
 

@@ -5,8 +5,8 @@ function (LAMBDA_LOCAL_COMPOSE_FUNCTIONS=0): the plane starts every execution en
 as it starts the stack's further ones. The same interface as the host-mode ProbePlane, so a test or a
 bench runs on either (`probe_plane_for_mode`).
 
-The plane runs the working tree's lambda_local/ (mounted over the image's), the probe's code is mounted at
-its place in the project, and its state directory is the test's (bind-mounted): what it writes (function
+The plane runs the working tree's lambda_local/ (mounted over the image's), the probe template's folder is
+mounted at its place in the project (or, outside it, at /probe-project), and its state directory is the test's (bind-mounted): what it writes (function
 logs, the durable store) is read from the host as in host mode.
 """
 
@@ -106,8 +106,8 @@ def inside(template: Path) -> bool:
 
 
 def template_in_container(template: Path) -> str:
-    """Where the plane's container finds the template: at its place in the project, or (a test's temporary
-    project) its folder mounted at OUTSIDE."""
+    """Where the plane's container finds the template, its folder mounted: at its place in the project, or
+    (a test's temporary project) at OUTSIDE."""
     resolved = template.resolve()
     return f"/project/{resolved.relative_to(ROOT)}" if inside(template) else f"{OUTSIDE}/{resolved.name}"
 
@@ -140,9 +140,8 @@ def compose_file(template: Path, state: Path, env: dict[str, str]) -> dict[str, 
                 "volumes": [
                     f"{ROOT / 'lambda_local'}:/project/lambda_local:ro",
                     f"{ROOT / 'shared'}:/project/shared:ro",
-                    f"{ROOT / 'tests'}:/project/tests:ro",
+                    f"{template.resolve().parent}:{template_in_container(template).rsplit('/', 1)[0]}:ro",
                     f"{state}:{STATE}",
-                    *([] if inside(template) else [f"{template.resolve().parent}:{OUTSIDE}:ro"]),
                     "/var/run/docker.sock:/var/run/docker.sock",
                 ],
                 "ports": [
