@@ -134,7 +134,7 @@ test: setup
 test-docker: setup
 	@STACK_MODE=docker $(PY) -m pytest tests/integration tests/docker
 
-## conformance: AWS's durable execution conformance requirements on a probe plane: conforming per suite
+## conformance: AWS's durable execution conformance requirements on a probe plane in the stack's mode: conforming per suite
 conformance: setup
 	@$(PY) -m pytest tests/conformance -q --tb=no -rN
 
