@@ -6,8 +6,9 @@ as it starts the stack's further ones. The same interface as the host-mode Probe
 bench runs on either (`probe_plane_for_mode`).
 
 The plane runs the working tree's lambda_local/ (mounted over the image's), the probe template's folder is
-mounted at its place in the project (or, outside it, at /probe-project), and its state directory is the test's (bind-mounted): what it writes (function
-logs, the durable store) is read from the host as in host mode.
+mounted at its place in the project (or, outside it, at /probe-project), and its state directory is the
+test's (bind-mounted): what it writes (function logs, the durable store) is read from the host as in host
+mode.
 """
 
 from __future__ import annotations
