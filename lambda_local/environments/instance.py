@@ -64,6 +64,7 @@ class Instance(ABC):
         self.assigns_ids = False  # its runtime takes the plane's request id and trace header (runtime_shim.py)
         self.measured_mb: float | None = None  # the memory it uses, once measured (memory_mb)
         self.tenant: str | None = None  # tenant isolation: the one tenant it serves, for its whole life
+        self.initialized = False  # its init phase has run apart from any invocation (pool._initialize)
 
     @abstractmethod
     async def start(self) -> None: ...
@@ -103,6 +104,10 @@ def client_context(request_id: str, trace_id: str, tenant: str | None = None) ->
     ours = {"requestId": request_id, "traceId": trace_id} | ({"tenantId": tenant} if tenant is not None else {})
     context = {"custom": {SHIM_KEY: ours}}
     return base64.b64encode(json.dumps(context).encode()).decode()
+
+
+INIT_CONTEXT = base64.b64encode(json.dumps({"custom": {SHIM_KEY: {"init": True}}}).encode()).decode()
+INITIALIZED = b'{"lambda-local": "initialized"}'  # runtime_shim.INITIALIZED: the init invocation's answer
 
 
 def error_payload(error_type: str, message: str) -> bytes:

@@ -13,6 +13,8 @@ from pathlib import Path
 from lambda_local.environments import log_files
 
 _START = re.compile(r"START RequestId: (\S+)")
+_DURATION = re.compile(r"\tDuration: ([0-9.]+) ms")
+_INIT_DURATION = re.compile(r"Init Duration: [0-9.]+ ms\t")
 
 
 class LogBuffer:
@@ -33,11 +35,39 @@ class LogBuffer:
         # its own, which is rewritten, with the END and REPORT lines after it, to the plane's.
         self.expected: str | None = None
         self.renamed: tuple[str, str] | None = None  # (the RIE's id, the plane's) of the invocation in flight
+        # The plane's init invocation (pool.py, runtime_shim.py): its START, END and REPORT lines are not the
+        # function's; its duration is the init's, shown as Lambda shows it, in the next REPORT line.
+        self.init_pending = False
+        self.init_id: str | None = None
+        self.init_ms: str | None = None
         path.parent.mkdir(parents=True, exist_ok=True)
         self._file = log_files.open_log(path)
 
     def expect(self, request_id: str) -> None:
         self.expected = request_id
+
+    def expect_init(self) -> None:
+        self.init_pending = True
+
+    @property
+    def initializing(self) -> bool:
+        """Whether the init invocation's lines are still to come."""
+        return self.init_pending or self.init_id is not None
+
+    def _init_line(self, line: str) -> str | None:
+        """`line` as the function's log shows it, given the init invocation: None for one of its own lines."""
+        if self.init_pending and (start := _START.match(line)):
+            self.init_pending, self.init_id = False, start.group(1)
+            return None
+        if self.init_id is not None and self.init_id in line:
+            if line.startswith("REPORT RequestId"):
+                found = _DURATION.search(line)
+                self.init_ms, self.init_id = (found.group(1) if found else None), None
+            return None
+        if self.init_ms is not None and line.startswith("REPORT RequestId"):
+            head, _, rest = line.partition("\t")
+            line, self.init_ms = f"{head}\tInit Duration: {self.init_ms} ms\t{_INIT_DURATION.sub('', rest)}", None
+        return line
 
     def _renamed(self, line: str) -> str:
         if self.expected is not None and (start := _START.match(line)):
@@ -47,7 +77,12 @@ class LogBuffer:
         return line
 
     def append(self, line: str) -> None:
-        line = self._renamed(line)
+        kept = self._init_line(line) if self.init_pending or self.init_id or self.init_ms else line
+        if kept is None:
+            self._grew.set()  # the init's lines count as progress for wait_init
+            self._grew = asyncio.Event()
+            return
+        line = self._renamed(kept)
         shown = line if self.formatter is None else self._format(line)
         if shown is not None:
             self._file.put(shown)
@@ -81,6 +116,17 @@ class LogBuffer:
     def request_ids(self, mark: int) -> list[str]:
         """The request ids of the RIE's START lines appended after `mark`."""
         return [m.group(1) for line in self.since(mark) if (m := _START.match(line))]
+
+    async def wait_init(self, timeout: float) -> None:
+        """Wait until the init invocation's lines are in (or `timeout` passed; Docker mode: by syslog)."""
+        deadline = time.monotonic() + timeout
+        while self.initializing:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self.init_pending, self.init_id = False, None  # lines that never came: none to hold back
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._grew.wait(), remaining)
 
     async def wait_for(self, mark: int, prefix: str, timeout: float) -> None:
         """Wait until a line starting with `prefix` was appended after `mark` (or `timeout` passed)."""

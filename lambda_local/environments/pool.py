@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 import time
 import uuid
 from collections.abc import Callable
@@ -22,6 +23,8 @@ import httpx
 import psutil
 
 from lambda_local.environments.instance import (
+    INIT_CONTEXT,
+    INITIALIZED,
     RIE_INVOKE_PATH,
     TAIL_BYTES,
     Instance,
@@ -143,6 +146,10 @@ class AccountConcurrency:
         }
 
 
+# Errors after which the RIE runs the next invocation in a new runtime (a timeout, a runtime that exited).
+_RESET_ERRORS = re.compile(rb'"errorType": ?"(Sandbox\.Timedout|Runtime\.ExitError)"')
+
+
 class FunctionRuntime:
     """A function's execution environments: created on demand, one invocation at a time each, reused
     warm (the most recently used first), stopped after `idle_s` without work; capped by the function's
@@ -195,10 +202,13 @@ class FunctionRuntime:
             await self._warm(max(0, self.fn.provisioned_concurrency - len(self.fixed)))
             self._tasks.append(asyncio.create_task(self._reap()))
 
-    async def _warm(self, count: int) -> None:
-        """`count` environments started ahead of any invocation (provisioned concurrency, a restart)."""
+    async def _warm(self, count: int, initialize: bool = True) -> None:
+        """`count` environments started ahead of any invocation (provisioned concurrency: initialized too,
+        as Lambda's run their init ahead; a restart: their init runs at their first invocation)."""
         fresh = [self._new() for _ in range(count)]
         await asyncio.gather(*(env.start() for env in fresh))
+        if initialize:
+            await asyncio.gather(*(self._initialize(env) for env in fresh))
         for env in fresh:
             env.warm = True
             env.last_used = time.monotonic()
@@ -283,6 +293,12 @@ class FunctionRuntime:
             while (env := self._take_idle(tenant)) is not None:
                 if env.alive():
                     cold = not env.invocations and not env.warm
+                    if not env.initialized:  # a restart's fresh one, or one whose runtime the RIE reset
+                        try:
+                            await self._initialize(env)
+                        except BaseException:  # cancelled: a compose container stays, any other goes
+                            self.idle.append(env) if env in self.fixed else self.retire(env)
+                            raise
                     return env, cold
                 self.died += 1
                 self.retire(env)
@@ -290,6 +306,7 @@ class FunctionRuntime:
             env.tenant = tenant if self.fn.tenant_isolation else None
             try:
                 await env.start()
+                await self._initialize(env)
             except BaseException:
                 self.retire(env)
                 raise
@@ -298,6 +315,29 @@ class FunctionRuntime:
             self.in_flight -= 1
             self.account.give()
             raise
+
+    async def _initialize(self, env: Instance) -> None:
+        """A new environment's init phase, apart from its first invocation as in Lambda: an invocation marked
+        `init`, which the runtime shim answers once the handler's module is imported, the handler never
+        called (runtime_shim.py). Lambda counts no init against the function's Timeout; the RIE would count
+        it against the first invocation's. Once per environment; not for a debug one (it waits for the
+        editor first) or a runtime without the shim. A failed init is left to the first invocation, which
+        the RIE runs it again for and answers with its error, as Lambda's first invocation does."""
+        if env.initialized or not env.assigns_ids or self.debugging or env.timeout_s != self.fn.timeout_s:
+            return
+        env.initialized = True
+        env.log.expect_init()
+        try:
+            response = await self.client.post(
+                env.url + RIE_INVOKE_PATH,
+                content=b"{}",
+                headers={"X-Amz-Client-Context": INIT_CONTEXT},
+                timeout=httpx.Timeout(env.timeout_s + 30, connect=10),
+            )
+            done = response.status_code == 200 and response.content == INITIALIZED
+        except httpx.TransportError:
+            done = False
+        await env.log.wait_init(1.0 if done else 0.0)  # its lines, before the next invocation's (syslog)
 
     def _release(self, env: Instance, reusable: bool, busy_s: float = 0.0) -> None:
         """`env`'s invocation is over for its caller: back to the pool when `reusable`, else retired. A
@@ -359,6 +399,8 @@ class FunctionRuntime:
             except BaseException:  # cancelled mid-invocation: the runtime may still be at work
                 self._release(env, reusable=False, busy_s=env.timeout_s)
                 raise
+            if result.function_error and _RESET_ERRORS.search(result.payload[:200]):
+                env.initialized = False  # the RIE starts its runtime again at the next invocation: init first
             self._release(env, reusable=env.alive())
             if cold:
                 self.cold_starts += 1
@@ -404,7 +446,7 @@ class FunctionRuntime:
                 env.retiring = True
         if self.fixed or self.factory is None or self.fn.tenant_isolation:  # a tenant's environment starts on its call
             return
-        await self._warm(max(1, self.fn.provisioned_concurrency))
+        await self._warm(max(1, self.fn.provisioned_concurrency), initialize=self.fn.provisioned_concurrency > 0)
         for env in self.idle[-1:]:
             env.warm = False  # its first invocation is a cold start (its Init runs then)
 

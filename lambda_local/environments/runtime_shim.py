@@ -11,6 +11,12 @@ sends its own in the invocation's client context (which the RIE passes through),
 own that this module takes out again: the function sees the caller's client context unchanged, and
 the RIE still gets its own id back when the result is posted. Standard library and awslambdaric only:
 it runs in the function's process.
+
+The init phase apart, as in Lambda: the RIE starts a runtime only at its first invocation and counts the
+runtime's init (the handler module's imports) against that invocation's Timeout, which Lambda does not (its
+init phase has a limit of its own). So the plane opens a new environment with an invocation marked `init`
+(pool.py), which this module answers as soon as it is asked, the handler never called: the imports are done
+by then, and the first real invocation's Timeout counts its handler alone.
 """
 
 from __future__ import annotations
@@ -69,9 +75,16 @@ def taken(client_context: str | None) -> tuple[dict[str, Any] | None, str | None
     return ours, (json.dumps(parsed) if parsed else None)
 
 
+INITIALIZED = b'{"lambda-local": "initialized"}'  # the answer to the plane's init invocation
+
+
 def wait_next_invocation(self: Any) -> Any:
     request = _next(self)
     ours, request.client_context = taken(request.client_context)
+    while ours and ours.get("init") is True:  # the plane's init invocation: the module is imported by now
+        _result(self, request.invoke_id, INITIALIZED)
+        request = _next(self)
+        ours, request.client_context = taken(request.client_context)
     if ours and isinstance(ours.get("requestId"), str):
         _rie_ids.clear()
         _rie_ids[ours["requestId"]] = request.invoke_id

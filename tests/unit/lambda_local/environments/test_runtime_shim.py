@@ -44,6 +44,58 @@ def test_the_rie_s_id_becomes_the_plane_s_in_the_invocation_s_lines(tmp_path: Pa
     ]
 
 
+def test_the_init_invocation_s_lines_leave_the_log_and_its_duration_goes_to_the_first_report(tmp_path: Path) -> None:
+    log = LogBuffer(tmp_path / "fn.log")
+    log.expect_init()
+    assert log.initializing
+    for line in (
+        "imported",  # the module's own output during init: the function's
+        "START RequestId: rie-init Version: $LATEST",
+        "END RequestId: rie-init",
+        "REPORT RequestId: rie-init\tInit Duration: 0.02 ms\tDuration: 1512.40 ms\tBilled Duration: 1513 ms\t",
+    ):
+        log.append(line)
+    assert not log.initializing
+    log.expect("plane-id")
+    for line in (
+        "START RequestId: rie-1 Version: $LATEST",
+        "END RequestId: rie-1",
+        "REPORT RequestId: rie-1\tDuration: 3.10 ms\tBilled Duration: 4 ms\t",
+        "REPORT RequestId: rie-2\tDuration: 2.00 ms\t",  # a later invocation's: no init of its own
+    ):
+        log.append(line)
+    assert log.request_ids(0) == ["plane-id"]
+    assert log.flush()
+    assert (tmp_path / "fn.log").read_text().splitlines() == [
+        "imported",
+        "START RequestId: plane-id Version: $LATEST",
+        "END RequestId: plane-id",
+        "REPORT RequestId: plane-id\tInit Duration: 1512.40 ms\tDuration: 3.10 ms\tBilled Duration: 4 ms\t",
+        "REPORT RequestId: rie-2\tDuration: 2.00 ms\t",
+    ]
+
+
+def test_the_init_invocation_is_answered_by_the_shim_and_never_reaches_the_handler() -> None:
+    """The runtime interface client's next invocation, as the shim patches it: an init invocation (the plane's
+    marker in its client context) is answered at once with INITIALIZED, and the next one is returned."""
+    from types import SimpleNamespace
+
+    from lambda_local.environments import runtime_shim
+    from lambda_local.environments.instance import INIT_CONTEXT, INITIALIZED
+
+    init = SimpleNamespace(invoke_id="rie-init", client_context=base64.b64decode(INIT_CONTEXT).decode())
+    real = SimpleNamespace(invoke_id="rie-1", client_context=None, x_amzn_trace_id=None, tenant_id=None)
+    queue, posted = [init, real], []
+    saved = runtime_shim._next, runtime_shim._result
+    runtime_shim._next = lambda _self: queue.pop(0)  # type: ignore[assignment]
+    runtime_shim._result = lambda _self, invoke_id, data, *a, **k: posted.append((invoke_id, data))  # type: ignore[assignment]
+    try:
+        assert runtime_shim.wait_next_invocation(object()) is real
+    finally:
+        runtime_shim._next, runtime_shim._result = saved
+    assert posted == [("rie-init", INITIALIZED)] and runtime_shim.INITIALIZED == INITIALIZED
+
+
 def test_the_runtime_dies_with_its_emulator_even_stuck_in_a_handler() -> None:
     """The RIE dies with its plane (PR_SET_PDEATHSIG); the runtime under it must follow at once, not at
     its next call to a dead RIE: a handler that hangs would otherwise outlive a killed plane."""
