@@ -23,6 +23,7 @@ from lambda_local import logs
 from lambda_local.environments import compose
 from lambda_local.logs import LOG
 from lambda_local.providers import TEMPLATE, Template, TemplateError, load
+from lambda_local.settings import KEEP_ALIVE_S
 
 EXIT_TEMPLATE = 2
 
@@ -90,7 +91,13 @@ async def serve() -> None:
         else:
             await lambda_app(scope, receive, send)
 
-    server = uvicorn.Server(uvicorn.Config(by_port, log_level="warning", access_log=False, lifespan="off"))
+    # Idle connections kept a minute, as AWS's endpoints keep them: an SDK's pool reuses an idle connection
+    # of any age, and at uvicorn's default 5 s the server closed one just as a client sent on it (a durable
+    # history poll of the conformance run failed so: ConnectionClosedError, botocore's retries off).
+    config = uvicorn.Config(
+        by_port, log_level="warning", access_log=False, lifespan="off", timeout_keep_alive=KEEP_ALIVE_S
+    )
+    server = uvicorn.Server(config)
     where = f"{settings.bind_host}:{settings.invoke_port}"
     LOG.info(f"Invoke API on {where}, functions on ports {sorted(plane.by_port)}")
     if routes:

@@ -49,6 +49,7 @@ ASYNC_PAYLOAD_LIMIT = 1024 * 1024  # bytes: an asynchronous (Event) invocation's
 REGION = "us-east-1"
 ASYNC_RETRY_DELAYS = (1.0, 2.0)  # seconds between an Event's attempts (Lambda: about 1 then 2 minutes)
 IDLE_S = 300.0  # an idle execution environment is stopped after this long
+KEEP_ALIVE_S = 65  # seconds the plane keeps an idle client connection open (uvicorn's default: 5)
 
 
 @dataclass(frozen=True)
