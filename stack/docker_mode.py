@@ -25,11 +25,11 @@ def environments(project: str = PROJECT) -> list[Any]:
     return project_environments(docker.from_env(timeout=30), project)
 
 
-def remove_environments() -> int:
+def remove_environments(project: str = PROJECT) -> int:
     from docker.errors import APIError, NotFound
 
     removed = 0
-    for container in environments():
+    for container in environments(project):
         try:
             container.remove(force=True)
         except NotFound:  # removed meanwhile (by its killed plane's last request)

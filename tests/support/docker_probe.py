@@ -13,7 +13,6 @@ mode.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import subprocess
@@ -24,13 +23,12 @@ from pathlib import Path
 from typing import Any
 
 from lambda_local.environments import function_envs
-from lambda_local.environments.sandbox import project_environments
 from lambda_local.providers import FunctionSpec
 from lambda_local.settings import API_PORT as PLANE_API_PORT
 from lambda_local.settings import AWS_PORT
 from lambda_local.settings import INVOKE_PORT as PLANE_INVOKE_PORT
 from lambda_local.settings import URL_PORT as PLANE_URL_PORT
-from stack import ROOT
+from stack import ROOT, docker_mode
 from tests.support.probe_plane import API_PORT, INVOKE_PORT, TEMPLATE, URL_PORT, ProbePlane
 
 PROJECT = "lambda-probe"  # its compose project: its environments are labelled with it
@@ -205,17 +203,11 @@ class DockerProbePlane(ProbePlane):
         return any(state in {"exited", "dead"} for state in states)
 
     def _remove_environments(self) -> None:
-        import docker
-
-        for container in project_environments(docker.from_env(timeout=30), PROJECT):
-            with contextlib.suppress(Exception):
-                container.remove(force=True)
+        docker_mode.remove_environments(PROJECT)
 
     def environments(self) -> list[str]:
         """The names of the containers this plane started (running or not)."""
-        import docker
-
-        return [c.name for c in project_environments(docker.from_env(timeout=30), PROJECT)]
+        return [c.name for c in docker_mode.environments(PROJECT)]
 
     def stop(self) -> None:
         if self.running:
