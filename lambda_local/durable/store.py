@@ -8,26 +8,40 @@ The runner writes each execution as one row (WAL, `synchronous=NORMAL`): a row w
 SIGKILL of the plane is there at the next start; a power cut may lose the last transactions, as any
 WAL database with NORMAL synchronisation may. A database that cannot be opened is moved aside with
 one line naming it, and the plane starts with an empty one (as the event store does).
+
+A deleted execution stays deleted: an invocation the execution's stop interrupted may still be failing
+when retention or `DeleteDurableExecution` removes it, and the runner saves the execution as that
+invocation ends; the store remembers the ARNs it deleted (in memory: no invocation outlives the plane)
+and drops a save of one of them, so a late write cannot bring a deleted execution back.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from aws_durable_execution_sdk_python.lambda_service import ErrorObject
+from aws_durable_execution_sdk_python_testing.execution import Execution
 from aws_durable_execution_sdk_python_testing.stores.sqlite import SQLiteExecutionStore
 
 from lambda_local.logs import LOG
 
 FILE_NAME = "executions.sqlite"
+TOMBSTONE_KEPT_S = 3600.0  # a deleted ARN remembered this long: no invocation lives over 15 minutes
 
 
 class LocalStore(SQLiteExecutionStore):
     """The runner's SQLite store, with deletion and retention."""
+
+    def __init__(self, db_path: Path) -> None:
+        super().__init__(db_path)
+        # Between a save's "was it deleted?" and its write, no delete may come in: one store per plane.
+        self._deleting = threading.Lock()
+        self._deleted: dict[str, float] = {}  # ARN -> when (time.monotonic)
 
     @classmethod
     def open(cls, directory: Path) -> LocalStore:
@@ -61,8 +75,10 @@ class LocalStore(SQLiteExecutionStore):
             raise RuntimeError(f"Failed to initialize database: {exc}") from exc
 
     def save_invocation_error(self, execution_arn: str, request_id: str, error: ErrorObject) -> None:
-        """The error an invocation (`request_id`) of the execution failed with."""
-        with self._connection() as conn:
+        """The error an invocation (`request_id`) of the execution failed with (none for a deleted one)."""
+        with self._deleting, self._connection() as conn:
+            if execution_arn in self._deleted:
+                return
             conn.execute(
                 "INSERT OR REPLACE INTO invocation_errors VALUES (?, ?, ?)",
                 (execution_arn, request_id, json.dumps(dict(error.to_dict()))),
@@ -76,11 +92,23 @@ class LocalStore(SQLiteExecutionStore):
             ).fetchall()
         return {request_id: ErrorObject.from_dict(json.loads(error)) for request_id, error in rows}
 
+    def save(self, execution: Execution) -> None:
+        """The runner's save, but not of an execution deleted before (module docstring)."""
+        with self._deleting:
+            if execution.durable_execution_arn in self._deleted:
+                LOG.debug(f"durable: a late save of deleted {execution.durable_execution_arn} dropped")
+                return
+            super().save(execution)
+
     def delete(self, execution_arn: str) -> bool:
-        """Remove an execution's row (and its invocations' errors); whether there was one."""
-        with self._connection() as conn:
+        """Remove an execution's row (and its invocations' errors) for good; whether there was one."""
+        now = time.monotonic()
+        with self._deleting, self._connection() as conn:
             conn.execute("DELETE FROM invocation_errors WHERE durable_execution_arn = ?", (execution_arn,))
             cursor = conn.execute("DELETE FROM executions WHERE durable_execution_arn = ?", (execution_arn,))
+            self._deleted = {arn: at for arn, at in self._deleted.items() if now - at < TOMBSTONE_KEPT_S}
+            if cursor.rowcount > 0:
+                self._deleted[execution_arn] = now
             return cursor.rowcount > 0
 
     def running_arns(self) -> list[str]:

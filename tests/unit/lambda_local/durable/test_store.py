@@ -42,3 +42,17 @@ def test_a_store_that_does_not_open_is_moved_aside_and_an_empty_one_used(tmp_pat
 def test_executions_survive_a_new_store_on_the_same_directory(tmp_path):  # type: ignore[no-untyped-def]
     LocalStore.open(tmp_path).save(execution("kept"))
     assert LocalStore.open(tmp_path).load("kept").start_input.function_name == "fn"
+
+
+def test_a_late_save_of_a_deleted_execution_does_not_bring_it_back(tmp_path):  # type: ignore[no-untyped-def]
+    # An invocation a stop interrupted ends after retention deleted its execution (a CI run saw it).
+    store = LocalStore.open(tmp_path)
+    stopped = execution("stopped")
+    stopped.complete_success("1", now=datetime.now(UTC) - timedelta(days=3))
+    store.save(stopped)
+    assert store.delete("stopped")
+    store.save(stopped)
+    assert store.list_all() == []
+    assert store.expired() == []
+    store.save(execution("another"))  # other executions are saved as before
+    assert [e.durable_execution_arn for e in store.list_all()] == ["another"]
