@@ -6,8 +6,9 @@
      "callback_timeout_s": 3600,       ... with a timeout (when it runs out, approval is "timed out")
      "invoke": "durable-target",       a chained invoke of another function, with {"value": ...}
      "value": 21,
-     "runs": "/tmp/x",                 each step's every run appended to this file (how often it ran)
-     "crash_in": "charge"}             the first run of this step ends its environment (os._exit)
+     "tag": "t1",                      each step's every run logged as "step run t1 <name>" (how often)
+     "crash_in": "charge"}             this step ends its environment (os._exit) unless an invocation of
+                                       the execution failed before (its history says: both modes)
 
 It returns what each part gave: {"steps": [...], "approval": ..., "invoked": ...}.
 """
@@ -15,24 +16,27 @@ It returns what each part gave: {"steps": [...], "approval": ..., "invoked": ...
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any
 
+import boto3
 from aws_durable_execution_sdk_python.config import CallbackConfig, Duration
 from aws_durable_execution_sdk_python.context import DurableContext, StepContext
 from aws_durable_execution_sdk_python.exceptions import CallbackTimeoutError
 from aws_durable_execution_sdk_python.execution import durable_execution
 
 
-def _done(name: str, event: dict[str, Any]) -> Any:
+def _failed_before(execution_arn: str) -> bool:
+    """Whether an earlier invocation of the execution failed (the plane's endpoint: AWS_ENDPOINT_URL_LAMBDA)."""
+    events = boto3.client("lambda").get_durable_execution_history(DurableExecutionArn=execution_arn)["Events"]
+    return any("Error" in e.get("InvocationCompletedDetails", {}) for e in events)
+
+
+def _done(name: str, event: dict[str, Any], execution_arn: str) -> Any:
     def step(_: StepContext) -> str:
-        if event.get("runs"):
-            runs = Path(event["runs"])
-            before = runs.read_text().split() if runs.exists() else []
-            with runs.open("a") as out:
-                out.write(f"{name}\n")
-            if event.get("crash_in") == name and name not in before:
-                os._exit(1)  # the environment dies mid-step: the step's checkpoint was never written
+        if event.get("tag"):
+            print(f"step run {event['tag']} {name}", flush=True)
+        if event.get("crash_in") == name and not _failed_before(execution_arn):
+            os._exit(1)  # the environment dies mid-step: the step's checkpoint was never written
         return f"{name} done"
 
     return step
@@ -40,7 +44,8 @@ def _done(name: str, event: dict[str, Any]) -> Any:
 
 @durable_execution
 def handler(event: dict[str, Any], context: DurableContext) -> dict[str, Any]:
-    steps = [context.step(_done(name, event), name=name) for name in event.get("steps", [])]
+    arn = context.state.durable_execution_arn
+    steps = [context.step(_done(name, event, arn), name=name) for name in event.get("steps", [])]
     if event.get("wait_s"):
         context.wait(Duration.from_seconds(event["wait_s"]), name="pause")
     approval = None
