@@ -95,12 +95,13 @@ class BuildFailed(Exception):
     """The function's image did not build (the last lines of the build's output are the message)."""
 
 
-def _build(found: Engine, context: io.BytesIO, tag: str, buildargs: dict[str, str], dockerfile: str) -> None:
-    """One image built through the engine from a tar `context`; BuildFailed with the build's last lines."""
+def build_from_context(client: Any, context: io.BytesIO, tag: str, buildargs: dict[str, str], dockerfile: str) -> None:
+    """One image built through a Docker SDK client from a tar `context`; BuildFailed with the build's last
+    lines (the tests' probe images are built with it too, from the host's client)."""
     import docker.errors
 
     try:
-        found.client.images.build(
+        client.images.build(
             fileobj=context,
             custom_context=True,
             dockerfile=dockerfile,
@@ -121,7 +122,7 @@ def build_image(found: Engine, fn: FunctionSpec, root: Path) -> float:
     environments run); the seconds it took. The code layers are the Dockerfile's last, so an edit
     rebuilds only them (the engine's layer cache keeps the packages)."""
     started = time.perf_counter()
-    _build(found, build_context(root, fn), fn.image, fn.build_args, fn.dockerfile)
+    build_from_context(found.client, build_context(root, fn), fn.image, fn.build_args, fn.dockerfile)
     return time.perf_counter() - started
 
 
@@ -162,7 +163,7 @@ def debug_image(found: Engine, fn: FunctionSpec) -> str:
             info.size = len(content)
             tar.addfile(info, io.BytesIO(content))
     data.seek(0)
-    _build(found, data, tag, {"PTH": _DEBUG_PTH}, "Dockerfile")
+    build_from_context(found.client, data, tag, {"PTH": _DEBUG_PTH}, "Dockerfile")
     return tag
 
 

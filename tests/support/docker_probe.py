@@ -19,10 +19,12 @@ import subprocess
 import tarfile
 import time
 import urllib.request
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from lambda_local.environments import function_envs
+from lambda_local.environments.containers import BuildFailed, build_from_context
 from lambda_local.providers import FunctionSpec
 from lambda_local.settings import API_PORT as PLANE_API_PORT
 from lambda_local.settings import AWS_PORT
@@ -72,10 +74,9 @@ def image_context(fn: FunctionSpec) -> io.BytesIO:
     return data
 
 
-def build_images(functions: list[FunctionSpec], say: Any = print) -> None:
+def build_images(functions: Iterable[FunctionSpec], say: Any = print) -> None:
     """Each image the functions name, built once (the engine's layer cache keeps what did not change)."""
     import docker
-    import docker.errors
 
     client = docker.from_env(timeout=600)
     built: set[str] = set()
@@ -84,18 +85,9 @@ def build_images(functions: list[FunctionSpec], say: Any = print) -> None:
             continue
         started = time.perf_counter()
         try:
-            client.images.build(
-                fileobj=image_context(fn),
-                custom_context=True,
-                dockerfile=fn.dockerfile,
-                buildargs=fn.build_args,
-                tag=fn.image,
-                rm=True,
-                forcerm=True,
-            )
-        except docker.errors.BuildError as exc:
-            lines = [str(chunk.get("stream", chunk.get("error", ""))).strip() for chunk in exc.build_log]
-            raise RuntimeError(f"the probe image {fn.image} did not build: {' | '.join(lines)[-1500:]}") from None
+            build_from_context(client, image_context(fn), fn.image, fn.build_args, fn.dockerfile)
+        except BuildFailed as exc:
+            raise RuntimeError(f"the probe image {fn.image} did not build: {exc}") from None
         built.add(fn.image)
         say(f"probe image {fn.image} built in {time.perf_counter() - started:.1f}s")
 
