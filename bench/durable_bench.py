@@ -11,7 +11,7 @@
    plane's default settings; what was refused or throttled is counted, never retried.
 
 All on a second plane serving bench/durable/template.yaml: host mode (its functions are RIE processes), then
-1 and 2 again in Docker mode when the stack's mode is Docker (an engine with Compose answers and no host-mode
+1, 2 and 3 again in Docker mode when the stack's mode is Docker (an engine with Compose answers and no host-mode
 stack runs): the plane in a container beside the Docker-mode stack, its functions' environments containers
 it starts (tests/support/docker_probe.py; the stack is started for it when none runs, and stopped after).
 """
@@ -187,7 +187,7 @@ def succeeded(lam: Any, names: set[str], after: datetime) -> dict[str, str]:
             return found
 
 
-def burst(lam: Any, plane: ProbePlane) -> None:
+def burst(lam: Any, plane: ProbePlane, mode: str) -> None:
     run = uuid.uuid4().hex[:8]
     names = [f"burst-{run}-{n}" for n in range(BURST)]
     payload = json.dumps({"wait_s": BURST_WAIT_S}).encode()
@@ -232,7 +232,7 @@ def burst(lam: Any, plane: ProbePlane) -> None:
     (function,) = [f for f in state["functions"] if f["function"] == "durable-bench"]
     account = state.get("account", {})
     print(
-        f"\n3. {BURST} executions, each one {BURST_WAIT_S} s wait, started at once: Event invokes from "
+        f"\n3. {mode} mode: {BURST} executions, each one {BURST_WAIT_S} s wait, started at once: Event invokes from "
         f"{BURST} threads released together (boto3, DurableExecutionName each), nothing retried"
     )
     print("| starts answered | time to all answered (s) | all SUCCEEDED, polled (s) | last EndTimestamp (s) |")
@@ -286,7 +286,7 @@ def main() -> None:
             lam = lambda_client()
             timed_section("checkpoints", lambda: checkpoint_round_trip(lam, "host"))
             timed_section("workflow", lambda: workflow_against_plain(lam, "host"))
-            timed_section("burst", lambda: burst(lambda_client(BURST), plane))
+            timed_section("burst", lambda: burst(lambda_client(BURST), plane, "host"))
         finally:
             plane.stop()
     if (why := docker_mode_reason()) is not None:
@@ -299,6 +299,7 @@ def main() -> None:
             lam = lambda_client()
             timed_section("checkpoints, Docker mode", lambda: checkpoint_round_trip(lam, "Docker"))
             timed_section("workflow, Docker mode", lambda: workflow_against_plain(lam, "Docker"))
+            timed_section("burst, Docker mode", lambda: burst(lambda_client(BURST), plane, "Docker"))
         finally:
             plane.stop()
 
