@@ -102,7 +102,9 @@ install -m 0755 "$CACHE/registry-$REGISTRY_VERSION" /usr/local/bin/registry
 if ! docker info >/dev/null 2>&1; then
   log "starting dockerd"
   mkdir -p /var/log
-  nohup dockerd >/var/log/dockerd.log 2>&1 &
+  # The engine outlives this script: it keeps no descriptor of its caller's but its log (a caller's
+  # lock, e.g. `flock f make test-docker`, would otherwise stay held as long as the engine runs).
+  setsid nohup dockerd </dev/null >/var/log/dockerd.log 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
   for _ in $(seq 1 60); do
     docker info >/dev/null 2>&1 && break
     sleep 0.5
