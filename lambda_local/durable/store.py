@@ -106,7 +106,9 @@ class LocalStore(SQLiteExecutionStore):
         with self._deleting, self._connection() as conn:
             conn.execute("DELETE FROM invocation_errors WHERE durable_execution_arn = ?", (execution_arn,))
             cursor = conn.execute("DELETE FROM executions WHERE durable_execution_arn = ?", (execution_arn,))
-            self._deleted = {arn: at for arn, at in self._deleted.items() if now - at < TOMBSTONE_KEPT_S}
+            # Oldest first (each ARN is added once, in time order): a sweep of many stays linear.
+            while self._deleted and now - next(iter(self._deleted.values())) >= TOMBSTONE_KEPT_S:
+                del self._deleted[next(iter(self._deleted))]
             if cursor.rowcount > 0:
                 self._deleted[execution_arn] = now
             return cursor.rowcount > 0

@@ -56,3 +56,14 @@ def test_a_late_save_of_a_deleted_execution_does_not_bring_it_back(tmp_path):  #
     assert store.expired() == []
     store.save(execution("another"))  # other executions are saved as before
     assert [e.durable_execution_arn for e in store.list_all()] == ["another"]
+
+
+def test_a_deleted_arn_is_forgotten_after_its_time(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setattr("lambda_local.durable.store.TOMBSTONE_KEPT_S", 0.0)
+    store = LocalStore.open(tmp_path)
+    for arn in ("first", "second"):
+        store.save(execution(arn))
+    assert store.delete("first") and store.delete("second")  # the second delete forgets the first
+    store.save(execution("first"))
+    store.save(execution("second"))
+    assert [e.durable_execution_arn for e in store.list_all()] == ["first"]
